@@ -1,0 +1,171 @@
+// Package cli holds the conventions every sqlshadow binary shares: flags that
+// can also be set from the environment, secrets read from the environment or
+// a file, the /metrics, /healthz and /readyz endpoints, graceful shutdown on
+// SIGTERM, and the exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Exit codes shared by every binary.
+const (
+	ExitOK           = 0 // ok, or the verdict is pass
+	ExitFindings     = 1 // findings, or the verdict is fail
+	ExitError        = 2 // an error, or bad usage
+	ExitInconclusive = 3 // the verdict is inconclusive
+)
+
+// EnvName returns the environment variable that sets flag name:
+// SQLSHADOW_ followed by the name in upper snake case ("bucket-url" ->
+// "SQLSHADOW_BUCKET_URL").
+func EnvName(name string) string {
+	return "SQLSHADOW_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+}
+
+// Parse parses args into fs, after setting every flag not given on the
+// command line from its environment variable (EnvName). A flag given on the
+// command line wins over the environment.
+func Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
+			if setErr := fs.Set(f.Name, v); setErr != nil {
+				err = fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// Secret returns a password: the value of the environment variable env if
+// set, else the trimmed content of file if file is not empty, else "". It
+// never logs the value.
+func Secret(env, file string) (string, error) {
+	if v, ok := os.LookupEnv(env); ok {
+		return v, nil
+	}
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// SignalContext returns a context cancelled on SIGTERM or SIGINT.
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+}
+
+// Logger returns the binaries' logger: text on stderr at level (debug, info,
+// warn, error).
+func Logger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// Registry returns a new registry with the Go and process collectors.
+func Registry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// Ops serves /metrics, /healthz and /readyz for a long-running binary.
+type Ops struct {
+	ready atomic.Bool
+	srv   *http.Server
+	ln    net.Listener
+	done  chan error
+}
+
+// ServeOps starts the endpoints on addr ("" serves nothing and returns a
+// usable Ops). /healthz answers 200 while the process runs; /readyz answers
+// 200 once SetReady(true) was called.
+func ServeOps(addr string, gatherer prometheus.Gatherer, log *slog.Logger) (*Ops, error) {
+	o := &Ops{done: make(chan error, 1)}
+	if addr == "" {
+		close(o.done)
+		return o, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !o.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
+	}
+	o.ln = ln
+	o.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		err := o.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		if err != nil && log != nil {
+			log.Error("metrics server", "err", err)
+		}
+		o.done <- err
+		close(o.done)
+	}()
+	return o, nil
+}
+
+// Addr is the address the endpoints listen on ("" when not serving).
+func (o *Ops) Addr() string {
+	if o.ln == nil {
+		return ""
+	}
+	return o.ln.Addr().String()
+}
+
+// SetReady sets what /readyz answers.
+func (o *Ops) SetReady(ready bool) { o.ready.Store(ready) }
+
+// Shutdown stops the endpoints.
+func (o *Ops) Shutdown(ctx context.Context) error {
+	o.SetReady(false)
+	if o.srv == nil {
+		return nil
+	}
+	err := o.srv.Shutdown(ctx)
+	<-o.done
+	return err
+}
