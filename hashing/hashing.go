@@ -3,7 +3,6 @@ package hashing
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"strings"
 )
 
 // QueryHash returns the lower-case hex MD5 of the exact bytes of sql, with no
@@ -11,14 +10,6 @@ import (
 func QueryHash(sql string) string {
 	sum := md5.Sum([]byte(sql))
 	return hex.EncodeToString(sum[:])
-}
-
-// Fingerprint returns the normalised template of sql.
-//
-// TEMPORARY first cut (lower-cases and collapses whitespace only); the
-// hashing issue replaces it with the full normalisation.
-func Fingerprint(sql string) string {
-	return strings.Join(strings.Fields(strings.ToLower(sql)), " ")
 }
 
 // TemplateHash returns the lower-case hex MD5 of Fingerprint(sql): the

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -36,26 +37,41 @@ var (
 // project writes ("ts" and others): every engine reads it as a timestamp.
 const TimeFormat = "2006-01-02T15:04:05.000000Z"
 
-// Time is a time.Time that marshals to JSON in TimeFormat, in UTC.
+// Time is a time.Time that marshals to JSON (and text) in TimeFormat, in
+// UTC. It implements encoding.TextMarshaler rather than json.Marshaler: the
+// JSON is the same quoted string, and encoding/json need not re-validate it,
+// which matters at hundreds of thousands of records a second.
 type Time time.Time
 
-// MarshalJSON implements json.Marshaler.
-func (t Time) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(TimeFormat)+2)
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, TimeFormat)
-	return append(b, '"'), nil
+// MarshalText implements encoding.TextMarshaler.
+func (t Time) MarshalText() ([]byte, error) {
+	return time.Time(t).UTC().AppendFormat(make([]byte, 0, len(TimeFormat)), TimeFormat), nil
 }
 
-// UnmarshalJSON implements json.Unmarshaler; it accepts TimeFormat and RFC 3339.
-func (t *Time) UnmarshalJSON(b []byte) error {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return errors.New("sink: time: not a JSON string")
-	}
-	v, err := time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
+// AppendText implements encoding.TextAppender.
+func (t Time) AppendText(b []byte) ([]byte, error) {
+	return time.Time(t).UTC().AppendFormat(b, TimeFormat), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler; it accepts TimeFormat
+// and RFC 3339.
+func (t *Time) UnmarshalText(b []byte) error {
+	v, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("sink: time: %w", err)
 	}
 	*t = Time(v.UTC())
 	return nil
 }
+
+// UnmarshalJSON implements json.Unmarshaler; it accepts a JSON string in
+// TimeFormat or RFC 3339.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return errors.New("sink: time: not a JSON string")
+	}
+	return t.UnmarshalText(b[1 : len(b)-1])
+}
+
+// String returns the time in TimeFormat.
+func (t Time) String() string { return time.Time(t).UTC().Format(TimeFormat) }

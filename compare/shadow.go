@@ -1,0 +1,411 @@
+package compare
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/sqlshadow/sqlshadow/hashing"
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+// QueryLogsDataset is the dataset the shadow analysis reads by default.
+const QueryLogsDataset = "query-logs"
+
+// Window is a time range [From, To). A zero From means the beginning of the
+// data, a zero To its end.
+type Window struct {
+	From, To time.Time
+}
+
+// BeforeAfter selects the before/after mode: two time windows of one side,
+// compared per group with an unpaired test (e.g. to validate a fix deployed
+// on the shadow between the windows).
+type BeforeAfter struct {
+	// Before and After are the two windows; both are required.
+	Before, After Window
+	// Target is the side compared: "shadow" (default) or "primary".
+	Target string
+}
+
+// ShadowOptions configure the shadow analysis. A nil *ShadowOptions means
+// all defaults.
+type ShadowOptions struct {
+	// Ratio is the smallest slowdown reported as a regression: a group
+	// regresses when shadow/primary of its P50 or P99 is >= Ratio and the
+	// test is significant. Faster by the same factor (<= 1/Ratio) is an
+	// improvement. Default 1.5.
+	Ratio float64
+	// Alpha is the significance level applied to the Benjamini-Hochberg
+	// adjusted p-values across every group and quantile. Default 0.01.
+	Alpha float64
+	// MinPairs is the number of paired observations a group needs for the
+	// P50 test (Wilcoxon signed-rank on log(shadow/primary)); below it the
+	// group is "insufficient data". Default 30.
+	MinPairs int
+	// MinTailPairs is the number of pairs a group needs for the P99 test
+	// (bootstrap of the P99 ratio). Default 500.
+	MinTailPairs int
+	// Reservoir is the number of pairs (and of durations per side) kept per
+	// group, a uniform sample chosen by hashing query ids, so results do not
+	// depend on the order of the input. Default 10,000.
+	Reservoir int
+	// Resamples is the number of bootstrap resamples of the P99 test.
+	// Default 2,000.
+	Resamples int
+	// Seed seeds the bootstrap and the sampling hash. Default 1.
+	Seed uint64
+	// Grace is how long after an hour ends its partition is treated as
+	// complete: the analysed window ends at most at the start of the newest
+	// complete hour, truncate(now - Grace, hour). Default 15 minutes;
+	// negative disables the clamp.
+	Grace time.Duration
+	// Now returns the current time (tests). Default time.Now.
+	Now func() time.Time
+	// Parallelism is the number of log objects decoded at once (and of
+	// groups tested at once). Default runtime.GOMAXPROCS(0).
+	Parallelism int
+	// Examples is the number of example statements per failure code,
+	// mismatch group and noise entry. Default 3.
+	Examples int
+	// MaxTrackedQueries bounds the distinct query hashes remembered (to
+	// detect primaries that answer the same text differently) and the
+	// distinct mismatching query hashes; beyond it they are counted as
+	// untracked. Default 1,000,000 (about 50 MB).
+	MaxTrackedQueries int
+	// NonDeterministic reports whether a statement's answer depends on when
+	// or where it runs, and why. Default hashing.NonDeterministic.
+	NonDeterministic func(sql string) (bool, string)
+	// BeforeAfter, when set, switches to the before/after mode.
+	BeforeAfter *BeforeAfter
+	// Dataset is the query-log dataset read from the bucket. Default
+	// QueryLogsDataset.
+	Dataset string
+	// Logger receives progress at debug level and problems at warn level.
+	// Default: discard.
+	Logger *slog.Logger
+}
+
+// shadowConfig is the resolved options of one run.
+type shadowConfig struct {
+	ratio, alpha          float64
+	minPairs, minTail     int
+	reservoir, resamples  int
+	seed                  uint64
+	grace                 time.Duration
+	now                   func() time.Time
+	parallelism, examples int
+	maxQueries            int
+	nonDet                func(string) (bool, string)
+	dataset               string
+	log                   *slog.Logger
+
+	window              Window // requested
+	effectiveTo         time.Time
+	fromMicros, toMicros int64
+	beforeAfter         *shadowWindows
+	ba                  *BeforeAfter
+}
+
+type shadowWindows struct {
+	target                string
+	beforeFrom, beforeTo  int64
+	afterFrom, afterTo    int64
+}
+
+func microsOr(t time.Time, zero int64) int64 {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UnixMicro()
+}
+
+func newShadowConfig(w Window, o *ShadowOptions) (*shadowConfig, error) {
+	if o == nil {
+		o = &ShadowOptions{}
+	}
+	c := &shadowConfig{
+		ratio: o.Ratio, alpha: o.Alpha, minPairs: o.MinPairs, minTail: o.MinTailPairs,
+		reservoir: o.Reservoir, resamples: o.Resamples, seed: o.Seed, grace: o.Grace,
+		now: o.Now, parallelism: o.Parallelism, examples: o.Examples, maxQueries: o.MaxTrackedQueries,
+		nonDet: o.NonDeterministic, dataset: o.Dataset, log: o.Logger, window: w,
+	}
+	if c.ratio == 0 {
+		c.ratio = 1.5
+	}
+	if c.ratio <= 1 {
+		return nil, fmt.Errorf("compare: ratio %v must be > 1", c.ratio)
+	}
+	if c.alpha == 0 {
+		c.alpha = 0.01
+	}
+	if c.alpha < 0 || c.alpha >= 1 {
+		return nil, fmt.Errorf("compare: alpha %v must be in (0, 1)", c.alpha)
+	}
+	if c.minPairs <= 0 {
+		c.minPairs = 30
+	}
+	if c.minTail <= 0 {
+		c.minTail = 500
+	}
+	if c.reservoir <= 0 {
+		c.reservoir = 10_000
+	}
+	if c.resamples <= 0 {
+		c.resamples = 2_000
+	}
+	if c.seed == 0 {
+		c.seed = 1
+	}
+	if c.grace == 0 {
+		c.grace = 15 * time.Minute
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.parallelism <= 0 {
+		c.parallelism = runtime.GOMAXPROCS(0)
+	}
+	if c.examples <= 0 {
+		c.examples = 3
+	}
+	if c.maxQueries <= 0 {
+		c.maxQueries = 1_000_000
+	}
+	if c.nonDet == nil {
+		c.nonDet = hashing.NonDeterministic
+	}
+	if c.dataset == "" {
+		c.dataset = QueryLogsDataset
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	// The newest hour counts only once it is complete.
+	c.effectiveTo = w.To
+	if c.grace > 0 {
+		complete := c.now().Add(-c.grace).UTC().Truncate(time.Hour)
+		if c.effectiveTo.IsZero() || complete.Before(c.effectiveTo) {
+			c.effectiveTo = complete
+		}
+	}
+	c.fromMicros = microsOr(w.From, 0)
+	c.toMicros = microsOr(c.effectiveTo, 0)
+	if ba := o.BeforeAfter; ba != nil {
+		t := ba.Target
+		if t == "" {
+			t = "shadow"
+		}
+		if t != "shadow" && t != "primary" {
+			return nil, fmt.Errorf("compare: before/after target %q: want shadow or primary", t)
+		}
+		for _, win := range []Window{ba.Before, ba.After} {
+			if win.From.IsZero() || win.To.IsZero() || !win.From.Before(win.To) {
+				return nil, fmt.Errorf("compare: before/after windows need From < To, got %v..%v", win.From, win.To)
+			}
+		}
+		c.ba = &BeforeAfter{Before: ba.Before, After: ba.After, Target: t}
+		c.beforeAfter = &shadowWindows{
+			target:     t,
+			beforeFrom: ba.Before.From.UnixMicro(), beforeTo: ba.Before.To.UnixMicro(),
+			afterFrom: ba.After.From.UnixMicro(), afterTo: ba.After.To.UnixMicro(),
+		}
+	}
+	return c, nil
+}
+
+// Shadow is the shadow analysis over the query logs of one bucket: it
+// implements Comparator. It is safe for concurrent use; each Compare or
+// Report call reads the logs again.
+type Shadow struct {
+	bucket *blob.Bucket
+	window Window
+	opts   ShadowOptions
+}
+
+// NewShadow returns the analysis of the query logs under bucket (the root
+// where datasets live) in window w. In before/after mode (opts.BeforeAfter)
+// w is ignored and the two windows are read.
+func NewShadow(bucket *blob.Bucket, w Window, opts *ShadowOptions) *Shadow {
+	s := &Shadow{bucket: bucket, window: w}
+	if opts != nil {
+		s.opts = *opts
+	}
+	return s
+}
+
+// Compare implements Comparator; the Result is a *ShadowReport.
+func (s *Shadow) Compare(ctx context.Context) (Result, error) { return s.Report(ctx) }
+
+// Report lists the query-log objects of the window, decodes them in
+// parallel and returns the report. Cancelling ctx aborts and returns
+// ctx.Err().
+func (s *Shadow) Report(ctx context.Context) (*ShadowReport, error) {
+	cfg, err := newShadowConfig(s.window, &s.opts)
+	if err != nil {
+		return nil, err
+	}
+	from, to := s.window.From, cfg.effectiveTo
+	if ba := cfg.ba; ba != nil {
+		from, to = minTime(ba.Before.From, ba.After.From), maxTime(ba.Before.To, ba.After.To)
+	}
+	objs, err := sink.Objects(ctx, s.bucket, cfg.dataset, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("compare: list query logs: %w", err)
+	}
+	cfg.log.Debug("compare: shadow analysis", "objects", len(objs), "from", from, "to", to)
+	sources := make([]shadowSource, len(objs))
+	for i, o := range objs {
+		sources[i] = func(ctx context.Context) (io.ReadCloser, error) { return sink.OpenObject(ctx, s.bucket, o) }
+	}
+	return runShadow(ctx, cfg, sources)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// AnalyzeShadowLogs runs the shadow analysis over query logs given as JSON
+// Lines readers (decompressed), in window w; readers are decoded in
+// parallel. Use it when the logs do not come from a bucket in the sink's
+// layout.
+func AnalyzeShadowLogs(ctx context.Context, w Window, logs []io.Reader, opts *ShadowOptions) (*ShadowReport, error) {
+	cfg, err := newShadowConfig(w, opts)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]shadowSource, len(logs))
+	for i, r := range logs {
+		sources[i] = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(r), nil }
+	}
+	return runShadow(ctx, cfg, sources)
+}
+
+// shadowSource opens one JSONL stream.
+type shadowSource func(ctx context.Context) (io.ReadCloser, error)
+
+// runShadow decodes the sources with cfg.parallelism workers, each with its
+// own aggregation, merges them and builds the report.
+func runShadow(ctx context.Context, cfg *shadowConfig, sources []shadowSource) (*ShadowReport, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := min(cfg.parallelism, max(len(sources), 1))
+	aggs := make([]*shadowAgg, workers)
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for w := range workers {
+		agg := newShadowAgg(cfg)
+		aggs[w] = agg
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(sources) || ctx.Err() != nil {
+					return
+				}
+				if err := agg.readSource(ctx, sources[i]); err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	total := aggs[0]
+	for _, a := range aggs[1:] {
+		total.merge(a)
+	}
+	return buildShadowReport(ctx, cfg, total, len(sources))
+}
+
+// readSource decodes one JSONL stream into a.
+func (a *shadowAgg) readSource(ctx context.Context, open shadowSource) error {
+	rc, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rc.Close() }()
+	var line shadowLine
+	n := 0
+	err = shadowReadLines(rc, func(b []byte) bool {
+		n++
+		if n&4095 == 0 && ctx.Err() != nil {
+			return false
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			return true
+		}
+		if decodeShadowLine(b, &line) != nil {
+			a.counts.Malformed++
+			return true
+		}
+		a.add(&line)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("compare: read query logs: %w", err)
+	}
+	return ctx.Err()
+}
+
+// shadowReadLines calls fn with each line of r (without the newline); the
+// slice is valid only during the call. fn returns false to stop.
+func shadowReadLines(r io.Reader, fn func([]byte) bool) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var long []byte
+	for {
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, b...)
+			continue
+		}
+		if long != nil {
+			long = append(long, b...)
+			b = long
+		}
+		if len(b) > 0 {
+			if !fn(b) {
+				return nil
+			}
+		}
+		long = nil
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

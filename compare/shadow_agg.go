@@ -1,0 +1,606 @@
+package compare
+
+import (
+	"bytes"
+	"container/heap"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// shadowHash is FNV-1a 64 over b, seeded: the deterministic sampling key of
+// every reservoir (so results do not depend on the order files are read in)
+// and the compact identity of hashes kept in maps.
+func shadowHash(seed uint64, b []byte) uint64 {
+	h := uint64(14695981039346656037) ^ seed
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	// Final avalanche (splitmix64) so that the low bits are well mixed.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+// shadowItem is one sampled observation: its sampling key and up to two
+// values (primary and shadow duration for a pair; one duration otherwise).
+type shadowItem struct {
+	h    uint64
+	a, b float64
+}
+
+// shadowSample is a bottom-k sample: it keeps the k items with the smallest
+// keys. Because the keys are hashes of query ids, it is a uniform random
+// sample of at most k items, the same whatever the order of the input, and
+// two samples merge exactly.
+type shadowSample struct {
+	k     int
+	items shadowMaxHeap
+}
+
+type shadowMaxHeap []shadowItem
+
+func (h shadowMaxHeap) Len() int           { return len(h) }
+func (h shadowMaxHeap) Less(i, j int) bool { return h[i].h > h[j].h }
+func (h shadowMaxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *shadowMaxHeap) Push(x any)        { *h = append(*h, x.(shadowItem)) }
+func (h *shadowMaxHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+func (s *shadowSample) add(it shadowItem) {
+	if len(s.items) < s.k {
+		heap.Push(&s.items, it)
+		return
+	}
+	if s.k == 0 || it.h >= s.items[0].h {
+		return
+	}
+	s.items[0] = it
+	heap.Fix(&s.items, 0)
+}
+
+func (s *shadowSample) merge(o *shadowSample) {
+	for _, it := range o.items {
+		s.add(it)
+	}
+}
+
+// sorted returns the items ordered by key (deterministic order).
+func (s *shadowSample) sorted() []shadowItem {
+	out := append([]shadowItem(nil), s.items...)
+	sort.Slice(out, func(i, j int) bool { return out[i].h < out[j].h })
+	return out
+}
+
+// shadowSideAgg accumulates one side (primary or shadow) of one group.
+type shadowSideAgg struct {
+	count, errors int64
+	durations     shadowSample // successful commands only (a = duration)
+}
+
+func (s *shadowSideAgg) merge(o *shadowSideAgg) {
+	s.count += o.count
+	s.errors += o.errors
+	s.durations.merge(&o.durations)
+}
+
+// shadowExample is one example statement kept for a report.
+type shadowExample struct {
+	h          uint64
+	queryID    string
+	queryHash  string
+	query      string
+	errText    string
+	group      string
+	primResult string
+	shadResult string
+}
+
+// shadowExamples keeps up to k examples with distinct query hashes, those
+// with the smallest keys (deterministic).
+type shadowExamples struct {
+	k     int
+	items []shadowExample
+}
+
+func (e *shadowExamples) wants(h uint64, queryHash []byte) bool {
+	if e.k <= 0 {
+		return false
+	}
+	for i := range e.items {
+		if e.items[i].queryHash == string(queryHash) {
+			return h < e.items[i].h
+		}
+	}
+	return len(e.items) < e.k || h < e.items[len(e.items)-1].h
+}
+
+func (e *shadowExamples) add(x shadowExample) {
+	for i := range e.items {
+		if e.items[i].queryHash == x.queryHash {
+			if x.h < e.items[i].h {
+				e.items[i] = x
+				e.sortItems()
+			}
+			return
+		}
+	}
+	e.items = append(e.items, x)
+	e.sortItems()
+	if len(e.items) > e.k {
+		e.items = e.items[:e.k]
+	}
+}
+
+func (e *shadowExamples) sortItems() {
+	sort.Slice(e.items, func(i, j int) bool { return e.items[i].h < e.items[j].h })
+}
+
+func (e *shadowExamples) merge(o *shadowExamples) {
+	for _, x := range o.items {
+		e.add(x)
+	}
+}
+
+// shadowGroup accumulates one group (a route, or a template hash).
+type shadowGroup struct {
+	key     string
+	isRoute bool
+	example shadowExample // a query of the group (smallest key)
+	hasEx   bool
+
+	primary, shadow shadowSideAgg
+	pairs           shadowSample // a = primary ms, b = shadow ms
+	pairsSeen       int64
+
+	dropped, diverged, filtered int64
+	shadowOnlyFailures          int64
+	primaryOnlyFailures         int64
+
+	// Before/after mode: durations of the chosen side in each window.
+	before, after shadowSample
+}
+
+func (g *shadowGroup) merge(o *shadowGroup) {
+	if o.hasEx && (!g.hasEx || o.example.h < g.example.h) {
+		g.example, g.hasEx = o.example, true
+	}
+	g.primary.merge(&o.primary)
+	g.shadow.merge(&o.shadow)
+	g.pairs.merge(&o.pairs)
+	g.pairsSeen += o.pairsSeen
+	g.dropped += o.dropped
+	g.diverged += o.diverged
+	g.filtered += o.filtered
+	g.shadowOnlyFailures += o.shadowOnlyFailures
+	g.primaryOnlyFailures += o.primaryOnlyFailures
+	g.before.merge(&o.before)
+	g.after.merge(&o.after)
+}
+
+// shadowFailureAgg accumulates the shadow-only failures of one error code.
+type shadowFailureAgg struct {
+	code     int64
+	count    int64
+	groups   map[string]int64 // group label -> count
+	examples shadowExamples
+}
+
+// shadowMismatchAgg accumulates the result mismatches of one query hash.
+type shadowMismatchAgg struct {
+	queryHash  string
+	groupKey   string
+	isRoute    bool
+	count      int64
+	floatCols  bool
+	colsKnown  int64 // mismatches whose record carried primary_columns_hash
+	colsDiffer int64 // ... and of those, with different columns
+	shadowCols uint64
+	example    shadowExample
+	// Non-deterministic statement (decided once, on the full text).
+	textSeen     bool
+	nonDet       bool
+	nonDetReason string
+}
+
+func (m *shadowMismatchAgg) merge(o *shadowMismatchAgg) {
+	m.count += o.count
+	m.floatCols = m.floatCols || o.floatCols
+	if !m.textSeen && o.textSeen {
+		m.textSeen, m.nonDet, m.nonDetReason = true, o.nonDet, o.nonDetReason
+	}
+	m.colsKnown += o.colsKnown
+	m.colsDiffer += o.colsDiffer
+	if o.example.h < m.example.h {
+		m.example = o.example
+		m.shadowCols = o.shadowCols
+	}
+}
+
+// shadowQueryState is what the analysis remembers per query hash: the first
+// primary result hash and primary column hash seen (hashed), with
+// shadowVaries once a different one was seen.
+type shadowQueryState struct {
+	result  uint64
+	columns uint64
+}
+
+const shadowVaries = ^uint64(0)
+
+func shadowMergeState(a, b uint64) uint64 {
+	switch {
+	case a == 0:
+		return b
+	case b == 0 || a == b:
+		return a
+	}
+	return shadowVaries
+}
+
+// shadowAgg is one worker's aggregation state; workers' states merge.
+type shadowAgg struct {
+	cfg *shadowConfig
+
+	routes    map[string]*shadowGroup
+	templates map[string]*shadowGroup
+
+	failures   map[int64]*shadowFailureAgg
+	mismatches map[string]*shadowMismatchAgg
+	queries    map[uint64]shadowQueryState
+
+	counts ReportCounts
+}
+
+func newShadowAgg(cfg *shadowConfig) *shadowAgg {
+	return &shadowAgg{
+		cfg:        cfg,
+		routes:     map[string]*shadowGroup{},
+		templates:  map[string]*shadowGroup{},
+		failures:   map[int64]*shadowFailureAgg{},
+		mismatches: map[string]*shadowMismatchAgg{},
+		queries:    map[uint64]shadowQueryState{},
+	}
+}
+
+func (a *shadowAgg) newGroup(key string, isRoute bool) *shadowGroup {
+	k := a.cfg.reservoir
+	return &shadowGroup{
+		key: key, isRoute: isRoute,
+		primary: shadowSideAgg{durations: shadowSample{k: k}},
+		shadow:  shadowSideAgg{durations: shadowSample{k: k}},
+		pairs:   shadowSample{k: k},
+		before:  shadowSample{k: k},
+		after:   shadowSample{k: k},
+	}
+}
+
+func (a *shadowAgg) group(r *shadowLine) *shadowGroup {
+	if len(r.route) > 0 {
+		if g, ok := a.routes[string(r.route)]; ok {
+			return g
+		}
+		g := a.newGroup(string(r.route), true)
+		a.routes[g.key] = g
+		return g
+	}
+	if g, ok := a.templates[string(r.templateHash)]; ok {
+		return g
+	}
+	g := a.newGroup(string(r.templateHash), false)
+	a.templates[g.key] = g
+	return g
+}
+
+// truncateQuery keeps examples readable in reports.
+func truncateQuery(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return string(b[:cut]) + "…"
+}
+
+func (a *shadowAgg) example(r *shadowLine, h uint64, g *shadowGroup) shadowExample {
+	return shadowExample{
+		h:         h,
+		queryID:   string(r.queryID),
+		queryHash: string(r.queryHash),
+		query:     truncateQuery(r.queryText, 500),
+		errText:   truncateQuery(r.errorText, 300),
+		group:     groupLabel(g.key, g.isRoute),
+	}
+}
+
+func groupLabel(key string, isRoute bool) string {
+	if isRoute {
+		return "route:" + key
+	}
+	return "template:" + key
+}
+
+func (a *shadowAgg) trackQuery(r *shadowLine, result, columns []byte) {
+	if len(r.queryHash) == 0 || (len(result) == 0 && len(columns) == 0) {
+		return
+	}
+	k := shadowHash(0, r.queryHash)
+	st, ok := a.queries[k]
+	if !ok && len(a.queries) >= a.cfg.maxQueries {
+		a.counts.UntrackedQueries++
+		return
+	}
+	if len(result) > 0 {
+		st.result = shadowMergeState(st.result, shadowHash(1, result)|1)
+	}
+	if len(columns) > 0 {
+		st.columns = shadowMergeState(st.columns, shadowHash(2, columns)|1)
+	}
+	a.queries[k] = st
+}
+
+// add folds one decoded record into the aggregation.
+func (a *shadowAgg) add(r *shadowLine) {
+	cfg := a.cfg
+	a.counts.Records++
+	if ba := cfg.beforeAfter; ba != nil {
+		a.addBeforeAfter(r, ba)
+		return
+	}
+	if cfg.fromMicros != 0 && r.tsMicros < cfg.fromMicros || cfg.toMicros != 0 && r.tsMicros >= cfg.toMicros {
+		a.counts.OutOfWindow++
+		return
+	}
+	switch string(r.target) {
+	case "primary":
+		a.counts.Primary++
+		g := a.group(r)
+		h := shadowHash(cfg.seed, r.queryID)
+		a.sampleGroupExample(g, r, h)
+		g.primary.count++
+		if !r.success {
+			g.primary.errors++
+			return
+		}
+		g.primary.durations.add(shadowItem{h: h, a: r.durationMS - r.clientWaitMS})
+		a.trackQuery(r, r.resultHash, r.columnsHash)
+	case "shadow":
+		a.counts.Shadow++
+		g := a.group(r)
+		switch {
+		case r.filtered:
+			a.counts.Filtered++
+			g.filtered++
+			return
+		case r.dropped:
+			a.counts.Dropped++
+			g.dropped++
+			return
+		case r.diverged:
+			a.counts.Diverged++
+			g.diverged++
+			return
+		}
+		h := shadowHash(cfg.seed, r.queryID)
+		a.sampleGroupExample(g, r, h)
+		g.shadow.count++
+		if r.success {
+			g.shadow.durations.add(shadowItem{h: h, a: r.durationMS})
+		} else {
+			g.shadow.errors++
+		}
+		if !r.hasPrimSuccess {
+			return
+		}
+		switch {
+		case r.primSuccess && r.success:
+			if r.hasPrimDuration {
+				g.pairsSeen++
+				a.counts.Paired++
+				g.pairs.add(shadowItem{h: h, a: r.primDuration - r.primWaitMS, b: r.durationMS})
+			}
+			if len(r.primResult) > 0 {
+				a.trackQuery(r, r.primResult, nil)
+			}
+			if len(r.resultHash) > 0 && len(r.primResult) > 0 && !bytes.Equal(r.resultHash, r.primResult) {
+				a.addMismatch(r, h, g)
+			}
+		case r.primSuccess && !r.success:
+			g.shadowOnlyFailures++
+			a.addFailure(r, h, g)
+		case !r.primSuccess && r.success:
+			g.primaryOnlyFailures++
+			a.counts.PrimaryOnlyFailures++
+		}
+	default:
+		a.counts.UnknownTarget++
+	}
+}
+
+func (a *shadowAgg) sampleGroupExample(g *shadowGroup, r *shadowLine, h uint64) {
+	if len(r.queryText) > 0 && (!g.hasEx || h < g.example.h) {
+		g.example = shadowExample{h: h, queryID: string(r.queryID), queryHash: string(r.queryHash), query: truncateQuery(r.queryText, 500)}
+		g.hasEx = true
+	}
+}
+
+func (a *shadowAgg) addFailure(r *shadowLine, h uint64, g *shadowGroup) {
+	a.counts.ShadowOnlyFailures++
+	f, ok := a.failures[r.errorCode]
+	if !ok {
+		f = &shadowFailureAgg{code: r.errorCode, groups: map[string]int64{}, examples: shadowExamples{k: a.cfg.examples}}
+		a.failures[r.errorCode] = f
+	}
+	f.count++
+	f.groups[groupLabel(g.key, g.isRoute)]++
+	if f.examples.wants(h, r.queryHash) {
+		f.examples.add(a.example(r, h, g))
+	}
+}
+
+func (a *shadowAgg) addMismatch(r *shadowLine, h uint64, g *shadowGroup) {
+	a.counts.Mismatches++
+	m, ok := a.mismatches[string(r.queryHash)]
+	if !ok {
+		if len(a.mismatches) >= a.cfg.maxQueries {
+			a.counts.UntrackedMismatches++
+			return
+		}
+		m = &shadowMismatchAgg{queryHash: string(r.queryHash), groupKey: g.key, isRoute: g.isRoute, example: shadowExample{h: ^uint64(0)}}
+		a.mismatches[m.queryHash] = m
+	}
+	m.count++
+	m.floatCols = m.floatCols || r.floatCols
+	if !m.textSeen && len(r.queryText) > 0 {
+		m.textSeen = true
+		m.nonDet, m.nonDetReason = a.cfg.nonDet(string(r.queryText))
+	}
+	if len(r.primColumns) > 0 {
+		m.colsKnown++
+		if !bytes.Equal(r.primColumns, r.columnsHash) {
+			m.colsDiffer++
+		}
+	}
+	if h < m.example.h {
+		ex := a.example(r, h, g)
+		ex.primResult = string(r.primResult)
+		ex.shadResult = string(r.resultHash)
+		m.example = ex
+		m.shadowCols = 0
+		if len(r.columnsHash) > 0 {
+			m.shadowCols = shadowHash(2, r.columnsHash) | 1
+		}
+	}
+}
+
+// addBeforeAfter folds a record into the before/after samples.
+func (a *shadowAgg) addBeforeAfter(r *shadowLine, ba *shadowWindows) {
+	if string(r.target) != ba.target {
+		return
+	}
+	if r.filtered || r.dropped || r.diverged {
+		switch {
+		case r.filtered:
+			a.counts.Filtered++
+		case r.dropped:
+			a.counts.Dropped++
+		default:
+			a.counts.Diverged++
+		}
+		return
+	}
+	var into func(g *shadowGroup) *shadowSample
+	switch {
+	case r.tsMicros >= ba.beforeFrom && r.tsMicros < ba.beforeTo:
+		into = func(g *shadowGroup) *shadowSample { return &g.before }
+	case r.tsMicros >= ba.afterFrom && r.tsMicros < ba.afterTo:
+		into = func(g *shadowGroup) *shadowSample { return &g.after }
+	default:
+		a.counts.OutOfWindow++
+		return
+	}
+	if ba.target == "primary" {
+		a.counts.Primary++
+	} else {
+		a.counts.Shadow++
+	}
+	g := a.group(r)
+	h := shadowHash(a.cfg.seed, r.queryID)
+	a.sampleGroupExample(g, r, h)
+	side := &g.shadow
+	if ba.target == "primary" {
+		side = &g.primary
+	}
+	side.count++
+	if !r.success {
+		side.errors++
+		return
+	}
+	d := r.durationMS
+	if ba.target == "primary" {
+		d -= r.clientWaitMS
+	}
+	into(g).add(shadowItem{h: h, a: d})
+}
+
+// merge folds o into a; o must not be used afterwards.
+func (a *shadowAgg) merge(o *shadowAgg) {
+	for k, g := range o.routes {
+		if mine, ok := a.routes[k]; ok {
+			mine.merge(g)
+		} else {
+			a.routes[k] = g
+		}
+	}
+	for k, g := range o.templates {
+		if mine, ok := a.templates[k]; ok {
+			mine.merge(g)
+		} else {
+			a.templates[k] = g
+		}
+	}
+	for code, f := range o.failures {
+		mine, ok := a.failures[code]
+		if !ok {
+			a.failures[code] = f
+			continue
+		}
+		mine.count += f.count
+		for g, n := range f.groups {
+			mine.groups[g] += n
+		}
+		mine.examples.merge(&f.examples)
+	}
+	for qh, m := range o.mismatches {
+		if mine, ok := a.mismatches[qh]; ok {
+			mine.merge(m)
+		} else {
+			a.mismatches[qh] = m
+		}
+	}
+	for k, st := range o.queries {
+		mine, ok := a.queries[k]
+		if !ok {
+			a.queries[k] = st
+			continue
+		}
+		a.queries[k] = shadowQueryState{
+			result:  shadowMergeState(mine.result, st.result),
+			columns: shadowMergeState(mine.columns, st.columns),
+		}
+	}
+	c := &a.counts
+	oc := o.counts
+	c.Records += oc.Records
+	c.Malformed += oc.Malformed
+	c.OutOfWindow += oc.OutOfWindow
+	c.Primary += oc.Primary
+	c.Shadow += oc.Shadow
+	c.Paired += oc.Paired
+	c.Filtered += oc.Filtered
+	c.Dropped += oc.Dropped
+	c.Diverged += oc.Diverged
+	c.UnknownTarget += oc.UnknownTarget
+	c.PrimaryOnlyFailures += oc.PrimaryOnlyFailures
+	c.ShadowOnlyFailures += oc.ShadowOnlyFailures
+	c.Mismatches += oc.Mismatches
+	c.UntrackedQueries += oc.UntrackedQueries
+	c.UntrackedMismatches += oc.UntrackedMismatches
+}
+
+// errorCodeLabel names an error code for reports.
+func errorCodeLabel(code int64) string {
+	if code == 0 {
+		return "I/O error"
+	}
+	return "error " + strconv.FormatInt(code, 10)
+}

@@ -1,0 +1,82 @@
+package issues
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// NewAPIHandler returns the issue API of t, with token as the bearer token
+// every request must carry ("" for none):
+//
+//	GET  /api/issues?cluster=C&status=Ongoing&triage=New&id=I&limit=N
+//	     -> {"issues": [Issue...]}, newest first
+//	POST /api/issues/{id}/triage  {"triage_status": "...", "disposition_status": "..."}
+//	     -> the Issue; 404 unknown id, 409 rejected transition, 400 bad body
+func NewAPIHandler(t *Tracker, token string) http.Handler {
+	mux := http.NewServeMux()
+	auth := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
+				apiError(t, w, http.StatusUnauthorized, "missing or wrong bearer token")
+				return
+			}
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("GET /api/issues", auth(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := Filter{Cluster: q.Get("cluster"), Status: IssueStatus(q.Get("status")), Triage: TriageStatus(q.Get("triage"))}
+		if id := q.Get("id"); id != "" {
+			f.IDs = []string{id}
+		}
+		if l := q.Get("limit"); l != "" {
+			n, err := strconv.Atoi(l)
+			if err != nil || n < 0 {
+				apiError(t, w, http.StatusBadRequest, "limit: want a non-negative integer")
+				return
+			}
+			f.Limit = n
+		}
+		list, err := t.Issues(r.Context(), f)
+		if err != nil {
+			apiError(t, w, http.StatusServiceUnavailable, "store: "+err.Error())
+			return
+		}
+		if list == nil {
+			list = []Issue{}
+		}
+		t.m.requests.WithLabelValues("200").Inc()
+		writeJSON(w, http.StatusOK, map[string]any{"issues": list})
+	}))
+	mux.HandleFunc("POST /api/issues/{id}/triage", auth(func(w http.ResponseWriter, r *http.Request) {
+		var c TriageChange
+		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			apiError(t, w, http.StatusBadRequest, fmt.Sprintf("body: %v (want {\"triage_status\": ..., \"disposition_status\": ...})", err))
+			return
+		}
+		is, err := t.Triage(r.Context(), r.PathValue("id"), c)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			apiError(t, w, http.StatusNotFound, err.Error())
+		case errors.Is(err, ErrInvalidTransition):
+			apiError(t, w, http.StatusConflict, err.Error())
+		case err != nil:
+			apiError(t, w, http.StatusServiceUnavailable, "store: "+err.Error())
+		default:
+			t.m.requests.WithLabelValues("200").Inc()
+			writeJSON(w, http.StatusOK, is)
+		}
+	}))
+	return mux
+}
+
+func apiError(t *Tracker, w http.ResponseWriter, code int, msg string) {
+	t.m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	writeJSON(w, code, map[string]string{"error": msg})
+}

@@ -1,0 +1,158 @@
+package issues
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Store keeps issues and the ids of the alert messages already ingested.
+// Implementations are safe for concurrent use. The Tracker serialises
+// Updates per cluster within one process; a Store shared by several
+// processes serialises them per cluster itself (SQLStore does on
+// MySQL/MariaDB) or must have a single writer.
+type Store interface {
+	// Update loads the cluster's state for q, calls fn once with it and
+	// writes fn's Change atomically (all of it or none), unless fn returns
+	// an error, which Update then returns. It may call fn again after a
+	// conflict (a deadlock, a lost race), each time with fresh state, so fn
+	// must not have side effects of its own.
+	Update(ctx context.Context, q Query, fn func(State) (Change, error)) error
+	// Issues returns the issues matching f, newest (Opened) first, then by
+	// ID.
+	Issues(ctx context.Context, f Filter) ([]Issue, error)
+}
+
+// Query says what Store.Update loads.
+type Query struct {
+	// Cluster whose state is loaded and locked.
+	Cluster string
+	// MessageIDs to look up.
+	MessageIDs []string
+	// IssueIDs to load whatever their status (they belong to Cluster).
+	IssueIDs []string
+}
+
+// State is what Store.Update loads for a Query.
+type State struct {
+	// Seen maps each id of Query.MessageIDs already stored to the id of its
+	// issue.
+	Seen map[string]string
+	// Issues holds every Ongoing issue of the cluster, every issue named by
+	// Query.IssueIDs and every issue Seen maps to; each once, in any order.
+	Issues []Issue
+}
+
+// Change is what Store.Update writes.
+type Change struct {
+	// Issues are inserted, or replace the stored issue with the same ID.
+	Issues []Issue
+	// Messages are inserted; their ids are not stored yet.
+	Messages []Message
+}
+
+// Filter selects issues for Store.Issues. Zero fields match everything.
+type Filter struct {
+	// IDs, if any, are the only issue ids that match.
+	IDs []string
+	// Cluster, Status and Triage must equal the issue's.
+	Cluster string
+	Status  IssueStatus
+	Triage  TriageStatus
+	// Limit caps the number of issues returned; 0 means no limit.
+	Limit int
+}
+
+func (f *Filter) match(is *Issue) bool {
+	return (len(f.IDs) == 0 || slices.Contains(f.IDs, is.ID)) &&
+		(f.Cluster == "" || f.Cluster == is.Cluster) &&
+		(f.Status == "" || f.Status == is.Status) &&
+		(f.Triage == "" || f.Triage == is.Triage)
+}
+
+func sortIssues(list []Issue) {
+	slices.SortFunc(list, func(a, b Issue) int {
+		if c := b.Opened.Compare(a.Opened); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+// MemStore is an in-memory Store, for tests and single-process trackers
+// that may forget everything on restart.
+type MemStore struct {
+	mu       sync.Mutex
+	issues   map[string]*Issue
+	messages map[string]Message
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore {
+	return &MemStore{issues: map[string]*Issue{}, messages: map[string]Message{}}
+}
+
+var _ Store = (*MemStore)(nil)
+
+// Update implements Store. It holds one lock for the whole call.
+func (m *MemStore) Update(ctx context.Context, q Query, fn func(State) (Change, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := State{Seen: map[string]string{}}
+	want := map[string]bool{}
+	for _, id := range q.IssueIDs {
+		want[id] = true
+	}
+	for _, id := range q.MessageIDs {
+		if msg, ok := m.messages[id]; ok {
+			st.Seen[id] = msg.IssueID
+			want[msg.IssueID] = true
+		}
+	}
+	for _, is := range m.issues {
+		if is.Cluster == q.Cluster && (is.Status == Ongoing || want[is.ID]) {
+			st.Issues = append(st.Issues, *is.clone())
+		}
+	}
+	ch, err := fn(st)
+	if err != nil {
+		return err
+	}
+	for _, msg := range ch.Messages {
+		if _, dup := m.messages[msg.ID]; dup {
+			return fmt.Errorf("issues: memstore: message %s stored twice", msg.ID)
+		}
+	}
+	for i := range ch.Issues {
+		m.issues[ch.Issues[i].ID] = ch.Issues[i].clone()
+	}
+	for _, msg := range ch.Messages {
+		m.messages[msg.ID] = msg
+	}
+	return nil
+}
+
+// Issues implements Store.
+func (m *MemStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var out []Issue
+	for _, is := range m.issues {
+		if f.match(is) {
+			out = append(out, *is.clone())
+		}
+	}
+	m.mu.Unlock()
+	sortIssues(out)
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}

@@ -1,0 +1,745 @@
+package mirror
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+// Error codes the proxy sends on its own.
+const (
+	errCodeConnect   = 2003 // cannot reach the primary
+	errCodeLost      = 2013 // lost the primary mid-command
+	errCodeHandshake = 1043 // bad handshake
+	errCodeAccess    = 1045 // refused login
+	errCodeUnknown   = 1047 // unsupported command
+)
+
+type stmtInfo struct {
+	query     string
+	numParams uint16
+	cols      []wire.Column // of the open cursor, for COM_STMT_FETCH
+}
+
+// clientConn is one client connection and its primary leg.
+type clientConn struct {
+	p    *Proxy
+	id   uint64
+	addr string
+
+	mu        sync.Mutex
+	idle      bool
+	dead      bool
+	clientNet net.Conn // the client's connection (TLS when terminated)
+	rawClient net.Conn
+	primNet   net.Conn // the primary's connection (TLS when asked)
+
+	client  *wire.Conn
+	primary *wire.Conn
+
+	caps         uint32
+	user, db     string
+	charset      uint8
+	serverConnID uint32
+	clientTLS    bool
+	primaryTLS   bool
+
+	stmts    map[uint32]*stmtInfo
+	lastStmt uint32
+	seq      uint64
+	sess     Session
+
+	// Per command.
+	res        wire.Result
+	start      time.Time
+	gotFirst   bool
+	ttfb       time.Duration
+	clientWait time.Duration
+	clientErr  error
+	refused    bool
+	firstIn    bool
+	toClientFn func([]byte) error
+	fwdCmdFn   func([]byte) error
+	buf        []byte
+}
+
+func (p *Proxy) newClientConn(nc net.Conn) *clientConn {
+	c := &clientConn{
+		p:         p,
+		id:        p.nextConn.Add(1),
+		addr:      nc.RemoteAddr().String(),
+		clientNet: nc,
+		rawClient: nc,
+		client:    wire.NewConn(nc),
+		stmts:     map[uint32]*stmtInfo{},
+	}
+	c.toClientFn = c.toClient
+	c.fwdCmdFn = c.forwardCommand
+	return c
+}
+
+// poke closes the connection if it waits for a command (Shutdown); a
+// command in flight finishes first.
+func (c *clientConn) poke() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle {
+		_ = c.clientNet.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *clientConn) closeNow() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dead = true
+	_ = c.rawClient.Close()
+	if c.primNet != nil {
+		_ = c.primNet.Close()
+	}
+}
+
+func (c *clientConn) setIdle(idle bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idle = idle
+	if idle {
+		return !c.dead && !c.p.stopping()
+	}
+	return true
+}
+
+func (c *clientConn) serve() {
+	p := c.p
+	p.m.connsTotal.Inc()
+	p.m.connsActive.Inc()
+	defer p.m.connsActive.Dec()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer func() {
+		c.mu.Lock()
+		_ = c.clientNet.Close()
+		if c.primNet != nil {
+			_ = c.primNet.Close()
+		}
+		c.mu.Unlock()
+	}()
+	if err := c.handshake(ctx); err != nil {
+		p.log.Info("mirror: client login failed", "conn_id", c.id, "client_addr", c.addr, "err", err)
+		return
+	}
+	if p.opts.Mirror != nil {
+		sess, err := p.opts.Mirror.Open(ctx, SessionInfo{
+			ConnID: c.id, User: c.user, Database: c.db, Collation: c.charset,
+			Capabilities: c.caps, ClientAddr: c.addr, PrimaryConnID: c.serverConnID,
+		})
+		if err != nil {
+			p.log.Warn("mirror: open shadow session", "conn_id", c.id, "err", err)
+		} else {
+			c.sess = sess
+			defer func() {
+				if err := sess.Close(); err != nil {
+					p.log.Warn("mirror: close shadow session", "conn_id", c.id, "err", err)
+				}
+			}()
+		}
+	}
+	if err := c.loop(); err != nil {
+		p.m.connErrors.WithLabelValues("relay").Inc()
+		p.log.Info("mirror: connection ended", "conn_id", c.id, "err", err)
+	}
+}
+
+// sendErr writes an ERR packet to the client and flushes.
+func (c *clientConn) sendErr(seq uint8, code uint16, state, msg string) {
+	c.buf = wire.AppendErr(c.buf[:0], code, state, msg)
+	_, _ = c.client.WritePacket(seq, c.buf)
+	_ = c.client.Flush()
+}
+
+type prefixConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (pc *prefixConn) Read(b []byte) (int, error) { return pc.r.Read(b) }
+
+func isCleartextPlugin(name string) bool {
+	return name == "mysql_clear_password" || name == "dialog"
+}
+
+func (c *clientConn) handshake(ctx context.Context) error {
+	p := c.p
+	timeout := p.opts.ConnectTimeout
+	deadline := time.Now().Add(timeout)
+	_ = c.rawClient.SetDeadline(deadline)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	pnc, err := p.opts.Dial(dctx, "tcp", p.primary)
+	if err != nil {
+		p.m.connErrors.WithLabelValues("primary_dial").Inc()
+		c.sendErr(0, errCodeConnect, "08S01", fmt.Sprintf("sqlshadow proxy: cannot connect to the primary %s: %v", p.primary, err))
+		return fmt.Errorf("mirror: dial primary: %w", err)
+	}
+	_ = pnc.SetDeadline(deadline)
+	c.mu.Lock()
+	c.primNet = pnc
+	dead := c.dead
+	c.mu.Unlock()
+	if dead {
+		return ErrProxyClosed
+	}
+	c.primary = wire.NewConn(pnc)
+
+	fail := func(stage string, seq uint8, code uint16, msg string, err error) error {
+		p.m.connErrors.WithLabelValues(stage).Inc()
+		c.sendErr(seq, code, "08S01", "sqlshadow proxy: "+msg)
+		return err
+	}
+	_, gp, err := c.primary.ReadPacket(nil)
+	if err != nil {
+		return fail("handshake", 0, errCodeConnect, "no greeting from the primary", fmt.Errorf("mirror: read greeting: %w", err))
+	}
+	if len(gp) > 0 && gp[0] == wire.HeaderErr {
+		// The primary refuses the connection (too many connections...).
+		_, _ = c.client.WritePacket(0, gp)
+		_ = c.client.Flush()
+		e, _ := wire.ParseErr(gp)
+		p.m.connErrors.WithLabelValues("handshake").Inc()
+		return fmt.Errorf("mirror: primary refused the connection: %w", e)
+	}
+	g, err := wire.ParseGreeting(gp)
+	if err != nil {
+		return fail("handshake", 0, errCodeConnect, "bad greeting from the primary", err)
+	}
+	c.serverConnID = g.ConnID
+	if p.opts.PrimaryTLS != nil && g.Capabilities&wire.ClientSSL == 0 {
+		return fail("handshake", 0, errCodeConnect, "the primary does not offer TLS", errors.New("mirror: primary does not offer TLS"))
+	}
+	if g.Capabilities&wire.ClientProtocol41 == 0 {
+		return fail("handshake", 0, errCodeConnect, "the primary does not speak protocol 4.1", errors.New("mirror: primary too old"))
+	}
+	g.Capabilities &= wire.Supported
+	if p.opts.ClientTLS != nil {
+		g.Capabilities |= wire.ClientSSL
+	}
+	g.MariaDBCapabilities = 0
+	c.buf = g.Append(c.buf[:0])
+	if _, err := c.client.WritePacket(0, c.buf); err != nil {
+		return err
+	}
+	if err := c.client.Flush(); err != nil {
+		return err
+	}
+
+	rseq, rp, err := c.client.ReadPacket(nil)
+	if err != nil {
+		return fmt.Errorf("mirror: read handshake response: %w", err)
+	}
+	resp, err := wire.ParseHandshakeResponse(rp)
+	if err != nil {
+		return fail("handshake", rseq+1, errCodeHandshake, "bad handshake", err)
+	}
+	if resp.SSLRequest {
+		if p.opts.ClientTLS == nil {
+			return fail("handshake", rseq+1, errCodeHandshake, "TLS is not offered", errors.New("mirror: client asked TLS, not configured"))
+		}
+		pre := c.client.Buffered()
+		tc := tls.Server(&prefixConn{Conn: c.rawClient, r: io.MultiReader(strings.NewReader(string(pre)), c.rawClient)}, p.opts.ClientTLS)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			p.m.connErrors.WithLabelValues("handshake").Inc()
+			return fmt.Errorf("mirror: client TLS: %w", err)
+		}
+		c.mu.Lock()
+		c.clientNet = tc
+		c.mu.Unlock()
+		c.client.Reset(tc)
+		c.clientTLS = true
+		rseq, rp, err = c.client.ReadPacket(nil)
+		if err != nil {
+			return fmt.Errorf("mirror: read handshake response: %w", err)
+		}
+		if resp, err = wire.ParseHandshakeResponse(rp); err != nil || resp.SSLRequest {
+			if err == nil {
+				err = errors.New("mirror: second SSLRequest")
+			}
+			return fail("handshake", rseq+1, errCodeHandshake, "bad handshake", err)
+		}
+	}
+	c.primaryTLS = p.opts.PrimaryTLS != nil
+	if isCleartextPlugin(resp.AuthPlugin) && !c.primaryTLS && !p.opts.AllowCleartextAuth {
+		return fail("auth", rseq+1, errCodeAccess, ErrCleartextRefused.Error(), ErrCleartextRefused)
+	}
+	out := *resp
+	out.Capabilities = resp.Capabilities & (g.Capabilities &^ wire.ClientSSL)
+	out.MariaDBCapabilities = 0
+	pseq := uint8(1)
+	if c.primaryTLS {
+		ssl := out
+		ssl.Capabilities |= wire.ClientSSL
+		ssl.SSLRequest = true
+		c.buf = ssl.Append(c.buf[:0])
+		if _, err := c.primary.WritePacket(1, c.buf); err != nil {
+			return err
+		}
+		if err := c.primary.Flush(); err != nil {
+			return fail("handshake", rseq+1, errCodeConnect, "primary connection lost", err)
+		}
+		cfg := p.opts.PrimaryTLS.Clone()
+		if cfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(p.primary)
+			cfg.ServerName = host
+		}
+		tc := tls.Client(pnc, cfg)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			return fail("handshake", rseq+1, errCodeConnect, "TLS to the primary failed: "+err.Error(), fmt.Errorf("mirror: primary TLS: %w", err))
+		}
+		c.mu.Lock()
+		c.primNet = tc
+		c.mu.Unlock()
+		c.primary.Reset(tc)
+		out.Capabilities |= wire.ClientSSL
+		pseq = 2
+	}
+	c.buf = out.Append(c.buf[:0])
+	if _, err := c.primary.WritePacket(pseq, c.buf); err != nil {
+		return err
+	}
+	if err := c.primary.Flush(); err != nil {
+		return fail("handshake", rseq+1, errCodeConnect, "primary connection lost", err)
+	}
+	ok, err := c.relayAuth(int(rseq) - int(pseq))
+	if err != nil {
+		p.m.connErrors.WithLabelValues("auth").Inc()
+		return err
+	}
+	if !ok {
+		p.m.connErrors.WithLabelValues("auth").Inc()
+		return errors.New("mirror: primary refused the login")
+	}
+	c.caps = out.Capabilities &^ wire.ClientSSL
+	c.user = resp.User
+	if resp.Capabilities&wire.ClientConnectWithDB != 0 {
+		c.db = resp.Database
+	}
+	c.charset = resp.Charset
+	_ = c.rawClient.SetDeadline(time.Time{})
+	_ = c.clientNet.SetDeadline(time.Time{})
+	_ = c.primNet.SetDeadline(time.Time{})
+	return nil
+}
+
+// relayAuth relays an authentication exchange, starting with a packet from
+// the primary, until the primary's OK or ERR. Primary packets go to the
+// client with their sequence id plus off, client packets to the primary with
+// theirs minus off.
+func (c *clientConn) relayAuth(off int) (bool, error) {
+	refuse := func(seq uint8) (bool, error) {
+		c.sendErr(seq, errCodeAccess, "28000", "sqlshadow proxy: "+ErrCleartextRefused.Error())
+		return false, ErrCleartextRefused
+	}
+	for {
+		seq, p, err := c.primary.ReadPacket(nil)
+		if err != nil {
+			return false, fmt.Errorf("mirror: authentication with the primary: %w", err)
+		}
+		cseq := uint8(int(seq) + off)
+		if len(p) == 0 {
+			return false, errors.New("mirror: empty authentication packet")
+		}
+		expectClient := true
+		switch p[0] {
+		case wire.HeaderOK, wire.HeaderErr:
+			expectClient = false
+		case wire.HeaderEOF: // auth switch request
+			name := p[1:]
+			if i := strings.IndexByte(string(name), 0); i >= 0 {
+				name = name[:i]
+			}
+			if isCleartextPlugin(string(name)) && !c.primaryTLS && !c.p.opts.AllowCleartextAuth {
+				return refuse(cseq)
+			}
+		case wire.HeaderAuthMore:
+			if len(p) == 2 && p[1] == 3 { // caching_sha2: fast auth success, OK follows
+				expectClient = false
+			}
+			if len(p) == 2 && p[1] == 4 && c.clientTLS && !c.primaryTLS && !c.p.opts.AllowCleartextAuth {
+				// The client would send its password in clear, and the
+				// proxy would relay it over the plain primary leg.
+				return refuse(cseq)
+			}
+		}
+		if _, err := c.client.WritePacket(cseq, p); err != nil {
+			return false, err
+		}
+		if err := c.client.Flush(); err != nil {
+			return false, err
+		}
+		switch p[0] {
+		case wire.HeaderOK:
+			return true, nil
+		case wire.HeaderErr:
+			return false, nil
+		}
+		if !expectClient {
+			continue
+		}
+		cs, cp, err := c.client.ReadPacket(nil)
+		if err != nil {
+			return false, fmt.Errorf("mirror: authentication with the client: %w", err)
+		}
+		if _, err := c.primary.WritePacket(uint8(int(cs)-off), cp); err != nil {
+			return false, err
+		}
+		if err := c.primary.Flush(); err != nil {
+			return false, err
+		}
+	}
+}
+
+// toClient forwards one response packet to the client, timing what the
+// client makes the proxy wait.
+func (c *clientConn) toClient(raw []byte) error {
+	if !c.gotFirst {
+		c.gotFirst = true
+		c.ttfb = time.Since(c.start)
+	}
+	if len(raw) > c.client.Available() {
+		t := time.Now()
+		err := c.client.WriteRaw(raw)
+		c.clientWait += time.Since(t)
+		if err != nil {
+			c.clientErr = err
+		}
+		return err
+	}
+	if err := c.client.WriteRaw(raw); err != nil {
+		c.clientErr = err
+		return err
+	}
+	return nil
+}
+
+// forwardCommand forwards one physical command packet to the primary unless
+// the command is refused.
+func (c *clientConn) forwardCommand(raw []byte) error {
+	if c.firstIn {
+		c.firstIn = false
+		if len(raw) > wire.HeaderSize {
+			switch raw[wire.HeaderSize] {
+			case wire.ComBinlogDump, wire.ComBinlogDumpGTID, wire.ComRegisterSlave, wire.ComTableDump:
+				c.refused = true
+			}
+		}
+	}
+	if c.refused {
+		return nil
+	}
+	return c.primary.WriteRaw(raw)
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (c *clientConn) loop() error {
+	p := c.p
+	for {
+		if !c.setIdle(true) {
+			c.quitPrimary()
+			return nil
+		}
+		if p.opts.IdleTimeout > 0 {
+			_ = c.clientNet.SetReadDeadline(time.Now().Add(p.opts.IdleTimeout))
+		}
+		c.firstIn, c.refused = true, false
+		up0, down0 := c.primary.BytesWritten, c.primary.BytesRead
+		_, payload, err := c.client.ReadPacket(c.fwdCmdFn)
+		c.setIdle(false)
+		if err != nil {
+			c.quitPrimary()
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isTimeout(err) {
+				return nil
+			}
+			return fmt.Errorf("mirror: read command: %w", err)
+		}
+		if c.p.stopping() || p.opts.IdleTimeout > 0 {
+			_ = c.clientNet.SetReadDeadline(time.Time{})
+		}
+		received := time.Now()
+		if len(payload) == 0 {
+			return errors.New("mirror: empty command packet")
+		}
+		c.seq++
+		cmd := payload[0]
+		p.m.cmdByByte[cmd].Inc()
+		if err := c.command(cmd, payload, received, up0, down0); err != nil {
+			return err
+		}
+		if cmd == wire.ComQuit {
+			return nil
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// quitPrimary says goodbye to the primary when the client left without.
+func (c *clientConn) quitPrimary() {
+	if c.primary == nil {
+		return
+	}
+	_ = c.primNet.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = c.primary.WritePacket(0, []byte{wire.ComQuit})
+	_ = c.primary.Flush()
+}
+
+// command relays one command whose packets were read (and forwarded) and
+// logs it.
+func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, down0 int64) error {
+	p := c.p
+	var (
+		query  string
+		stmtID uint32
+		st     *stmtInfo
+		mcopy  []byte
+	)
+	switch cmd {
+	case wire.ComQuery, wire.ComStmtPrepare:
+		query = string(payload[1:])
+	case wire.ComStmtExecute, wire.ComStmtFetch, wire.ComStmtSendLongData, wire.ComStmtClose, wire.ComStmtReset, wire.ComStmtBulkExecute:
+		if len(payload) >= 5 {
+			stmtID = binary.LittleEndian.Uint32(payload[1:])
+			if stmtID == 0xffffffff {
+				stmtID = c.lastStmt
+			}
+			if st = c.stmts[stmtID]; st != nil {
+				query = st.query
+			}
+		}
+	}
+	var cu *wire.ChangeUser
+	if cmd == wire.ComChangeUser {
+		cu, _ = wire.ParseChangeUser(payload, c.caps)
+	}
+	if c.sess != nil {
+		mcopy = append([]byte(nil), payload...)
+	}
+	dbBefore, userBefore := c.db, c.user
+	res := &c.res
+	res.Reset()
+	c.gotFirst, c.ttfb, c.clientWait, c.clientErr = false, 0, 0, nil
+
+	var ioErr error // an I/O error with the primary
+	if c.refused {
+		res.Success = false
+		res.Err = &wire.Err{Code: errCodeUnknown, SQLState: "08S01", Message: "sqlshadow proxy: " + wire.CommandName(cmd) + " is not supported through the proxy"}
+		c.start = time.Now()
+		c.sendErr(1, res.Err.Code, res.Err.SQLState, res.Err.Message)
+	} else {
+		ferr := c.primary.Flush()
+		c.start = time.Now()
+		switch {
+		case ferr != nil:
+			ioErr = ferr
+		case cmd == wire.ComChangeUser:
+			if cu != nil && isCleartextPlugin(cu.AuthPlugin) && !c.primaryTLS && !p.opts.AllowCleartextAuth {
+				// Too late to stop the password: the command is sent. Close.
+				return ErrCleartextRefused
+			}
+			var ok bool
+			ok, ioErr = c.relayAuth(0)
+			res.Success = ok
+			if !ok && ioErr == nil {
+				res.Err = &wire.Err{Code: errCodeAccess, SQLState: "28000", Message: "change user refused"}
+			}
+		default:
+			ioErr = c.primary.ReadResponse(wire.Request{Cmd: cmd, Caps: c.caps, Columns: stmtCols(st, cmd)}, c.toClientFn, res)
+			for ioErr == nil && res.LocalInfile {
+				ioErr = c.relayInfile()
+				if ioErr == nil {
+					ioErr = c.primary.ReadResponse(wire.Request{Cmd: wire.ComQuery, Caps: c.caps}, c.toClientFn, res)
+				}
+			}
+		}
+	}
+	end := time.Now()
+	if c.clientErr != nil {
+		return fmt.Errorf("mirror: write to client: %w", c.clientErr)
+	}
+	if ioErr != nil && !wire.HasNoResponse(cmd) && !c.gotFirst {
+		// Nothing of the answer reached the client: tell it why.
+		c.sendErr(1, errCodeLost, "08S01", "sqlshadow proxy: lost connection to the primary: "+ioErr.Error())
+	}
+	if c.client.Buffering() > 0 {
+		t := time.Now()
+		if err := c.client.Flush(); err != nil {
+			return fmt.Errorf("mirror: write to client: %w", err)
+		}
+		c.clientWait += time.Since(t)
+	}
+	up, down := c.primary.BytesWritten-up0, c.primary.BytesRead-down0
+	p.m.bytesUp.Add(float64(up))
+	p.m.bytesDown.Add(float64(down))
+	dur := end.Sub(c.start)
+	p.m.duration.Observe(dur.Seconds())
+
+	out := Outcome{Duration: dur, Success: res.Success && ioErr == nil, Rows: res.Rows()}
+	if ioErr == nil && res.Success {
+		out.ResultHash = res.ResultHash()
+		out.ColumnsHash = res.ColumnsHash()
+		out.FloatCols = res.FloatCols
+	}
+	switch {
+	case ioErr != nil:
+		out.Error = ioErr.Error()
+		p.m.commandError(0, true)
+	case res.Err != nil:
+		out.ErrorCode, out.SQLState, out.Error = res.Err.Code, res.Err.SQLState, res.Err.Message
+		p.m.commandError(res.Err.Code, false)
+	}
+
+	// Session state, after the primary's answer.
+	if out.Success {
+		switch cmd {
+		case wire.ComStmtPrepare:
+			stmtID = res.StmtID
+			out.NumParams = res.NumParams
+			c.stmts[res.StmtID] = &stmtInfo{query: query, numParams: res.NumParams}
+			c.lastStmt = res.StmtID
+		case wire.ComStmtExecute:
+			if st != nil {
+				st.cols = nil
+				if res.Cursor {
+					st.cols = append([]wire.Column(nil), res.Columns...)
+				}
+			}
+		case wire.ComInitDB:
+			c.db = string(payload[1:])
+		case wire.ComQuery:
+			if db, ok := useDatabase(query); ok {
+				c.db = db
+			}
+		case wire.ComChangeUser:
+			if cu != nil {
+				c.user, c.db = cu.User, cu.Database
+			}
+			clear(c.stmts)
+		case wire.ComResetConnection:
+			clear(c.stmts)
+		}
+	}
+	if cmd == wire.ComStmtClose {
+		delete(c.stmts, stmtID)
+	}
+
+	if p.logCh != nil {
+		rec := Record{
+			TS:           sink.Time(received),
+			QueryID:      c.queryID(),
+			Target:       TargetPrimary,
+			Command:      wire.CommandName(cmd),
+			Database:     dbBefore,
+			User:         userBefore,
+			ClientAddr:   c.addr,
+			ConnID:       c.id,
+			Seq:          c.seq,
+			DurationMS:   millis(dur),
+			TTFBMS:       ptr(millis(c.ttfb)),
+			ClientWaitMS: ptr(millis(c.clientWait)),
+			ServerConnID: c.serverConnID,
+			Success:      out.Success,
+			ErrorCode:    out.ErrorCode,
+			SQLState:     out.SQLState,
+			Error:        out.Error,
+			Rows:         out.Rows,
+			ResultHash:   out.ResultHash,
+			ColumnsHash:  out.ColumnsHash,
+			FloatCols:    out.FloatCols,
+			BytesSent:    up,
+			BytesRecv:    down,
+		}
+		p.enqueue(logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare})
+	}
+	if c.sess != nil {
+		ok := c.sess.Submit(Command{
+			QueryID: c.queryID(), Seq: c.seq, Received: received, Payload: mcopy,
+			Query: query, StmtID: stmtID, Primary: out,
+		})
+		if !ok {
+			p.m.mirrorDrops.Inc()
+		}
+	}
+	if ioErr != nil {
+		return fmt.Errorf("mirror: primary: %w", ioErr)
+	}
+	return nil
+}
+
+func stmtCols(st *stmtInfo, cmd byte) []wire.Column {
+	if st == nil || cmd != wire.ComStmtFetch {
+		return nil
+	}
+	return st.cols
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (c *clientConn) queryID() string {
+	b := make([]byte, 0, 40)
+	b = append(b, c.p.inst...)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, c.id, 10)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, c.seq, 10)
+	return string(b)
+}
+
+// relayInfile relays a LOCAL INFILE upload: the client's packets up to and
+// including the empty one that ends the file.
+func (c *clientConn) relayInfile() error {
+	if err := c.client.Flush(); err != nil {
+		c.clientErr = err
+		return err
+	}
+	for {
+		_, p, err := c.client.ReadPacket(func(raw []byte) error { return c.primary.WriteRaw(raw) })
+		if err != nil {
+			c.clientErr = err
+			return err
+		}
+		if len(p) == 0 {
+			return c.primary.Flush()
+		}
+	}
+}
+
+// useDatabase recognises "USE db" (the only statement of a COM_QUERY) and
+// returns the database.
+func useDatabase(q string) (string, bool) {
+	q = strings.TrimSpace(q)
+	q = strings.TrimSuffix(q, ";")
+	if len(q) < 5 || !strings.EqualFold(q[:3], "use") || (q[3] != ' ' && q[3] != '\t' && q[3] != '\n' && q[3] != '`') {
+		return "", false
+	}
+	db := strings.TrimSpace(q[3:])
+	if strings.ContainsAny(db, "; \t\n") && !(strings.HasPrefix(db, "`") && strings.HasSuffix(db, "`")) {
+		return "", false
+	}
+	if len(db) >= 2 && db[0] == '`' && db[len(db)-1] == '`' {
+		db = strings.ReplaceAll(db[1:len(db)-1], "``", "`")
+	}
+	return db, db != ""
+}

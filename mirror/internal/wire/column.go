@@ -1,0 +1,101 @@
+package wire
+
+import "encoding/binary"
+
+// Column is what the response reader keeps of a column definition: enough
+// to decode and canonicalise values.
+type Column struct {
+	Type     byte
+	Flags    uint16
+	Decimals byte
+	Charset  uint16
+}
+
+// ColumnDef is a fully decoded column definition (Protocol::ColumnDefinition41).
+type ColumnDef struct {
+	Catalog, Schema, Table, OrgTable, Name, OrgName string
+	Column
+	Length uint32
+}
+
+// columnDefFields walks the six length-encoded strings of a column
+// definition and returns them and the offset of the fixed part.
+func columnDefFields(p []byte) (fields [6][]byte, pos int, err error) {
+	for i := range fields {
+		s, _, n := ReadLenEncString(p[pos:])
+		if n == 0 {
+			return fields, 0, malformed("column definition: strings")
+		}
+		fields[i] = s
+		pos += n
+	}
+	// The fixed part: length of fixed fields (0x0c), charset, length,
+	// type, flags, decimals, filler.
+	if _, _, n := ReadLenEnc(p[pos:]); n == 0 {
+		return fields, 0, malformed("column definition: fixed part")
+	} else {
+		pos += n
+	}
+	if len(p) < pos+10 {
+		return fields, 0, malformed("column definition: fixed part too short")
+	}
+	return fields, pos, nil
+}
+
+// ParseColumn decodes the parts of a column definition that the response
+// reader needs, and returns its name (a sub-slice of p).
+func ParseColumn(p []byte) (Column, []byte, error) {
+	fields, pos, err := columnDefFields(p)
+	if err != nil {
+		return Column{}, nil, err
+	}
+	return Column{
+		Charset:  binary.LittleEndian.Uint16(p[pos:]),
+		Type:     p[pos+6],
+		Flags:    binary.LittleEndian.Uint16(p[pos+7:]),
+		Decimals: p[pos+9],
+	}, fields[4], nil
+}
+
+// ParseColumnDef decodes a whole column definition.
+func ParseColumnDef(p []byte) (*ColumnDef, error) {
+	fields, pos, err := columnDefFields(p)
+	if err != nil {
+		return nil, err
+	}
+	return &ColumnDef{
+		Catalog: string(fields[0]), Schema: string(fields[1]), Table: string(fields[2]),
+		OrgTable: string(fields[3]), Name: string(fields[4]), OrgName: string(fields[5]),
+		Column: Column{
+			Charset:  binary.LittleEndian.Uint16(p[pos:]),
+			Type:     p[pos+6],
+			Flags:    binary.LittleEndian.Uint16(p[pos+7:]),
+			Decimals: p[pos+9],
+		},
+		Length: binary.LittleEndian.Uint32(p[pos+2:]),
+	}, nil
+}
+
+// IsFloat reports whether t is FLOAT or DOUBLE.
+func IsFloat(t byte) bool { return t == TypeFloat || t == TypeDouble }
+
+// IsInteger reports whether t is an integer type (YEAR included).
+func IsInteger(t byte) bool {
+	switch t {
+	case TypeTiny, TypeShort, TypeLong, TypeLongLong, TypeInt24, TypeYear:
+		return true
+	}
+	return false
+}
+
+// IsDecimal reports whether t is DECIMAL.
+func IsDecimal(t byte) bool { return t == TypeDecimal || t == TypeNewDecimal }
+
+// IsDateTime reports whether t is a temporal type holding a date.
+func isDate(t byte) bool { return t == TypeDate || t == TypeNewDate }
+
+func isDateTime(t byte) bool {
+	return t == TypeDateTime || t == TypeTimestamp || t == TypeDateTime2 || t == TypeTimestamp2
+}
+
+func isTime(t byte) bool { return t == TypeTime || t == TypeTime2 }

@@ -1,0 +1,398 @@
+package mirror
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sqlshadow/sqlshadow/hashing"
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+// Errors of the proxy.
+var (
+	// ErrProxyClosed is returned by Serve after Shutdown or Close.
+	ErrProxyClosed = errors.New("mirror: proxy closed")
+	// ErrCleartextRefused is the error of a login that would send a
+	// cleartext password over a primary leg without TLS.
+	ErrCleartextRefused = errors.New("mirror: cleartext authentication refused over a non-TLS primary connection")
+)
+
+// DefaultConnectTimeout bounds dialing, TLS and the handshake on every leg.
+const DefaultConnectTimeout = 10 * time.Second
+
+// DefaultLogQueue is the default number of query-log records buffered
+// between connections and the sink.
+const DefaultLogQueue = 16384
+
+// Options configures a Proxy. The zero value (or nil) gives the defaults
+// documented on each field.
+type Options struct {
+	// PrimaryTLS, when not nil, makes the proxy speak TLS to the primary
+	// (the primary must offer it). Certificates are verified as the config
+	// says; when ServerName is empty it is set to the primary's host.
+	// Default nil: plain TCP.
+	PrimaryTLS *tls.Config
+	// ClientTLS, when not nil, makes the proxy offer TLS to clients and
+	// terminate it. Default nil: TLS is not offered to clients.
+	ClientTLS *tls.Config
+	// AllowCleartextAuth lets clients use cleartext authentication plugins
+	// (mysql_clear_password, dialog, caching_sha2 full authentication over
+	// client TLS) when the primary leg is not TLS. Default false: refused.
+	AllowCleartextAuth bool
+	// ConnectTimeout bounds dialing the primary, each TLS handshake and the
+	// whole login, on both legs. Default DefaultConnectTimeout (10 s).
+	ConnectTimeout time.Duration
+	// IdleTimeout closes a client connection idle this long between
+	// commands. Default 0: no idle timeout.
+	IdleTimeout time.Duration
+	// Sink receives one query-log Record per command for the primary side
+	// (dataset query-logs). Records reach it through a bounded queue served
+	// by one goroutine, so a slow sink never blocks a client: records that
+	// do not fit are dropped and counted. Default nil: no query log.
+	Sink sink.Sink
+	// LogQueue is the capacity of that queue in records. Default
+	// DefaultLogQueue.
+	LogQueue int
+	// RedactQueryText omits query_text from records (the hashes stay).
+	// Default false.
+	RedactQueryText bool
+	// Mirror receives every command with the primary's outcome, after the
+	// client has it. Default nil: pass-through proxy.
+	Mirror Mirror
+	// Dial dials the primary. Default: a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Registerer registers the proxy's metrics. Default nil: not registered.
+	Registerer prometheus.Registerer
+	// Logger receives connection errors and drops. Default nil: discard.
+	Logger *slog.Logger
+}
+
+// Proxy is a MySQL-protocol proxy in front of one primary: clients connect
+// to it as to the primary, authenticate with the primary through it, and get
+// the primary's answers unchanged; every command is logged (Options.Sink) and
+// handed to the Mirror (Options.Mirror).
+type Proxy struct {
+	primary string
+	opts    Options
+	log     *slog.Logger
+	m       *metrics
+	inst    string
+
+	nextConn atomic.Uint64
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*clientConn]struct{}
+	shutting  bool
+	closed    bool
+	connWG    sync.WaitGroup
+	serveWG   sync.WaitGroup
+
+	logCh     chan logItem
+	logDone   chan struct{}
+	logOnce   sync.Once
+	closeOnce sync.Once
+}
+
+// New returns a Proxy in front of the primary at addr (host:port). Call
+// Serve to accept clients, and Shutdown or Close to stop.
+func New(primary string, opts *Options) (*Proxy, error) {
+	if _, _, err := net.SplitHostPort(primary); err != nil {
+		return nil, fmt.Errorf("mirror: primary address %q: %w", primary, err)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.LogQueue <= 0 {
+		o.LogQueue = DefaultLogQueue
+	}
+	if o.Dial == nil {
+		d := &net.Dialer{KeepAlive: 30 * time.Second}
+		o.Dial = d.DialContext
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	var id [4]byte
+	_, _ = rand.Read(id[:])
+	p := &Proxy{
+		primary:   primary,
+		opts:      o,
+		log:       log,
+		m:         m,
+		inst:      hex.EncodeToString(id[:]),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[*clientConn]struct{}{},
+		logDone:   make(chan struct{}),
+	}
+	if o.Sink != nil {
+		p.logCh = make(chan logItem, o.LogQueue)
+		go p.runLog()
+	} else {
+		close(p.logDone)
+	}
+	return p, nil
+}
+
+// Serve accepts client connections on l until Shutdown or Close, serving
+// each in its own goroutine. It always returns a non-nil error:
+// ErrProxyClosed after Shutdown or Close.
+func (p *Proxy) Serve(l net.Listener) error {
+	p.mu.Lock()
+	if p.shutting || p.closed {
+		p.mu.Unlock()
+		_ = l.Close()
+		return ErrProxyClosed
+	}
+	p.listeners[l] = struct{}{}
+	p.serveWG.Add(1)
+	p.mu.Unlock()
+	defer p.serveWG.Done()
+	defer func() {
+		p.mu.Lock()
+		delete(p.listeners, l)
+		p.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			p.mu.Lock()
+			stopping := p.shutting || p.closed
+			p.mu.Unlock()
+			if stopping {
+				return ErrProxyClosed
+			}
+			if t, ok := err.(interface{ Temporary() bool }); ok && t.Temporary() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				p.log.Warn("mirror: accept", "err", err, "retry_in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return fmt.Errorf("mirror: accept: %w", err)
+		}
+		backoff = 0
+		p.mu.Lock()
+		if p.shutting || p.closed {
+			p.mu.Unlock()
+			_ = nc.Close()
+			return ErrProxyClosed
+		}
+		c := p.newClientConn(nc)
+		p.conns[c] = struct{}{}
+		p.connWG.Add(1)
+		p.mu.Unlock()
+		go func() {
+			defer p.connWG.Done()
+			c.serve()
+			p.mu.Lock()
+			delete(p.conns, c)
+			p.mu.Unlock()
+		}()
+	}
+}
+
+// Shutdown stops accepting clients, closes client connections as soon as
+// they are between commands (a command in flight finishes and its answer
+// reaches the client), waits for every connection to end, then flushes the
+// query log. When ctx ends first, the remaining connections are closed at
+// once and ctx's error is returned.
+func (p *Proxy) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.shutting = true
+	for l := range p.listeners {
+		_ = l.Close()
+	}
+	for c := range p.conns {
+		c.poke()
+	}
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		p.connWG.Wait()
+		p.serveWG.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		p.closeConns()
+		<-done
+	}
+	if ferr := p.stopLog(ctx); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// Close closes the listeners and every connection at once, then flushes
+// what the query log holds (bounded by the connect timeout).
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	for l := range p.listeners {
+		_ = l.Close()
+	}
+	p.mu.Unlock()
+	p.closeConns()
+	p.connWG.Wait()
+	p.serveWG.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), p.opts.ConnectTimeout)
+	defer cancel()
+	return p.stopLog(ctx)
+}
+
+func (p *Proxy) closeConns() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for c := range p.conns {
+		c.closeNow()
+	}
+}
+
+func (p *Proxy) stopping() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.shutting || p.closed
+}
+
+// logItem is a record on its way to the sink; the hashes are computed by
+// the log goroutine, off the client's path.
+type logItem struct {
+	rec   Record
+	query string
+	cache bool // the text repeats (prepared statement): cache its template
+}
+
+// enqueue hands a record to the log goroutine without ever blocking.
+func (p *Proxy) enqueue(it logItem) {
+	if p.logCh == nil {
+		return
+	}
+	defer func() {
+		// The queue is closed only after every connection ended; a record
+		// racing Close is dropped.
+		if recover() != nil {
+			p.m.logDropped.Inc()
+		}
+	}()
+	select {
+	case p.logCh <- it:
+	default:
+		p.m.logDropped.Inc()
+	}
+}
+
+// logPollInterval is how often the log goroutine looks for records when it
+// found none: polling, rather than a wake-up per record, keeps the cost of
+// logging off the clients' path.
+const logPollInterval = 2 * time.Millisecond
+
+func (p *Proxy) runLog() {
+	defer close(p.logDone)
+	ctx := context.Background()
+	tc := newTemplateCache(4096)
+	for {
+		select {
+		case it, ok := <-p.logCh:
+			if !ok {
+				return
+			}
+			p.writeRecord(ctx, &it, tc)
+		default:
+			time.Sleep(logPollInterval)
+		}
+	}
+}
+
+func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache) {
+	if it.query != "" {
+		if !p.opts.RedactQueryText {
+			it.rec.QueryText = it.query
+		}
+		it.rec.QueryHash = hashing.QueryHash(it.query)
+		it.rec.TemplateHash, it.rec.Route = tc.get(it.query, it.cache)
+	}
+	line := json.RawMessage(appendRecordJSON(make([]byte, 0, 512+len(it.rec.QueryText)), &it.rec))
+	if err := p.opts.Sink.Write(ctx, time.Time(it.rec.TS), line); err != nil {
+		if errors.Is(err, sink.ErrDropped) {
+			p.m.logDropped.Inc()
+		} else {
+			p.m.logErrors.Inc()
+			p.log.Warn("mirror: query log write", "err", err)
+		}
+	}
+}
+
+// templateCache remembers the template hash and route of statement texts
+// that repeat (prepared statements), bounded in entries.
+type templateCache struct {
+	max int
+	m   map[string][2]string
+}
+
+func newTemplateCache(max int) *templateCache {
+	return &templateCache{max: max, m: make(map[string][2]string)}
+}
+
+func (tc *templateCache) get(q string, cache bool) (template, route string) {
+	if cache {
+		if v, ok := tc.m[q]; ok {
+			return v[0], v[1]
+		}
+	}
+	template = hashing.TemplateHash(q)
+	if tags := hashing.Tags(q); tags != nil {
+		route = tags["route"]
+	}
+	if cache && len(q) <= 4096 {
+		if len(tc.m) >= tc.max {
+			clear(tc.m)
+		}
+		tc.m[q] = [2]string{template, route}
+	}
+	return template, route
+}
+
+func (p *Proxy) stopLog(ctx context.Context) error {
+	p.logOnce.Do(func() {
+		if p.logCh != nil {
+			close(p.logCh)
+		}
+	})
+	select {
+	case <-p.logDone:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.opts.Sink != nil {
+		if err := p.opts.Sink.Flush(ctx); err != nil {
+			return fmt.Errorf("mirror: flush query log: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package mirror
+
+import (
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// BenchmarkProxyPointSelect runs point selects through the proxy (query log
+// on, to a Recorder) and directly, on one connection, text protocol
+// (interpolated parameters) and prepared statements.
+func BenchmarkProxyPointSelect(b *testing.B) {
+	srv := rig.Server(b, 0)
+	root, err := srv.Root()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = root.Exec("CREATE DATABASE IF NOT EXISTS bench")
+	_, _ = root.Exec("CREATE TABLE IF NOT EXISTS bench.t (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
+	for i := 1; i <= 1000; i += 100 {
+		q := "INSERT IGNORE INTO bench.t VALUES "
+		for j := i; j < i+100; j++ {
+			if j > i {
+				q += ","
+			}
+			q += fmt.Sprintf("(%d, %d, REPEAT('c', 119), REPEAT('p', 59))", j, j)
+		}
+		if _, err := root.Exec(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pr := startProxyB(b, srv.Addr())
+	for _, target := range []string{"direct", "proxy"} {
+		for _, mode := range []string{"text", "prepared"} {
+			b.Run(target+"/"+mode, func(b *testing.B) {
+				cfg, _ := mysql.ParseDSN(srv.DSN("bench"))
+				if target == "proxy" {
+					cfg.Addr = pr.Addr
+				}
+				cfg.InterpolateParams = mode == "text"
+				db, err := sql.Open("mysql", cfg.FormatDSN())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				db.SetMaxOpenConns(1)
+				var stmt *sql.Stmt
+				if mode == "prepared" {
+					stmt, err = db.Prepare("SELECT c FROM t WHERE id = ?")
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer stmt.Close()
+				}
+				var c string
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					id := i%1000 + 1
+					if stmt != nil {
+						err = stmt.QueryRow(id).Scan(&c)
+					} else {
+						err = db.QueryRow("SELECT c FROM t WHERE id = ?", id).Scan(&c)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

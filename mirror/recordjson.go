@@ -1,0 +1,178 @@
+package mirror
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+// appendRecordJSON appends r as one JSON object, exactly as json.Marshal
+// encodes a Record (same fields, order and omitempty rules), without
+// reflection: the proxy logs every command, so this is on its hot path.
+func appendRecordJSON(b []byte, r *Record) []byte {
+	b = append(b, `{"ts":"`...)
+	b = time.Time(r.TS).UTC().AppendFormat(b, sink.TimeFormat)
+	b = append(b, '"')
+	b = appendStrField(b, "query_id", r.QueryID, false)
+	b = appendStrField(b, "target", r.Target, false)
+	b = appendStrField(b, "command", r.Command, false)
+	b = appendStrField(b, "query_text", r.QueryText, true)
+	b = appendStrField(b, "query_hash", r.QueryHash, true)
+	b = appendStrField(b, "template_hash", r.TemplateHash, true)
+	b = appendStrField(b, "route", r.Route, true)
+	b = appendStrField(b, "database", r.Database, false)
+	b = appendStrField(b, "user", r.User, false)
+	b = appendStrField(b, "client_addr", r.ClientAddr, false)
+	b = append(b, `,"conn_id":`...)
+	b = strconv.AppendUint(b, r.ConnID, 10)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = appendFloatField(b, "duration_ms", &r.DurationMS)
+	b = appendFloatField(b, "ttfb_ms", r.TTFBMS)
+	b = appendFloatField(b, "client_wait_ms", r.ClientWaitMS)
+	b = append(b, `,"server_conn_id":`...)
+	b = strconv.AppendUint(b, uint64(r.ServerConnID), 10)
+	b = appendFloatField(b, "queue_ms", r.QueueMS)
+	b = append(b, `,"success":`...)
+	b = strconv.AppendBool(b, r.Success)
+	if r.ErrorCode != 0 {
+		b = append(b, `,"error_code":`...)
+		b = strconv.AppendUint(b, uint64(r.ErrorCode), 10)
+	}
+	b = appendStrField(b, "sql_state", r.SQLState, true)
+	b = appendStrField(b, "error", r.Error, true)
+	b = append(b, `,"rows":`...)
+	b = strconv.AppendInt(b, r.Rows, 10)
+	b = appendStrField(b, "result_hash", r.ResultHash, true)
+	b = appendStrField(b, "columns_hash", r.ColumnsHash, true)
+	if r.FloatCols {
+		b = append(b, `,"float_cols":true`...)
+	}
+	b = appendFloatField(b, "primary_duration_ms", r.PrimaryDurationMS)
+	if r.PrimarySuccess != nil {
+		b = append(b, `,"primary_success":`...)
+		b = strconv.AppendBool(b, *r.PrimarySuccess)
+	}
+	if r.PrimaryErrorCode != nil {
+		b = append(b, `,"primary_error_code":`...)
+		b = strconv.AppendUint(b, uint64(*r.PrimaryErrorCode), 10)
+	}
+	if r.PrimaryRows != nil {
+		b = append(b, `,"primary_rows":`...)
+		b = strconv.AppendInt(b, *r.PrimaryRows, 10)
+	}
+	b = appendStrField(b, "primary_result_hash", r.PrimaryResultHash, true)
+	b = append(b, `,"bytes_sent":`...)
+	b = strconv.AppendInt(b, r.BytesSent, 10)
+	b = append(b, `,"bytes_recv":`...)
+	b = strconv.AppendInt(b, r.BytesRecv, 10)
+	if r.Filtered {
+		b = append(b, `,"filtered":true`...)
+	}
+	b = appendStrField(b, "filter_reason", r.FilterReason, true)
+	if r.Dropped {
+		b = append(b, `,"dropped":true`...)
+	}
+	if r.Diverged {
+		b = append(b, `,"diverged":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendStrField(b []byte, name, v string, omitEmpty bool) []byte {
+	if omitEmpty && v == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+// appendFloatField encodes a float64 as encoding/json does; a nil pointer
+// is omitted.
+func appendFloatField(b []byte, name string, v *float64) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	f := *v
+	abs := f
+	if abs < 0 {
+		abs = -abs
+	}
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s quoted as encoding/json does (HTML-safe, invalid
+// UTF-8 replaced by U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,328 @@
+package mirror
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+// Defaults of ShadowOptions.
+const (
+	DefaultShadowQueueCommands = 10_000
+	DefaultShadowQueueBytes    = 16 << 20
+	DefaultShadowBudgetBytes   = 256 << 20
+	DefaultShadowDialTimeout   = 10 * time.Second
+	DefaultShadowMinDeadline   = 30 * time.Second
+	DefaultShadowDeadlineScale = 10
+	DefaultShadowDrainTimeout  = 30 * time.Second
+)
+
+// Errors of the shadow side.
+var (
+	// ErrShadowClosed is returned by Shadow.Open after Shutdown or Close.
+	ErrShadowClosed = errors.New("mirror: shadow closed")
+	// ErrShadowDeadline is the error of a shadow command that ran past its
+	// deadline (the record's error text).
+	ErrShadowDeadline = errors.New("mirror: shadow deadline exceeded")
+	// ErrShadowUnavailable is the error of a command that could not run
+	// because the shadow session is not logged in.
+	ErrShadowUnavailable = errors.New("mirror: shadow unavailable")
+)
+
+// Credentials are a user name and password for the shadow.
+type Credentials struct {
+	User     string
+	Password string
+}
+
+// ShadowOptions configure a Shadow. The zero value is usable; every default is
+// documented on its field.
+type ShadowOptions struct {
+	// User and Password are the identity the shadow sessions log in with,
+	// unless Users maps the client's user to another one. Default: the
+	// client's own user name with an empty password.
+	User     string
+	Password string
+	// Users maps a client user (as authenticated on the primary) to the
+	// shadow identity its sessions use, so that the shadow's resource groups
+	// classify by user. Users not in the map use User and Password.
+	Users map[string]Credentials
+	// TLS, when set, makes every shadow session use TLS with this
+	// configuration (certificates are verified unless it says otherwise).
+	// When ServerName is empty it is set from the shadow address's host.
+	// Default: no TLS.
+	TLS *tls.Config
+	// DialTimeout bounds dialing, TLS and the login of a shadow session.
+	// Default: DefaultShadowDialTimeout (10 s).
+	DialTimeout time.Duration
+	// Dial, when set, replaces net.Dialer.DialContext (tests, proxies).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// MirrorWrites mirrors statements that are not read-only (writes, locks,
+	// side effects). Default: false, read-only mirroring: those statements
+	// are logged as filtered with the reason "write".
+	MirrorWrites bool
+	// Include, when set, mirrors only statements whose text it matches
+	// (others are filtered with the reason "include"). State-changing
+	// statements are never filtered.
+	Include *regexp.Regexp
+	// Exclude filters statements whose text it matches (reason "exclude").
+	Exclude *regexp.Regexp
+	// Filter, when set, is asked about every command that the other filters
+	// let through; a non-empty result filters it with that reason. It runs
+	// on the session's shadow goroutine, never on the client's path, and
+	// never sees state-changing commands.
+	Filter func(info *SessionInfo, cmd *Command) (reason string)
+	// SampleRate is the fraction of mirrorable commands (each prepared
+	// statement execute decided on its own) that are sent to the shadow,
+	// in (0, 1]; the rest are logged as filtered with the reason "sample".
+	// The decision is a hash of the query id, so it is reproducible.
+	// Default (0): 1, everything.
+	SampleRate float64
+
+	// QueueCommands bounds each session's queue in commands.
+	// Default: DefaultShadowQueueCommands (10,000).
+	QueueCommands int
+	// QueueBytes bounds each session's queue in bytes (payload and text).
+	// Default: DefaultShadowQueueBytes (16 MiB).
+	QueueBytes int64
+	// BudgetBytes bounds the bytes queued by all sessions together.
+	// Default: DefaultShadowBudgetBytes (256 MiB).
+	BudgetBytes int64
+
+	// MinDeadline and DeadlineScale give each shadow command its deadline:
+	// max(DeadlineScale x the primary's duration, MinDeadline). Past it the
+	// shadow connection is dropped, then reconnected and its state rebuilt,
+	// and the records are marked diverged. Defaults: 30 s and 10.
+	MinDeadline   time.Duration
+	DeadlineScale float64
+	// DrainTimeout is how long a closed session keeps running its queued
+	// commands before logging the rest as dropped.
+	// Default: DefaultShadowDrainTimeout (30 s).
+	DrainTimeout time.Duration
+
+	// Sink receives the shadow records (dataset query-logs). It should be in
+	// drop mode: drops are logged from Session.Submit. Default: none, no
+	// records.
+	Sink sink.Sink
+	// OmitQueryText leaves query_text out of the records (the hashes stay).
+	OmitQueryText bool
+	// OmitFiltered writes no record for filtered commands (they are still
+	// counted). Default: false, every command gets its shadow record.
+	OmitFiltered bool
+	// Registerer registers the shadow metrics. Default: nil, not registered.
+	Registerer prometheus.Registerer
+	// Logger receives the shadow side's logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// Shadow is the default Mirror: it mirrors each client connection to one
+// session on a shadow server, logged in in the background, with a bounded
+// queue, and logs a shadow record per command.
+//
+// It is safe for concurrent use. Each open session owns one goroutine, which
+// Shutdown and Close join.
+type Shadow struct {
+	addr    string
+	opts    ShadowOptions
+	log     *slog.Logger
+	metrics *shadowMetrics
+	budget  budget
+	readFn  readResponseFunc
+
+	mu       sync.Mutex
+	closed   bool
+	sessions map[*shadowSession]struct{}
+	wg       sync.WaitGroup
+	abort    chan struct{} // closed when queued work must stop at once
+	abortOne sync.Once
+	// baseCtx bounds logins; cancelled with abort. It is stored because the
+	// sessions' goroutines outlive the Open call that starts them.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+	nextID     atomic.Uint64
+}
+
+var _ Mirror = (*Shadow)(nil)
+
+// NewShadow returns a Shadow that mirrors to the MySQL-protocol server at
+// addr (host:port). It starts nothing: sessions start with Open.
+func NewShadow(addr string, opts *ShadowOptions) (*Shadow, error) {
+	if addr == "" {
+		return nil, errors.New("mirror: shadow address required")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, errors.New("mirror: shadow address: " + err.Error())
+	}
+	s := &Shadow{addr: addr, sessions: map[*shadowSession]struct{}{}, abort: make(chan struct{})}
+	if opts != nil {
+		s.opts = *opts
+	}
+	o := &s.opts
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultShadowDialTimeout
+	}
+	if o.QueueCommands <= 0 {
+		o.QueueCommands = DefaultShadowQueueCommands
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultShadowQueueBytes
+	}
+	if o.BudgetBytes <= 0 {
+		o.BudgetBytes = DefaultShadowBudgetBytes
+	}
+	if o.MinDeadline <= 0 {
+		o.MinDeadline = DefaultShadowMinDeadline
+	}
+	if o.DeadlineScale <= 0 {
+		o.DeadlineScale = DefaultShadowDeadlineScale
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultShadowDrainTimeout
+	}
+	if o.SampleRate <= 0 || o.SampleRate > 1 {
+		if o.SampleRate > 1 || o.SampleRate < 0 {
+			return nil, errors.New("mirror: shadow sample rate must be in (0, 1]")
+		}
+		o.SampleRate = 1
+	}
+	if o.TLS != nil && o.TLS.ServerName == "" && !o.TLS.InsecureSkipVerify {
+		host, _, _ := net.SplitHostPort(addr)
+		o.TLS = o.TLS.Clone()
+		o.TLS.ServerName = host
+	}
+	s.log = o.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.budget.limit = o.BudgetBytes
+	s.readFn = readResponse
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	m, err := newShadowMetrics(o.Registerer, &s.budget)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	return s, nil
+}
+
+// Open starts the shadow session of one client connection and returns at
+// once: the session logs in on its own goroutine. ctx is not used after Open
+// returns.
+func (s *Shadow) Open(ctx context.Context, info SessionInfo) (Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrShadowClosed
+	}
+	ss := newShadowSession(s, info)
+	s.sessions[ss] = struct{}{}
+	s.wg.Add(1)
+	s.metrics.sessions.Inc()
+	go func() {
+		defer s.wg.Done()
+		ss.run()
+		s.mu.Lock()
+		delete(s.sessions, ss)
+		s.mu.Unlock()
+		s.metrics.sessions.Dec()
+	}()
+	return ss, nil
+}
+
+// Shutdown stops accepting sessions, closes the open ones and waits until
+// each has run its queued commands and logged out, or until ctx ends: then
+// what is still queued is logged as dropped and the connections are closed.
+// It returns ctx.Err() in that case. The sink is not closed: its owner
+// flushes and closes it after Shutdown.
+func (s *Shadow) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	open := make([]*shadowSession, 0, len(s.sessions))
+	for ss := range s.sessions {
+		open = append(open, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range open {
+		ss.closeQueue(false)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancelBase()
+		return nil
+	case <-ctx.Done():
+	}
+	s.abortOne.Do(func() { close(s.abort); s.cancelBase() })
+	s.mu.Lock()
+	open = open[:0]
+	for ss := range s.sessions {
+		open = append(open, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range open {
+		ss.interrupt()
+	}
+	<-done
+	return ctx.Err()
+}
+
+// Close stops at once: queued commands are logged as dropped, connections are
+// closed, and every goroutine is joined before it returns.
+func (s *Shadow) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// credentials returns the shadow identity for a client user.
+func (s *Shadow) credentials(user string) Credentials {
+	if c, ok := s.opts.Users[user]; ok {
+		return c
+	}
+	if s.opts.User == "" {
+		return Credentials{User: user}
+	}
+	return Credentials{User: s.opts.User, Password: s.opts.Password}
+}
+
+// budget is the process-wide byte budget shared by all session queues.
+type budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// take reserves n bytes, or reports false when they do not fit.
+func (b *budget) take(n int64) bool {
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (b *budget) give(n int64) { b.used.Add(-n) }

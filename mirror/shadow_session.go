@@ -1,0 +1,573 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sqlshadow/sqlshadow/hashing"
+	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+const (
+	// entryOverhead is what a queued command costs beyond its bytes.
+	entryOverhead = 160
+	// State-changing commands that find the queue full still get in, within
+	// this reserve per session, so that the shadow's state stays exact.
+	reserveCommands = 256
+	reserveBytes    = 256 << 10
+
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// queued is one command waiting in a session's queue.
+type queued struct {
+	cmd        Command
+	at         time.Time
+	size       int64
+	reserve    bool // admitted on the state reserve, outside the budget
+	lostBefore bool // a state-changing command was dropped just before this one
+}
+
+// shadowSession is the shadow side of one client connection: a bounded queue
+// filled by Submit and one goroutine (run) that logs in, replays the queue
+// on the shadow and writes the records.
+type shadowSession struct {
+	sh     *Shadow
+	info   SessionInfo
+	notify chan struct{}
+	holder connHolder
+	curDB  atomic.Pointer[string] // the tracked database, for drop records
+
+	mu           sync.Mutex
+	q            []queued
+	head         int
+	bytes        int64
+	reserveN     int
+	reserveB     int64
+	closed       bool
+	closedAt     time.Time
+	lostPending  bool
+	closeAborted bool
+
+	// Owned by the run goroutine.
+	st         *sessionState
+	conn       *shadowConn
+	connected  bool // ever logged in
+	retryAt    time.Time
+	backoff    time.Duration
+	lastErr    error
+	sticky     string // diverged until a reset or an exact rebuild, with the reason
+	txDiverged bool   // diverged until the open transaction ends
+	buf        []byte
+	res        wire.Result
+	fetchCols  []wire.Column // the open cursor's columns, while a fetch runs
+	drainUntil time.Time
+}
+
+func newShadowSession(sh *Shadow, info SessionInfo) *shadowSession {
+	ss := &shadowSession{sh: sh, info: info, notify: make(chan struct{}, 1), st: newSessionState(&info)}
+	db := info.Database
+	ss.curDB.Store(&db)
+	return ss
+}
+
+// Submit implements Session: it queues cmd, or drops it when the session's
+// queue or the process-wide budget is full. It never blocks.
+func (ss *shadowSession) Submit(cmd Command) bool {
+	if cmd.Kind() == wire.ComQuit {
+		return true
+	}
+	size := int64(len(cmd.Payload)+len(cmd.Query)) + entryOverhead
+	o := &ss.sh.opts
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		ss.logDrop(&cmd, false, "session closed")
+		return false
+	}
+	ok, reserve := false, false
+	if len(ss.q)-ss.head < o.QueueCommands && ss.bytes+size <= o.QueueBytes && ss.sh.budget.take(size) {
+		ok = true
+	}
+	stateful := false
+	if !ok {
+		stateful = mayChangeState(&cmd)
+		if stateful && ss.reserveN < reserveCommands && ss.reserveB+size <= reserveBytes {
+			ok, reserve = true, true
+			ss.reserveN++
+			ss.reserveB += size
+		}
+	}
+	if ok {
+		ss.q = append(ss.q, queued{cmd: cmd, at: time.Now(), size: size, reserve: reserve, lostBefore: ss.lostPending})
+		ss.lostPending = false
+		if !reserve {
+			ss.bytes += size
+		}
+	} else if stateful {
+		ss.lostPending = true
+	}
+	ss.mu.Unlock()
+	if !ok {
+		ss.logDrop(&cmd, stateful, "queue full")
+		return false
+	}
+	select {
+	case ss.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Close implements Session: the session stops taking commands, runs what is
+// queued within the drain timeout, logs out and ends. It does not wait: the
+// Shadow's Shutdown and Close join the session's goroutine.
+func (ss *shadowSession) Close() error {
+	ss.closeQueue(false)
+	return nil
+}
+
+func (ss *shadowSession) closeQueue(abort bool) {
+	ss.mu.Lock()
+	if !ss.closed {
+		ss.closed = true
+		ss.closedAt = time.Now()
+	}
+	if abort {
+		ss.closeAborted = true
+	}
+	ss.mu.Unlock()
+	select {
+	case ss.notify <- struct{}{}:
+	default:
+	}
+}
+
+// interrupt closes the shadow connection under the session's goroutine
+// (Shutdown's deadline passed).
+func (ss *shadowSession) interrupt() {
+	ss.closeQueue(true)
+	ss.holder.interrupt()
+}
+
+// next returns the next queued command, waiting for one; ok is false once the
+// session is closed and its queue empty.
+func (ss *shadowSession) next() (it queued, ok bool) {
+	for {
+		ss.mu.Lock()
+		if ss.head < len(ss.q) {
+			it = ss.q[ss.head]
+			ss.q[ss.head] = queued{}
+			ss.head++
+			if ss.head == len(ss.q) {
+				ss.q, ss.head = ss.q[:0], 0
+				if cap(ss.q) > 1024 {
+					ss.q = nil
+				}
+			} else if ss.head > 1024 && ss.head > len(ss.q)/2 {
+				n := copy(ss.q, ss.q[ss.head:])
+				clear(ss.q[n:])
+				ss.q, ss.head = ss.q[:n], 0
+			}
+			if ss.closed && ss.drainUntil.IsZero() {
+				ss.drainUntil = ss.closedAt.Add(ss.sh.opts.DrainTimeout)
+			}
+			ss.mu.Unlock()
+			return it, true
+		}
+		closed := ss.closed
+		if closed && ss.drainUntil.IsZero() {
+			ss.drainUntil = ss.closedAt.Add(ss.sh.opts.DrainTimeout)
+		}
+		ss.mu.Unlock()
+		if closed {
+			return it, false
+		}
+		select {
+		case <-ss.notify:
+		case <-ss.sh.abort:
+			ss.closeQueue(true)
+		}
+	}
+}
+
+// release gives back a processed command's bytes.
+func (ss *shadowSession) release(it *queued) {
+	ss.mu.Lock()
+	if it.reserve {
+		ss.reserveN--
+		ss.reserveB -= it.size
+	} else {
+		ss.bytes -= it.size
+	}
+	ss.mu.Unlock()
+	if !it.reserve {
+		ss.sh.budget.give(it.size)
+	}
+}
+
+// stopping reports whether queued commands must be logged as dropped rather
+// than run: Shutdown's deadline passed, or the drain timeout after Close.
+func (ss *shadowSession) stopping() bool {
+	select {
+	case <-ss.sh.abort:
+		return true
+	default:
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.closeAborted || !ss.drainUntil.IsZero() && time.Now().After(ss.drainUntil)
+}
+
+// run is the session's goroutine.
+func (ss *shadowSession) run() {
+	defer func() {
+		if ss.conn != nil {
+			ss.conn.close(true)
+			ss.conn = nil
+		}
+	}()
+	ss.connect()
+	for {
+		it, ok := ss.next()
+		if !ok {
+			return
+		}
+		if it.lostBefore {
+			ss.st.lost = true
+			ss.diverge("overflow")
+		}
+		if ss.stopping() {
+			ss.logDrop(&it.cmd, false, "shutdown")
+		} else {
+			ss.process(&it)
+		}
+		ss.release(&it)
+	}
+}
+
+// diverge marks the session diverged until a reset or an exact rebuild.
+func (ss *shadowSession) diverge(reason string) {
+	if ss.sticky == "" {
+		ss.sh.metrics.divergences.WithLabelValues(reason).Inc()
+		ss.sh.log.Info("mirror: shadow session diverged", "conn_id", ss.info.ConnID, "reason", reason)
+	}
+	ss.sticky = reason
+}
+
+func (ss *shadowSession) diverged() bool { return ss.sticky != "" || ss.txDiverged }
+
+// connect logs in (unless backing off), then rebuilds the tracked state.
+func (ss *shadowSession) connect() error {
+	if ss.conn != nil {
+		return nil
+	}
+	if time.Now().Before(ss.retryAt) {
+		return fmt.Errorf("%w: %v", ErrShadowUnavailable, ss.lastErr)
+	}
+	ctx := ss.sh.baseCtx
+	c, err := ss.sh.dial(ctx, &ss.info, ss.st.user, ss.st.db, ss.holder.set)
+	if err != nil && ss.st.db != "" && loginErrorCode(err) == errUnknownDatabase {
+		c, err = ss.sh.dial(ctx, &ss.info, ss.st.user, "", ss.holder.set)
+	}
+	if err != nil {
+		ss.holder.set(nil)
+		ss.sh.metrics.logins.WithLabelValues("error").Inc()
+		ss.lastErr = err
+		ss.backoff = min(max(2*ss.backoff, minBackoff), maxBackoff)
+		ss.retryAt = time.Now().Add(ss.backoff)
+		ss.sh.log.Warn("mirror: shadow login failed", "conn_id", ss.info.ConnID, "err", err)
+		if ss.connected {
+			ss.diverge("connection")
+		}
+		return fmt.Errorf("%w: %v", ErrShadowUnavailable, err)
+	}
+	ss.sh.metrics.logins.WithLabelValues("ok").Inc()
+	ss.backoff, ss.lastErr = 0, nil
+	ss.conn = c
+	rebuilt := ss.rebuild()
+	if ss.conn == nil {
+		return fmt.Errorf("%w: connection lost while rebuilding state", ErrShadowUnavailable)
+	}
+	switch {
+	case !rebuilt:
+		ss.diverge("replay")
+	case ss.st.exact():
+		ss.sticky = ""
+	case ss.st.inTx && !ss.st.temp && !ss.st.lost:
+		if ss.connected {
+			ss.txDiverged = true
+			ss.sh.metrics.divergences.WithLabelValues("transaction").Inc()
+		}
+	default:
+		if ss.connected {
+			ss.diverge("state")
+		}
+	}
+	ss.connected = true
+	return nil
+}
+
+// rebuild replays the tracked state on a new connection. It reports false
+// when part of it failed.
+func (ss *shadowSession) rebuild() bool {
+	st := ss.st
+	ok := true
+	if st.multi != nil {
+		opt := byte(1)
+		if *st.multi {
+			opt = 0
+		}
+		if out, err := ss.internal([]byte{wire.ComSetOption, opt, 0}); err != nil || !out.Success {
+			ok = false
+		}
+	}
+	for _, q := range st.replay {
+		out, err := ss.internal(append([]byte{wire.ComQuery}, q...))
+		if err != nil {
+			return false
+		}
+		if !out.Success {
+			ss.sh.log.Info("mirror: shadow state replay failed", "conn_id", ss.info.ConnID, "statement", q, "error", out.Error)
+			ok = false
+		}
+	}
+	for _, p := range st.prepared {
+		p.live = false
+		if p.filtered != "" || p.failed != nil {
+			continue
+		}
+		r, err := ss.roundTrip(append([]byte{wire.ComStmtPrepare}, p.query...), wire.ComStmtPrepare, time.Time{})
+		if err != nil {
+			return false
+		}
+		if !r.out.Success {
+			o := r.out
+			p.failed = &o
+			ok = false
+			continue
+		}
+		p.shadowID, p.live = r.stmtID, true
+	}
+	if st.inTx && st.txStmt != "" {
+		if out, err := ss.internal(append([]byte{wire.ComQuery}, st.txStmt...)); err != nil || !out.Success {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// internal runs a command of the shadow side's own (state replay), with the
+// minimum deadline.
+func (ss *shadowSession) internal(payload []byte) (Outcome, error) {
+	r, err := ss.roundTrip(payload, payload[0], time.Time{})
+	return r.out, err
+}
+
+// deadline returns the deadline of a command the primary ran in d.
+func (ss *shadowSession) deadline(d time.Duration) time.Time {
+	o := &ss.sh.opts
+	limit := time.Duration(math.Min(float64(d)*o.DeadlineScale, float64(math.MaxInt64/2)))
+	limit = max(limit, o.MinDeadline)
+	t := time.Now().Add(limit)
+	ss.mu.Lock()
+	du := ss.drainUntil
+	ss.mu.Unlock()
+	if !du.IsZero() && du.Before(t) {
+		t = du
+	}
+	return t
+}
+
+// roundTrip sends payload on the current connection and reads the response.
+// An error means the connection was lost (and is closed); the caller marks
+// the records. A zero deadline means the minimum deadline.
+func (ss *shadowSession) roundTrip(payload []byte, kind byte, deadline time.Time) (response, error) {
+	return ss.roundTripCursor(payload, kind, nil, deadline)
+}
+
+// roundTripCursor is roundTrip with the columns of an open cursor (fetch).
+func (ss *shadowSession) roundTripCursor(payload []byte, kind byte, columns []wire.Column, deadline time.Time) (response, error) {
+	if deadline.IsZero() {
+		deadline = ss.deadline(0)
+	}
+	c := ss.conn
+	if c == nil {
+		return response{}, ErrShadowUnavailable
+	}
+	err := c.send(payload, deadline)
+	var r response
+	if err == nil {
+		r, err = ss.sh.readFn(c.wc, kind, columns, &ss.res)
+	}
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			err = ErrShadowDeadline
+		}
+		ss.dropConn()
+		return r, err
+	}
+	return r, nil
+}
+
+// dropConn closes the current connection; the next command reconnects and
+// rebuilds the state.
+func (ss *shadowSession) dropConn() {
+	if ss.conn != nil {
+		ss.conn.close(false)
+		ss.conn = nil
+		ss.holder.set(nil)
+	}
+}
+
+// sampled decides whether a mirrorable command is sent, from its query id.
+func (ss *shadowSession) sampled(cmd *Command) bool {
+	rate := ss.sh.opts.SampleRate
+	if rate >= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	if cmd.QueryID != "" {
+		_, _ = h.Write([]byte(cmd.QueryID))
+	} else {
+		_, _ = fmt.Fprintf(h, "%d/%d", ss.info.ConnID, cmd.Seq)
+	}
+	// FNV's high bits mix poorly on short keys: finish with splitmix64.
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11)/float64(1<<53) < rate
+}
+
+// filterReason applies the user's filters and sampling to a mirrorable,
+// state-free command.
+func (ss *shadowSession) filterReason(cmd *Command, text string) string {
+	o := &ss.sh.opts
+	if text != "" {
+		if o.Include != nil && !o.Include.MatchString(text) {
+			return "include"
+		}
+		if o.Exclude != nil && o.Exclude.MatchString(text) {
+			return "exclude"
+		}
+	}
+	if o.Filter != nil {
+		if r := o.Filter(&ss.info, cmd); r != "" {
+			return r
+		}
+	}
+	if !ss.sampled(cmd) {
+		return "sample"
+	}
+	return ""
+}
+
+// mayChangeState is the quick test Submit makes on a command it is about to
+// drop.
+func mayChangeState(cmd *Command) bool {
+	switch cmd.Kind() {
+	case wire.ComQuery:
+		text := cmd.Query
+		if text == "" && len(cmd.Payload) > 1 {
+			text = string(cmd.Payload[1:])
+		}
+		for _, k := range classify(text) {
+			if k.state && !k.global {
+				return true
+			}
+		}
+		return false
+	case wire.ComStmtExecute, wire.ComStmtFetch, wire.ComFieldList, wire.ComPing, wire.ComStatistics:
+		return false
+	}
+	return true
+}
+
+// logDrop writes the record of a dropped command (from Submit or at
+// shutdown).
+func (ss *shadowSession) logDrop(cmd *Command, lostState bool, why string) {
+	ss.sh.metrics.drops.Inc()
+	ss.sh.metrics.commands.WithLabelValues("dropped").Inc()
+	db := *ss.curDB.Load()
+	rec := ss.baseRecord(cmd, queryText(cmd), db, 0)
+	rec.QueueMS = nil
+	rec.Dropped = true
+	rec.Diverged = lostState
+	rec.Error = "mirror: shadow command dropped: " + why
+	ss.emit(cmd, rec)
+}
+
+// queryText is the SQL text of a command as the records show it.
+func queryText(cmd *Command) string {
+	if cmd.Query != "" {
+		return cmd.Query
+	}
+	if (cmd.Kind() == wire.ComQuery || cmd.Kind() == wire.ComStmtPrepare) && len(cmd.Payload) > 1 {
+		return string(cmd.Payload[1:])
+	}
+	return ""
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// baseRecord fills the fields every shadow record has.
+func (ss *shadowSession) baseRecord(cmd *Command, text, db string, queue time.Duration) *Record {
+	r := &Record{
+		TS:         sink.Time(cmd.Received),
+		QueryID:    cmd.QueryID,
+		Target:     TargetShadow,
+		Command:    wire.CommandName(cmd.Kind()),
+		Database:   db,
+		User:       ss.info.User,
+		ClientAddr: ss.info.ClientAddr,
+		ConnID:     ss.info.ConnID,
+		Seq:        cmd.Seq,
+	}
+	if r.TS == (sink.Time{}) {
+		r.TS = sink.Time(time.Now())
+	}
+	if text != "" {
+		if !ss.sh.opts.OmitQueryText {
+			r.QueryText = text
+		}
+		r.QueryHash = hashing.QueryHash(text)
+		r.TemplateHash = hashing.TemplateHash(text)
+		r.Route = routeOf(text)
+	}
+	q := ms(queue)
+	r.QueueMS = &q
+	p := cmd.Primary
+	pd, ps, pc, pr := ms(p.Duration), p.Success, p.ErrorCode, p.Rows
+	r.PrimaryDurationMS, r.PrimarySuccess, r.PrimaryErrorCode, r.PrimaryRows = &pd, &ps, &pc, &pr
+	r.PrimaryResultHash = p.ResultHash
+	if c := ss.conn; c != nil {
+		r.ServerConnID = c.connID
+	}
+	return r
+}
+
+func (ss *shadowSession) emit(cmd *Command, r *Record) {
+	if ss.sh.opts.Sink == nil {
+		return
+	}
+	ts := cmd.Received
+	if ts.IsZero() {
+		ts = time.Time(r.TS)
+	}
+	if err := ss.sh.opts.Sink.Write(context.Background(), ts, r); err != nil {
+		ss.sh.metrics.logDrops.Inc()
+	}
+}

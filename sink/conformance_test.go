@@ -1,0 +1,52 @@
+package sink_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"gocloud.dev/blob"
+
+	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/sinktest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, sinktest.IgnoreGoroutines()...)
+}
+
+func openURL(t *testing.T, url string) *blob.Bucket {
+	t.Helper()
+	b, err := sink.OpenBucket(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func TestConformanceMem(t *testing.T) {
+	sinktest.RunConformance(t, sinktest.Harness{
+		Open: func(t *testing.T) *blob.Bucket { return openURL(t, "mem://") },
+	})
+}
+
+func TestConformanceFile(t *testing.T) {
+	var mu sync.Mutex
+	dirs := map[*blob.Bucket]string{}
+	sinktest.RunConformance(t, sinktest.Harness{
+		Open: func(t *testing.T) *blob.Bucket {
+			dir := t.TempDir()
+			b := openURL(t, "file://"+dir)
+			mu.Lock()
+			dirs[b] = dir
+			mu.Unlock()
+			return b
+		},
+		Dir: func(b *blob.Bucket) string {
+			mu.Lock()
+			defer mu.Unlock()
+			return dirs[b]
+		},
+	})
+}
