@@ -25,7 +25,7 @@ const (
 	numOrders    = 5000
 	// shadowAuditNoise is how many extra audit rows only the shadow has: the
 	// audit query filters them out (same answer) but scans them (slower).
-	shadowAuditNoise = 20000
+	shadowAuditNoise = 40000
 	numAudit         = 1000
 )
 

@@ -1,21 +1,323 @@
 // Command demo runs the whole sqlshadow loop on one machine with nothing
-// installed beyond Go: an embedded primary and shadow, the shadow proxy in
-// front of them, a workload, query logs on local disk, and the shadow report.
+// installed beyond Go:
 //
-// Until the proxy and the report land, it says what is coming.
+//  1. an embedded primary and shadow database (go-mysql-server, in process),
+//     the shadow differing in three planted ways (one query shape slower, one
+//     statement failing, one answer different);
+//  2. the shadow proxy in front of the primary, mirroring to the shadow;
+//  3. a workload of a few thousand statements from several concurrent
+//     clients, text and prepared, tagged with sqlcommenter routes;
+//  4. query logs of both sides as Hive-partitioned JSONL in a local directory;
+//  5. the shadow report (HTML, Markdown, JSON) and a summary naming what it
+//     found.
+//
+// Run it with `go run ./examples/demo`; -keep leaves the servers running so
+// a person can connect (`mariadb -h 127.0.0.1 -P <proxy port> -u root shop`).
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/mirror"
+	"github.com/sqlshadow/sqlshadow/sink"
 )
 
 func main() {
-	fmt.Fprintln(os.Stdout, `sqlshadow demo (placeholder)
+	// go-mysql-server logs every connection through logrus' standard logger.
+	logrus.SetLevel(logrus.WarnLevel)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
-The demo will start an embedded primary and shadow database, put the shadow
-proxy in front of them, run a few thousand statements from several clients,
-write query logs to a local directory and print the shadow report naming the
-planted differences (one slower query shape, one failing statement, one wrong
-answer). The packages it wires are being built: see README.md.`)
+// config is what the flags set.
+type config struct {
+	statements int
+	clients    int
+	out        string
+	keep       bool
+	quiet      bool
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.IntVar(&c.statements, "statements", 3000, "number of statements the workload runs")
+	fs.IntVar(&c.clients, "clients", 6, "number of concurrent clients")
+	fs.StringVar(&c.out, "out", "sqlshadow-demo", "output directory for the query logs and the report")
+	fs.BoolVar(&c.keep, "keep", false, "keep the primary, shadow and proxy running after the report (Ctrl-C to stop)")
+	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.statements < 100 || c.clients < 1 {
+		fmt.Fprintln(stderr, "demo: need -statements >= 100 and -clients >= 1")
+		return 2
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	res, err := runDemo(ctx, c, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 2
+	}
+	printSummary(stdout, res)
+	if c.keep {
+		fmt.Fprintf(stdout, "\nServers kept running (Ctrl-C to stop):\n  proxy    mariadb -h 127.0.0.1 -P %s -u root %s\n  primary  127.0.0.1:%s\n  shadow   127.0.0.1:%s\n",
+			port(res.proxyAddr), demoDB, port(res.primaryAddr), port(res.shadowAddr))
+		<-ctx.Done()
+	}
+	res.close()
+	if !res.foundAll() {
+		return 1
+	}
+	return 0
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// demoResult is what the summary prints.
+type demoResult struct {
+	report                             *compare.ShadowReport
+	outDir, logsDir                    string
+	proxyAddr, primaryAddr, shadowAddr string
+	statements, clientErrors           int
+	elapsed                            time.Duration
+	closers                            []func()
+}
+
+func (r *demoResult) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, error) {
+	start := time.Now()
+	prog := newProgress(stdout, c.quiet)
+	res := &demoResult{}
+	ok := false
+	defer func() {
+		if !ok {
+			res.close()
+		}
+	}()
+
+	out, err := filepath.Abs(c.out)
+	if err != nil {
+		return nil, err
+	}
+	res.outDir, res.logsDir = out, filepath.Join(out, "logs")
+	// A fresh log directory: the report reads every record in it.
+	if err := os.RemoveAll(res.logsDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(res.logsDir, 0o755); err != nil {
+		return nil, err
+	}
+
+	prog.step("starting the embedded primary and shadow (go-mysql-server)")
+	primary, err := startEngine(ctx, "primary", false)
+	if err != nil {
+		return nil, err
+	}
+	res.closers = append(res.closers, primary.Close)
+	shadowDB, err := startEngine(ctx, "shadow", true)
+	if err != nil {
+		return nil, err
+	}
+	res.closers = append(res.closers, shadowDB.Close)
+	res.primaryAddr, res.shadowAddr = primary.Addr(), shadowDB.Addr()
+
+	bucket, err := sink.OpenBucket(ctx, "file://"+filepath.ToSlash(res.logsDir))
+	if err != nil {
+		return nil, err
+	}
+	res.closers = append(res.closers, func() { bucket.Close() })
+	logs, err := sink.NewWriter(bucket, mirror.Dataset, &sink.WriterOptions{DropWhenFull: true})
+	if err != nil {
+		return nil, err
+	}
+	quietLog := slog.New(slog.DiscardHandler)
+	shadow, err := mirror.NewShadow(shadowDB.Addr(), &mirror.ShadowOptions{User: "root", Sink: logs, Logger: quietLog})
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := mirror.New(primary.Addr(), &mirror.Options{Sink: logs, Mirror: shadow, Logger: quietLog})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	res.proxyAddr = ln.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- proxy.Serve(ln) }()
+	stopProxy := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = proxy.Shutdown(sctx)
+		<-served
+		_ = shadow.Shutdown(sctx)
+		_ = logs.Close(sctx)
+	}
+	prog.step(fmt.Sprintf("proxy on %s: primary %s, shadow %s", res.proxyAddr, primary.Addr(), shadowDB.Addr()))
+
+	prog.step(fmt.Sprintf("running %d statements from %d clients through the proxy", c.statements, c.clients))
+	wl, err := runWorkload(ctx, res.proxyAddr, c.statements, c.clients, prog.tick)
+	prog.done()
+	if err != nil {
+		stopProxy()
+		return nil, err
+	}
+	res.statements, res.clientErrors = wl.statements, wl.clientErrors
+
+	prog.step("draining the shadow queues and flushing the logs")
+	if c.keep {
+		// Flush now; the proxy keeps serving until Ctrl-C.
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := waitShadowIdle(fctx, logs)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		res.closers = append(res.closers, stopProxy)
+	} else {
+		stopProxy()
+	}
+
+	prog.step("analysing the query logs")
+	from := start.Add(-time.Hour)
+	an := compare.NewShadow(bucket, compare.Window{From: from, To: time.Now().Add(time.Hour)}, &compare.ShadowOptions{Grace: -1, Logger: quietLog})
+	report, err := an.Report(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.report = report
+	if err := writeReports(report, out); err != nil {
+		return nil, err
+	}
+	res.elapsed = time.Since(start)
+	ok = true
+	return res, nil
+}
+
+// waitShadowIdle flushes the log writer after giving the shadow sessions a
+// moment to finish their queues (used with -keep, where the proxy stays up).
+func waitShadowIdle(ctx context.Context, logs *sink.Writer) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(2 * time.Second):
+	}
+	return logs.Flush(ctx)
+}
+
+func writeReports(r *compare.ShadowReport, dir string) error {
+	for name, write := range map[string]func(io.Writer) error{
+		"report.json": r.WriteJSON, "report.md": r.WriteMarkdown, "report.html": r.WriteHTML,
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planted are the three differences the shadow was built with, and how the
+// summary recognises each in the report.
+var planted = []struct {
+	kind, route, what string
+}{
+	{compare.FindingRegression, "audit-trail", "slower on the shadow: its audit_log holds another tenant's rows that the query filters out but must scan"},
+	{compare.FindingShadowFailure, "loyalty", "fails only on the shadow: its customers table has no loyalty_points column (error 1054)"},
+	{compare.FindingResultMismatch, "fx-convert", "a different answer on the shadow: its BRL exchange rate differs"},
+}
+
+func (r *demoResult) found(kind, route string) *compare.Finding {
+	if r.report == nil {
+		return nil
+	}
+	for i, f := range r.report.Findings {
+		if f.Kind != kind {
+			continue
+		}
+		if strings.Contains(f.Group, route) || strings.Contains(f.Title, route) || strings.Contains(f.Evidence, route) {
+			return &r.report.Findings[i]
+		}
+	}
+	return nil
+}
+
+func (r *demoResult) foundAll() bool {
+	for _, p := range planted {
+		if r.found(p.kind, p.route) == nil {
+			return false
+		}
+	}
+	return len(r.report.Findings) == len(planted)
+}
+
+func printSummary(w io.Writer, r *demoResult) {
+	fmt.Fprintf(w, "\nsqlshadow demo: %d statements mirrored in %s (%d client errors, all expected to be 0)\n",
+		r.statements, r.elapsed.Round(100*time.Millisecond), r.clientErrors)
+	fmt.Fprintf(w, "Verdict: %s: %s\n\nPlanted differences:\n", strings.ToUpper(string(r.report.Outcome)), r.report.SummaryLine)
+	for _, p := range planted {
+		if f := r.found(p.kind, p.route); f != nil {
+			fmt.Fprintf(w, "  [found]   %-15s route %-12s %s\n              evidence: %s\n", p.kind, p.route, p.what, f.Evidence)
+		} else {
+			fmt.Fprintf(w, "  [MISSED]  %-15s route %-12s %s\n", p.kind, p.route, p.what)
+		}
+	}
+	if extra := len(r.report.Findings) - countFound(r); extra > 0 {
+		fmt.Fprintf(w, "  and %d other findings (see the report)\n", extra)
+	}
+	if len(r.report.Noise) > 0 {
+		fmt.Fprintf(w, "\nNoise, reported but not flagged:\n")
+		for _, n := range r.report.Noise {
+			fmt.Fprintf(w, "  %-18s %-28s %d statements: %s\n", n.Kind, n.Group, n.Count, n.Reason)
+		}
+	}
+	fmt.Fprintf(w, "\nThe embedded engine has no execution profiles, so the report has no profile deltas;\nagainst StarRocks or MariaDB, examples/profile-collector adds them.\n")
+	fmt.Fprintf(w, "\nReport:  %s\n         %s\n         %s\nLogs:    %s\n",
+		filepath.Join(r.outDir, "report.html"), filepath.Join(r.outDir, "report.md"), filepath.Join(r.outDir, "report.json"), r.logsDir)
+}
+
+func countFound(r *demoResult) int {
+	n := 0
+	for _, p := range planted {
+		if r.found(p.kind, p.route) != nil {
+			n++
+		}
+	}
+	return n
 }
