@@ -33,7 +33,7 @@ func TestMonitorWritesExportsAndTriggers(t *testing.T) {
 	require.NoError(t, err)
 	reg := prometheus.NewRegistry()
 	mon, err := scoring.NewMonitor(src, []string{"good", "bad"}, &scoring.MonitorOptions{
-		Alerts: src, Tiers: src, Sink: rec, Sentinel: sent, Registerer: reg, Now: clk.Now,
+		Alerts: src, Tiers: src, History: src.History(), Sink: rec, Sentinel: sent, Registerer: reg, Now: clk.Now,
 	})
 	require.NoError(t, err)
 

@@ -319,6 +319,18 @@ func (ix index) get(name string, want ...string) (float64, bool) {
 	return 0, false
 }
 
+// byLabel returns the values of name's samples by the value of label (the
+// first sample of each value wins).
+func (ix index) byLabel(name, label string) map[string]float64 {
+	out := make(map[string]float64, len(ix[name]))
+	for _, s := range ix[name] {
+		if _, dup := out[s.Labels[label]]; !dup {
+			out[s.Labels[label]] = s.Value
+		}
+	}
+	return out
+}
+
 // sum returns the sum over every sample of name.
 func (ix index) sum(name string) (float64, bool) {
 	var v float64
@@ -383,12 +395,14 @@ func Derive(targets []string, first, second map[string][]Sample, elapsed time.Du
 			}
 			var dIdle, dTotal float64
 			reset := false
+			prevByMode := a.byLabel("starrocks_be_cpu", "mode")
 			for _, s := range b["starrocks_be_cpu"] {
 				mode := s.Labels["mode"]
-				prev, ok := a.get("starrocks_be_cpu", "mode", mode)
+				prev, ok := prevByMode[mode]
 				if !ok {
 					continue
 				}
+				delete(prevByMode, mode) // a repeated mode counts once
 				d := s.Value - prev
 				if d < 0 {
 					reset = true
@@ -430,8 +444,9 @@ func Derive(targets []string, first, second map[string][]Sample, elapsed time.Du
 	{
 		var vals []float64
 		for _, t := range bes {
+			availByPath := ix1[t].byLabel("starrocks_be_disks_avail_capacity", "path")
 			for _, s := range ix1[t]["starrocks_be_disks_total_capacity"] {
-				avail, ok := ix1[t].get("starrocks_be_disks_avail_capacity", "path", s.Labels["path"])
+				avail, ok := availByPath[s.Labels["path"]]
 				if ok && s.Value > 0 {
 					vals = append(vals, 100*(s.Value-avail)/s.Value)
 				}

@@ -66,10 +66,9 @@ func (f SourceFunc) Collect(ctx context.Context, cluster string, at time.Time) (
 	return f(ctx, cluster, at)
 }
 
-// StaticSource serves fixed values, for tests and for the metrics file. It
-// answers any time at or after a cluster's trend time with its current
-// values, and any earlier time with its week-ago values. It is safe for
-// concurrent use.
+// StaticSource serves fixed values, for tests and for the metrics file: the
+// current values from Collect, the week-ago values from History, tiers and
+// alert counts. It is safe for concurrent use.
 type StaticSource struct {
 	mu       sync.Mutex
 	clusters map[string]StaticCluster
@@ -168,30 +167,28 @@ func (s *StaticSource) get(cluster string) (StaticCluster, bool) {
 	return c, ok
 }
 
-// StaticWeekAgoBefore is how far in the past a Collect must ask for a
-// StaticSource to answer with its week-ago values.
-const StaticWeekAgoBefore = 24 * time.Hour
-
-// Collect implements Source. A time more than StaticWeekAgoBefore before
-// now (by the wall clock) gets the week-ago values, or ErrNoHistory when
-// there are none.
+// Collect implements Source: the cluster's current values, whatever at.
 func (s *StaticSource) Collect(_ context.Context, cluster string, at time.Time) (Metrics, error) {
-	return s.collectAt(cluster, at, time.Now())
-}
-
-func (s *StaticSource) collectAt(cluster string, at, now time.Time) (Metrics, error) {
 	c, ok := s.get(cluster)
 	if !ok {
 		return Metrics{}, fmt.Errorf("%w: %q", ErrUnknownCluster, cluster)
 	}
-	vals := c.Values
-	if at.Before(now.Add(-StaticWeekAgoBefore)) {
+	return Metrics{At: at, Values: maps.Clone(c.Values), Source: "static"}, nil
+}
+
+// History returns a Source of the clusters' week-ago values (for
+// MonitorOptions.History); a cluster without them is ErrNoHistory.
+func (s *StaticSource) History() Source {
+	return SourceFunc(func(_ context.Context, cluster string, at time.Time) (Metrics, error) {
+		c, ok := s.get(cluster)
+		if !ok {
+			return Metrics{}, fmt.Errorf("%w: %q", ErrUnknownCluster, cluster)
+		}
 		if c.WeekAgo == nil {
 			return Metrics{}, fmt.Errorf("%w: no week-ago values for %q", ErrNoHistory, cluster)
 		}
-		vals = c.WeekAgo
-	}
-	return Metrics{At: at, Values: maps.Clone(vals), Source: "static"}, nil
+		return Metrics{At: at, Values: maps.Clone(c.WeekAgo), Source: "static"}, nil
+	})
 }
 
 // Tier implements TierSource.
