@@ -3,6 +3,7 @@ package hashing
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -62,10 +63,20 @@ func benchmarkCorpus(b *testing.B, fn func(string)) {
 	}
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	loops := 0
 	for b.Loop() {
 		for _, q := range qs {
 			fn(q)
 		}
+		loops++
+	}
+	// MB per second of CPU time on this thread: the one-core figure,
+	// unaffected by other processes competing for the machine.
+	if cpu := threadCPU() - start; cpu > 0 {
+		b.ReportMetric(float64(n)*float64(loops)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 }
 
@@ -104,4 +115,21 @@ func BenchmarkClassifyShort(b *testing.B) {
 
 func BenchmarkSplit(b *testing.B) {
 	benchmarkCorpus(b, func(q string) { Split(q) })
+}
+
+func BenchmarkTags(b *testing.B) {
+	benchmarkCorpus(b, func(q string) { Tags(q) })
+}
+
+func BenchmarkNonDeterministic(b *testing.B) {
+	benchmarkCorpus(b, func(q string) { NonDeterministic(q) })
+}
+
+func BenchmarkObfuscatorQuery(b *testing.B) {
+	o := NewObfuscator([]byte("bench"))
+	benchmarkCorpus(b, func(q string) {
+		if _, err := o.Query(q); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -130,9 +130,19 @@ func ClassifyAll(sql string) []Statement {
 //   - CREATE/DROP TEMPORARY TABLE is state, not write.
 //   - Statements the classifier does not know are ClassOther with
 //     side_effect, so they are never mirrored as read-only by mistake.
-func Classify(stmt string) Statement {
+func Classify(stmt string) Statement { return classifyNested(stmt, 0) }
+
+// maxNesting bounds EXPLAIN ANALYZE EXPLAIN ANALYZE ... and PREPARE of
+// PREPARE: deeper text is unknown (side_effect).
+const maxNesting = 8
+
+func classifyNested(stmt string, nesting int) Statement {
 	st := Statement{Text: stmt}
-	c := classifier{lx: lexer{s: stmt}}
+	if nesting > maxNesting {
+		st.Flags = FlagSideEffect
+		return st
+	}
+	c := classifier{lx: lexer{s: stmt}, nesting: nesting}
 	t := c.lx.nextCode()
 	for t.kind == tkPunct && stmt[t.start] == '(' {
 		t = c.lx.nextCode()
@@ -147,13 +157,17 @@ func Classify(stmt string) Statement {
 	}
 	w := stmt[t.start:t.end]
 	st.Keyword = upperKeyword(w)
-	st.Class, st.Flags = c.classify(w, t)
+	st.Class, st.Flags = c.classify(w)
 	return st
 }
 
 type classifier struct {
-	lx lexer
+	lx      lexer
+	nesting int // how many statements contain this one
 }
+
+// inner classifies a statement inside this one.
+func (c *classifier) inner(stmt string) Statement { return classifyNested(stmt, c.nesting+1) }
 
 // word returns the next code token and, when it is a word, its text.
 func (c *classifier) word() (token, string) {
@@ -174,7 +188,7 @@ func (c *classifier) peekWord() string {
 
 func (c *classifier) rest(t token) string { return c.lx.s[t.start:] }
 
-func (c *classifier) classify(w string, first token) (Class, Flags) {
+func (c *classifier) classify(w string) (Class, Flags) {
 	switch len(w) {
 	case 2:
 		if eqFold(w, "do") {
@@ -331,7 +345,6 @@ func (c *classifier) classify(w string, first token) (Class, Flags) {
 	if eqFold(w, "stop") {
 		return ClassOther, FlagGlobal
 	}
-	_ = first
 	return ClassOther, FlagSideEffect
 }
 
@@ -437,22 +450,22 @@ func (c *classifier) with() (Class, Flags) {
 		w := s[t.start:t.end]
 		switch {
 		case eqFold(w, "select"), eqFold(w, "values"), eqFold(w, "table"):
-			return ClassSelect, c.scanFrom(t, true)
+			return ClassSelect, c.scanFrom(true)
 		case eqFold(w, "update"):
-			return ClassUpdate, FlagWrite | c.scanFrom(t, false)
+			return ClassUpdate, FlagWrite | c.scanFrom(false)
 		case eqFold(w, "delete"):
-			return ClassDelete, FlagWrite | c.scanFrom(t, false)
+			return ClassDelete, FlagWrite | c.scanFrom(false)
 		case eqFold(w, "insert"):
-			return ClassInsert, FlagWrite | c.scanFrom(t, false)
+			return ClassInsert, FlagWrite | c.scanFrom(false)
 		case eqFold(w, "replace"):
-			return ClassReplace, FlagWrite | c.scanFrom(t, false)
+			return ClassReplace, FlagWrite | c.scanFrom(false)
 		}
 	}
 }
 
 // scanFrom scans the whole statement (CTE bodies included) for flags, then
 // the lexer is at its end.
-func (c *classifier) scanFrom(_ token, sel bool) Flags {
+func (c *classifier) scanFrom(sel bool) Flags {
 	whole := classifier{lx: lexer{s: c.lx.s}}
 	whole.lx.nextCode() // WITH
 	f := whole.scan(0, sel)
@@ -485,14 +498,14 @@ func (c *classifier) explain(w string) (Class, Flags) {
 			if !analyze {
 				return ClassSelect, 0
 			}
-			inner := Classify(c.rest(t))
+			inner := c.inner(c.rest(t))
 			return ClassSelect, inner.Flags
 		case tkPunct:
 			if c.lx.s[t.start] == '=' {
 				continue
 			}
 			if c.lx.s[t.start] == '(' && analyze {
-				inner := Classify(c.rest(t))
+				inner := c.inner(c.rest(t))
 				return ClassSelect, inner.Flags
 			}
 			return ClassSelect, 0
@@ -511,14 +524,14 @@ func (c *classifier) analyze() (Class, Flags) {
 		case t.kind == tkPunct && c.lx.s[t.start] == '=':
 			continue
 		case t.kind == tkPunct && c.lx.s[t.start] == '(':
-			return ClassSelect, Classify(c.rest(t)).Flags
+			return ClassSelect, c.inner(c.rest(t)).Flags
 		case t.kind != tkWord:
 			return ClassOther, FlagWrite
 		case eqFold(x, "format"), eqFold(x, "json"):
 			continue
 		case eqFold(x, "select"), eqFold(x, "with"), eqFold(x, "insert"), eqFold(x, "update"),
 			eqFold(x, "delete"), eqFold(x, "replace"), eqFold(x, "values"):
-			return ClassSelect, Classify(c.rest(t)).Flags
+			return ClassSelect, c.inner(c.rest(t)).Flags
 		default:
 			return ClassOther, FlagWrite // ANALYZE [LOCAL|FULL|SAMPLE] TABLE t
 		}
@@ -556,7 +569,7 @@ func (c *classifier) set() (Class, Flags) {
 			}
 			if t.kind == tkWord && depth == 0 && eqFold(s[t.start:t.end], "for") {
 				n := c.lx.nextCode()
-				inner := Classify(c.rest(n))
+				inner := c.inner(c.rest(n))
 				return inner.Class, inner.Flags
 			}
 		}
@@ -566,10 +579,15 @@ func (c *classifier) set() (Class, Flags) {
 		t.kind == tkVar && isGlobalVar(s[t.start:t.end]) {
 		f = FlagGlobal
 	}
-	// Later assignments: SET a = 1, GLOBAL b = 2.
+	// Later assignments: SET a = 1, GLOBAL b = 2. Only targets count: a
+	// target follows a comma at depth 0 (SET @@session.x = @@global.x reads
+	// a global variable, it does not set one).
 	depth := 0
+	target := false
 	for {
 		t := c.lx.nextCode()
+		atTarget := target
+		target = false
 		switch t.kind {
 		case tkEOF:
 			return ClassSet, f
@@ -579,14 +597,16 @@ func (c *classifier) set() (Class, Flags) {
 				depth++
 			case ')':
 				depth--
+			case ',':
+				target = depth == 0
 			}
 		case tkVar:
-			if isGlobalVar(s[t.start:t.end]) {
+			if atTarget && isGlobalVar(s[t.start:t.end]) {
 				f |= FlagGlobal
 			}
 		case tkWord:
 			x := s[t.start:t.end]
-			if depth == 0 && (eqFold(x, "global") || eqFold(x, "persist") || eqFold(x, "persist_only")) {
+			if atTarget && (eqFold(x, "global") || eqFold(x, "persist") || eqFold(x, "persist_only")) {
 				f |= FlagGlobal
 			}
 			if len(x) == 8 && eqFold(x, "get_lock") || len(x) == 12 && eqFold(x, "release_lock") {
@@ -663,7 +683,7 @@ func (c *classifier) prepare() Flags {
 		case tkEOF:
 			return FlagState
 		case tkString:
-			inner := Classify(unquote(c.lx.s[t.start:t.end]))
+			inner := c.inner(unquote(c.lx.s[t.start:t.end]))
 			return FlagState | inner.Flags&notReadOnly
 		case tkVar:
 			return FlagState | FlagSideEffect

@@ -1,6 +1,7 @@
 package hashing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -121,6 +122,10 @@ func TestClassify(t *testing.T) {
 		{"SET PERSIST max_connections = 10", ClassSet, G, "SET"},
 		{"SET @@global.max_connections = 10", ClassSet, G, "SET"},
 		{"SET sql_mode = '', GLOBAL max_connections = 10", ClassSet, S | G, "SET"},
+		{"SET @a = 1, @@global.max_connections = 10", ClassSet, S | G, "SET"},
+		{"SET @@session.sql_mode = @@global.sql_mode, @b = GLOBAL", ClassSet, S, "SET"},
+		{"SET sql_mode = (SELECT @@GLOBAL.sql_mode)", ClassSet, S, "SET"},
+		{"SET @x = (SELECT GET_LOCK('a', 1))", ClassSet, S | L, "SET"},
 		{"SET PASSWORD = PASSWORD('x')", ClassSet, G, "SET"},
 		{"SET PASSWORD FOR u = 'x'", ClassSet, G, "SET"},
 		{"SET DEFAULT ROLE r1 TO u", ClassSet, G, "SET"},
@@ -176,4 +181,12 @@ func TestSplit(t *testing.T) {
 	for _, c := range cases {
 		require.Equal(t, c.want, Split(c.in), c.in)
 	}
+}
+
+func TestClassifyDeepNesting(t *testing.T) {
+	s := Classify(strings.Repeat("EXPLAIN ANALYZE ", 100000) + "SELECT 1")
+	require.Equal(t, ClassSelect, s.Class)
+	require.False(t, s.ReadOnly(), "too deep to know: side_effect")
+	s = Classify(strings.Repeat("EXPLAIN ANALYZE ", 3) + "DELETE FROM t")
+	require.True(t, s.Flags.Has(FlagWrite))
 }

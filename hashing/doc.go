@@ -9,8 +9,11 @@
 // lexical rules: single- and double-quoted strings with backslash escapes
 // and doubled quotes, backtick identifiers, "-- ", "#" and /* */ comments,
 // /*+ */ optimizer hints, and /*! */ and /*M! */ executable comments, whose
-// content is code. No regular expressions, no parser: the functions never
-// fail, and bad input never panics (each has a fuzz target).
+// content is code (whatever version they name). It assumes the default
+// sql_mode, as StarRocks does: double-quoted text is a string, not an
+// identifier (ANSI_QUOTES), and a backslash escapes (not
+// NO_BACKSLASH_ESCAPES). No regular expressions, no parser: the functions
+// never fail, and bad input never panics (each has a fuzz target).
 //
 // # Hashes
 //
@@ -25,61 +28,102 @@
 // Two queries that differ only in literal values, comments, hints, spacing
 // or keyword case share a template; queries on different tables or columns,
 // or with different operators, joins, functions, grouping, ordering
-// direction or position, DISTINCT or UNION kinds, do not. Each rule with an
-// example (input => fingerprint):
+// direction or position, DISTINCT or UNION kinds, do not. The rules, each
+// with an example (input, then => fingerprint):
 //
-//   - Literals become ?: strings, numbers (integer, decimal, exponent), hex
-//     and bit literals (0xFF, X'0A', 0b01, b'01'), and ? placeholders.
-//     SELECT * FROM t WHERE a = 'x' AND b = 42 AND c = 1.5e3 AND d = 0xFF
-//     => select * from t where a = ? and b = ? and c = ? and d = ?
-//   - A sign before a number is part of the literal; a binary minus is not.
-//     SELECT a - 1 FROM t WHERE b = -2 => select a - ? from t where b = ?
-//   - NULL, TRUE and FALSE are literals where they are values, and kept
-//     after IS / IS NOT.
-//     UPDATE t SET a = NULL WHERE c IS NOT NULL AND d IS FALSE
-//     => update t set a = ? where c is not null and d is false
-//   - Typed, national and introduced strings are one literal; adjacent
-//     strings (which MySQL concatenates) are one literal.
-//     SELECT DATE '2024-01-02', _utf8mb4'x', N'y', 'a' 'b' => select date ?, ?, ?, ?
-//   - IN-lists of literals of any length, tuples included, collapse to
-//     in(?+); an IN (SELECT ...) is kept.
-//     SELECT * FROM t WHERE a IN (1, 2, 3) AND (c, d) IN ((1, 2), (3, 4))
-//     => select * from t where a in(?+) and (c, d) in(?+)
-//   - Multi-row VALUES collapse to their first row when the rows have the
-//     same shape (a row with a different shape is kept).
-//     INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y') => insert into t(a, b) values(?, ?)
-//     INSERT INTO t VALUES ROW(1, 2), ROW(3, 4) => insert into t values row(?, ?)
-//   - Comments go, sqlcommenter tags included; the content of executable
-//     comments stays, as code.
-//     SELECT /* c */ a -- c => select a
-//     SELECT /*!40001 SQL_BUFFER_RESULT */ a FROM t => select sql_buffer_result a from t
-//   - Optimizer hints go: /*+ ... */ comments, index hints (USE, FORCE or
-//     IGNORE INDEX or KEY, with FOR JOIN/ORDER BY/GROUP BY), StarRocks join
-//     hints ([broadcast], [shuffle]) and SQL_CACHE / SQL_NO_CACHE.
-//     SELECT /*+ SET_VAR(query_timeout=10) */ SQL_NO_CACHE a FROM t USE INDEX (i1) JOIN [broadcast] u
-//     => select a from t join u
-//   - White space collapses to canonical spacing: one space between tokens,
-//     none inside parentheses, before a comma or around a dot, none between
-//     a name and its "(" (functions, table column lists), one after keywords
-//     such as AND, FROM, AS; a trailing semicolon goes.
-//     "  Select\n\tA,B   FROM  T  WHERE  x=1 ;" => select a, b from t where x = ?
-//   - Words are lower-cased, keywords and unquoted names alike; a backtick
-//     identifier made of name characters loses its backticks and is
-//     lower-cased too; any other stays as written.
-//     SELECT `Order`, `my col` FROM T => select order, `my col` from t
-//   - Identifiers are kept whole, digits included (pt-fingerprint would
-//     replace them).
-//     SELECT t1.col_2 FROM db1.tbl_2020 t1 => select t1.col_2 from db1.tbl_2020 t1
-//   - Function names and operators are kept, spaced canonically.
-//     SELECT COUNT(*), max( a ) FROM t WHERE b<=>1 => select count(*), max(a) from t where b <=> ?
-//   - Variables are kept (lower-cased).
-//     SELECT @A, @@SESSION.sql_mode => select @a, @@session.sql_mode
-//   - ORDER BY / GROUP BY positions are kept (ORDER BY 1 and ORDER BY 2
-//     sort differently); ASC, the default direction, goes; DESC stays.
-//     SELECT a, b FROM t GROUP BY 1 ORDER BY 2 DESC, a ASC LIMIT 5, 10
-//     => select a, b from t group by 1 order by 2 desc, a limit ?, ?
-//   - Statements of a multi-statement text are joined by "; ".
-//     SELECT 1; SELECT 2; => select ?; select ?
+// Literals become ?: strings, numbers (integer, decimal, exponent), hex and
+// bit literals (0xFF, X'0A', 0b01, b'01'), and ? placeholders.
+//
+//	SELECT * FROM t WHERE a = 'x' AND b = 42 AND c = 1.5e3 AND d = 0xFF
+//	=> select * from t where a = ? and b = ? and c = ? and d = ?
+//
+// A sign before a number is part of the literal; a binary minus is not.
+//
+//	SELECT a - 1 FROM t WHERE b = -2
+//	=> select a - ? from t where b = ?
+//
+// NULL, TRUE and FALSE are literals where they are values, and kept after
+// IS and IS NOT.
+//
+//	UPDATE t SET a = NULL WHERE c IS NOT NULL AND d IS FALSE
+//	=> update t set a = ? where c is not null and d is false
+//
+// Typed, national and introduced strings are one literal; adjacent strings,
+// which MySQL concatenates, are one literal.
+//
+//	SELECT DATE '2024-01-02', _utf8mb4'x', N'y', 'a' 'b'
+//	=> select date ?, ?, ?, ?
+//
+// IN-lists of literals of any length, tuples included, collapse to in(?+);
+// IN (SELECT ...) is kept.
+//
+//	SELECT * FROM t WHERE a IN (1, 2, 3) AND (c, d) IN ((1, 2), (3, 4))
+//	=> select * from t where a in(?+) and (c, d) in(?+)
+//
+// Multi-row VALUES collapse to their first row when the rows have the same
+// shape (a row of another shape is kept).
+//
+//	INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')
+//	=> insert into t(a, b) values(?, ?)
+//	INSERT INTO t VALUES ROW(1, 2), ROW(3, 4)
+//	=> insert into t values row(?, ?)
+//
+// Comments go, sqlcommenter tags included; the content of executable
+// comments stays, as code.
+//
+//	SELECT /* c */ a -- c
+//	=> select a
+//	SELECT /*!40001 SQL_BUFFER_RESULT */ a FROM t
+//	=> select sql_buffer_result a from t
+//
+// Optimizer hints go: /*+ ... */ comments, index hints (USE, FORCE or IGNORE
+// INDEX or KEY, with FOR JOIN/ORDER BY/GROUP BY), StarRocks join hints
+// ([broadcast], [shuffle]) and SQL_CACHE / SQL_NO_CACHE.
+//
+//	SELECT /*+ SET_VAR(query_timeout=10) */ SQL_NO_CACHE a FROM t USE INDEX (i1) JOIN [broadcast] u
+//	=> select a from t join u
+//
+// White space becomes canonical spacing: one space between tokens; none
+// inside parentheses, before a comma or around a qualifying dot; none
+// between a name and its "(" (functions, table column lists), but one after
+// keywords such as AND, FROM, AS; a trailing semicolon goes.
+//
+//	"  Select\n\tA,B   FROM  T  WHERE  x=1 ;"
+//	=> select a, b from t where x = ?
+//
+// Words are lower-cased, keywords and unquoted names alike; a backtick
+// identifier made of name characters loses its backticks and is lower-cased
+// too; any other stays as written.
+//
+//	SELECT `Order`, `my col` FROM T
+//	=> select order, `my col` from t
+//
+// Identifiers are kept whole, digits included (pt-fingerprint replaces
+// them).
+//
+//	SELECT t1.col_2 FROM db1.tbl_2020 t1
+//	=> select t1.col_2 from db1.tbl_2020 t1
+//
+// Function names and operators are kept, spaced canonically.
+//
+//	SELECT COUNT(*), max( a ) FROM t WHERE b<=>1
+//	=> select count(*), max(a) from t where b <=> ?
+//
+// Variables are kept, lower-cased.
+//
+//	SELECT @A, @@SESSION.sql_mode
+//	=> select @a, @@session.sql_mode
+//
+// ORDER BY and GROUP BY positions are kept (ORDER BY 1 and ORDER BY 2 sort
+// differently); ASC, the default direction, goes; DESC stays.
+//
+//	SELECT a, b FROM t GROUP BY 1 ORDER BY 2 DESC, a ASC LIMIT 5, 10
+//	=> select a, b from t group by 1 order by 2 desc, a limit ?, ?
+//
+// The statements of a multi-statement text are joined by "; ".
+//
+//	SELECT 1; SELECT 2;
+//	=> select ?; select ?
 //
 // A fingerprint is its own fingerprint. On a reference set of queries where
 // these rules agree with Percona's pt-fingerprint, both group queries the
@@ -138,10 +182,21 @@
 //
 //	go test -run '^$' -bench . -benchmem -cpu 1 ./hashing
 //
-// over a realistic mixed corpus (point lookups, analytical queries with
-// comments and hints, IN-lists of up to 200 values, multi-row INSERTs with
-// dates and hex, sqlcommenter tags) on one core of an Intel Xeon at 2 GHz:
-// Fingerprint about 180 MB/s, TemplateHash about 130 MB/s, Classify about
-// 260 MB/s over the same corpus and 300 ns for a typical short statement
-// with no allocation.
+// over a realistic mixed corpus of 200 queries, 150 KB (point lookups,
+// analytical queries with comments and hints, IN-lists of up to 200 values,
+// multi-row INSERTs with decimals, dates and hex, sqlcommenter tags), on one
+// core of a 2-core Intel Xeon VM. The benchmarks report MB/s of wall time and
+// cpu-MB/s, the bytes per second of CPU time of the benchmark's thread, which
+// stays meaningful when other processes load the machine:
+//
+//	Fingerprint     about 170 cpu-MB/s (180 MB/s wall time on an idle machine)
+//	TemplateHash    about 140 cpu-MB/s (Fingerprint plus MD5)
+//	Split           about 350 cpu-MB/s
+//	Classify        about 1000 cpu-MB/s over the corpus (INSERT bodies are not
+//	                scanned), about 300 ns and no allocation for a typical
+//	                short statement
+//	Tags            about 400 cpu-MB/s
+//	NonDeterministic about 350 cpu-MB/s
+//	Obfuscator      about 9 cpu-MB/s (a keyed hash per name and literal; it
+//	                is meant for offline replicas, not the query path)
 package hashing

@@ -27,7 +27,6 @@ const (
 	outDot    // .
 	outComma  // ,
 	outOper   // any other operator
-	outSemi   // ;
 	outSign   // + or - that may be a sign
 	outIsNull // "is" or "is not": the next null/true/false is kept
 )
@@ -51,10 +50,10 @@ type fingerprinter struct {
 	inLits           bool
 
 	// Multi-row VALUES collapse.
-	vState            int // 0 off, 1 in first row, 2 after a row, 3 after a comma
+	vState            int // 0 off, 1 in the first row, 2 after a row, 3 after a comma, 4 in a later row
 	vDepth            int
 	rowStart, rowEnd  int // first row in out
-	commaAt, curStart int
+	commaAt, curStart int // the comma before the current row, its start
 	tokStart          int // where the last token written starts in out
 
 	// ORDER BY / GROUP BY positions: integers right after "by" or "," in
@@ -83,7 +82,7 @@ func (f *fingerprinter) run() {
 			if f.lastString && f.last == outValue {
 				continue // 'a' 'b' is one literal
 			}
-			f.literal(true)
+			f.literal()
 			f.lastString = true
 			continue
 		case tkNumber:
@@ -91,9 +90,9 @@ func (f *fingerprinter) run() {
 				f.write(outValue, f.lx.s[t.start:t.end])
 				continue
 			}
-			f.literal(false)
+			f.literal()
 		case tkHex, tkParam:
-			f.literal(false)
+			f.literal()
 		case tkVar:
 			f.cancelIn()
 			f.writeLower(outValue, f.lx.s[t.start:t.end])
@@ -128,8 +127,12 @@ func (f *fingerprinter) space(cat int) {
 		return
 	}
 	switch f.last {
-	case outNone, outOpen, outDot:
+	case outNone, outOpen:
 		return
+	case outDot:
+		if f.prevC == outWord || f.prevC == outValue || f.prevC == outClose {
+			return // a qualified name: t.a, @v.x, (...).x
+		}
 	}
 	switch cat {
 	case outComma, outClose, outDot:
@@ -173,7 +176,7 @@ func (f *fingerprinter) writeLower(cat int, s string) {
 }
 
 // literal writes ?, folding preceding unary signs into it.
-func (f *fingerprinter) literal(str bool) {
+func (f *fingerprinter) literal() {
 	if f.last == outSign && f.signRun > 0 {
 		// "= -1": drop the signs and the space before them.
 		f.out = f.out[:f.signStart]
@@ -183,7 +186,6 @@ func (f *fingerprinter) literal(str bool) {
 		f.inLits = true
 	}
 	f.writeByte(outValue, '?')
-	_ = str
 }
 
 func (f *fingerprinter) cancelIn() { f.inStart = -1 }
@@ -203,6 +205,10 @@ func (f *fingerprinter) quoted(t token) {
 
 func (f *fingerprinter) word(t token) {
 	w := f.lx.s[t.start:t.end]
+	if f.last != outIsNull && (eqFold(w, "null") || eqFold(w, "true") || eqFold(w, "false")) && f.inStart >= 0 {
+		f.literal() // a literal inside an IN-list
+		return
+	}
 	f.cancelIn()
 	switch {
 	case f.vState == 2:
@@ -304,7 +310,7 @@ func (f *fingerprinter) nullish(w string) {
 		f.writeLower(outWord, w)
 		return
 	}
-	f.literal(false)
+	f.literal()
 }
 
 // indexHint skips USE|FORCE|IGNORE INDEX|KEY [FOR ...] (list), and a comma
@@ -371,6 +377,7 @@ func (f *fingerprinter) punct(t token) {
 		switch c {
 		case ';':
 			f.pendSemi = f.last != outNone || len(f.out) > 0
+			f.signRun = 0
 			return
 		case '(':
 			f.writeByte(outOpen, c)

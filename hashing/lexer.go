@@ -223,7 +223,10 @@ func (l *lexer) code(i int, c byte) token {
 		for j < len(s) && (isIdentByte(s[j]) || s[j] == '.') {
 			j++
 		}
-		if j == i+1 {
+		for j > i+1 && s[j-1] == '.' {
+			j-- // a trailing dot is punctuation
+		}
+		if j == i+1 || j == i+2 && s[i+1] == '@' {
 			return l.emit(tkPunct, i, j)
 		}
 		return l.emit(tkVar, i, j)

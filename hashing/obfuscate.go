@@ -41,14 +41,15 @@ var ErrUnterminated = errors.New("hashing: unterminated string, quoted identifie
 type Obfuscator struct {
 	key []byte
 
-	mu    sync.RWMutex
-	names map[string]bool // lower-case keyword-like names declared by DDL
+	mu     sync.RWMutex
+	names  map[string]bool   // lower-case keyword-like names declared by DDL
+	idents map[string]string // cache: lower-case name -> replacement
 }
 
 // NewObfuscator returns an Obfuscator keyed by key (any length; an empty key
 // works but gives replacements anyone can recompute).
 func NewObfuscator(key []byte) *Obfuscator {
-	return &Obfuscator{key: append([]byte(nil), key...), names: make(map[string]bool)}
+	return &Obfuscator{key: append([]byte(nil), key...), names: make(map[string]bool), idents: make(map[string]string)}
 }
 
 func (o *Obfuscator) mac(kind byte, s string) []byte {
@@ -604,16 +605,32 @@ func (st *obfState) string(tok string) {
 
 const ident32 = "abcdefghijklmnopqrstuvwxyz234567"
 
+// maxCachedIdents bounds the cache of identifier replacements.
+const maxCachedIdents = 1 << 16
+
 // ident returns the replacement of an identifier: "o" and nine base-32
 // characters of the keyed hash of its lower-case form.
 func (o *Obfuscator) ident(name string) string {
-	m := o.mac('i', strings.ToLower(name))
+	lower := strings.ToLower(name)
+	o.mu.RLock()
+	v, ok := o.idents[lower]
+	o.mu.RUnlock()
+	if ok {
+		return v
+	}
+	m := o.mac('i', lower)
 	b := make([]byte, 10)
 	b[0] = 'o'
 	for i := 1; i < len(b); i++ {
 		b[i] = ident32[m[i]&31]
 	}
-	return string(b)
+	v = string(b)
+	o.mu.Lock()
+	if len(o.idents) < maxCachedIdents {
+		o.idents[lower] = v
+	}
+	o.mu.Unlock()
+	return v
 }
 
 // stream is a deterministic byte stream derived from a keyed hash.

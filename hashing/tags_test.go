@@ -21,7 +21,7 @@ func TestTags(t *testing.T) {
 		{"SELECT 1 /*traceparent='00-5bd66ef5095369c7b0d1f8f4bd33716a-c532cb4098ac3dd2-01'*/",
 			map[string]string{"traceparent": "00-5bd66ef5095369c7b0d1f8f4bd33716a-c532cb4098ac3dd2-01"}},
 		{"SELECT 1 /*route='%zz'*/", map[string]string{"route": "%zz"}}, // undecodable: kept
-		{"SELECT 1 /*route=x*/", nil},                                  // unquoted value: not a tag list
+		{"SELECT 1 /*route=x*/", nil},                                   // unquoted value: not a tag list
 		{"SELECT 1 /*route='x' junk*/", nil},
 		{"SELECT 1 /*route='x'", nil}, // unterminated comment
 		{"SELECT '/*route=''x''*/'", nil},
