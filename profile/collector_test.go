@@ -604,3 +604,57 @@ func metricValue(t *testing.T, g prometheus.Gatherer, name string, values ...str
 	}
 	return sum
 }
+
+func TestHTTPS(t *testing.T) {
+	clock := profiletest.NewClock(t0)
+	fe := profiletest.NewFE(&profiletest.Options{Now: clock.Now, TLS: true})
+	defer fe.Close()
+	fe.Run(profiletest.Query{SQL: "select 1"})
+	rec := &sinktest.Recorder{}
+	c, err := profile.NewCollector(rec, profile.StaticDiscovery(fe.Addr()),
+		&profile.Options{FE: &profile.FEOptions{Now: clock.Now, NoProfiles: true, TLS: fe.ClientTLS()}})
+	require.NoError(t, err)
+	require.NoError(t, c.Poll(context.Background()))
+	st := records(t, rec, profile.KindStatement)
+	require.Len(t, st, 1)
+
+	// Plain HTTP against an HTTPS FE fails clearly.
+	plain := profile.NewFESource(fe.Addr(), &profile.FEOptions{Now: clock.Now, NoProfiles: true, Retries: -1})
+	defer plain.Close()
+	_, err = plain.Collect(context.Background())
+	require.Error(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, c.Run(ctx))
+}
+
+func TestGapWhenFEClockRunsFarAhead(t *testing.T) {
+	ours := profiletest.NewClock(t0)
+	theirs := profiletest.NewClock(t0.Add(2 * time.Minute)) // FE clock two minutes ahead
+	fe := profiletest.NewFE(&profiletest.Options{Now: theirs.Now})
+	defer fe.Close()
+	src := profile.NewFESource(fe.Addr(), &profile.FEOptions{Now: ours.Now, NoProfiles: true})
+	defer src.Close()
+	ctx := context.Background()
+	fe.Run(profiletest.Query{SQL: "select 1"})
+	_, err := src.Collect(ctx)
+	require.NoError(t, err)
+	for range 8 { // 40 s of idle polls, every 5 s
+		ours.Advance(5 * time.Second)
+		theirs.Advance(5 * time.Second)
+		recs, err := src.Collect(ctx)
+		require.NoError(t, err)
+		require.Empty(t, recs)
+	}
+	fe.Run(profiletest.Query{SQL: "select 2"})
+	recs, err := src.Collect(ctx)
+	require.NoError(t, err)
+	var gaps []profile.Record
+	for _, r := range recs {
+		if r.Kind == profile.KindGap {
+			gaps = append(gaps, r)
+		}
+	}
+	require.Len(t, gaps, 1)
+	require.Contains(t, gaps[0].GapReason, "FE clock ahead")
+}

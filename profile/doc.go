@@ -1,4 +1,87 @@
 // Package profile collects execution profiles and statistics from the engines
 // (StarRocks FEs, MySQL/MariaDB performance_schema) and writes them with the
-// same query and template hashes as the query logs.
+// same query and template hashes as the query logs, so that a regression found
+// in the logs leads to its cause.
+//
+// Sources and collectors are safe to use from one goroutine at a time, except
+// where a method says otherwise (Collector.Ready, FESource.Cursor and Drain
+// may be called at any time).
+//
+// # Records
+//
+// Every line of the "profiles" dataset is a Record (field names are a public
+// contract, see DESIGN.md): a statement (Kind "statement": state, SQL text,
+// query_hash, template_hash, the engine's statistics such as cpu_cost_ns,
+// scan_bytes, mem_cost_bytes, spill_bytes, cache_miss_ratio, the profile text
+// and the figures ParseProfile extracts from it), a suspected gap (Kind
+// "gap", with gap_from, gap_to and gap_reason), or a performance_schema
+// digest delta (Kind "digest"). A statement joins the query logs on
+// (server_conn_id, query_hash, time) or on template_hash.
+//
+// # Sources
+//
+// ProfileSource is the one-method seam: Collect returns what is new. Two
+// implementations:
+//
+//   - FESource polls one StarRocks FE: GET /api/query_detail with an int64
+//     event_time cursor (a pseudo-nanosecond count above 2^53, never
+//     milliseconds, never a float64), re-reading 2 s before it because the FE
+//     can append records out of order; GET /api/profile (or the v2
+//     endpoints) for each finished statement, retried while the FE answers
+//     404, since profiles can be registered after the statement finished.
+//     Every statement appears twice (RUNNING, then FINISHED or FAILED): only
+//     the terminal record of a query (isQuery true) with SQL is emitted;
+//     login events (no SQL) never are. HTTP Basic auth is always sent
+//     (harmless on 3.2); 401 and 403 are *HTTPError values matching
+//     ErrUnauthorized and ErrForbidden, with a hint naming the missing
+//     privilege. 5xx and transport errors are retried with backoff; bodies
+//     over a limit fail with ErrBodyTooLarge.
+//   - PerfSchemaSource reads a MySQL/MariaDB server: per-digest deltas of
+//     events_statements_summary_by_digest (lossless aggregates) and the
+//     statements of events_statements_history_long (a ring buffer: a sample).
+//     ServerCheck says which of the options and consumers it needs are off,
+//     with the statement that turns each on.
+//
+// # Collector
+//
+// A Collector polls every endpoint that a Discovery returns (StaticDiscovery,
+// or DNSDiscovery of a Kubernetes headless service, re-resolved every
+// cycle), concurrently; deduplicates statements on (cluster, query id, state)
+// with a bounded, expiring LRU (golang-lru/v2 expirable), since a forwarded
+// statement appears on two FEs and polls overlap; and writes to a sink.Sink.
+// Cursors can be checkpointed (CheckpointStore, FileCheckpoint). Run polls
+// until its ctx ends, then makes a final flush.
+//
+// Each FE keeps its records in memory for about 30 s and loses them on
+// restart. A suspected loss is written as a gap record and counted: no
+// successful poll for longer than the retention, an FE restart (a new start
+// time from /api/bootstrap when the cluster token is configured, or records
+// of the previous poll gone from the queue while still within retention), or
+// a first new eventTime far above both the cursor and the last poll (FE clock
+// ahead). A performance_schema history ring that filled up between two polls
+// is a gap too.
+//
+// # Metrics
+//
+// With Options.Registerer: sqlshadow_profile_polls_total{endpoint,result},
+// poll_errors_total{endpoint,reason}, records_total{kind},
+// duplicates_total, gaps_total{endpoint}, write_errors_total,
+// profiles_total{outcome}, endpoints, discovery_errors_total and
+// poll_duration_seconds.
+//
+// # Testing
+//
+// Package profiletest simulates StarRocks FEs in process (queue with
+// retention, RUNNING/FINISHED pairs, the three authentication modes, late
+// profiles, Gson escaping, restarts, failures), for these tests and yours.
+//
+// # Performance
+//
+// One poll of 10,000 query_detail records (5,000 statements, RUNNING and
+// FINISHED) decoded, deduplicated, hashed and written to an in-memory sink
+// costs about 340 ms of CPU, the simulated FE's serving included; 20,000
+// records about 670 ms; 800 records with 400 profiles fetched and parsed
+// about 75 ms (2 cores, Intel Xeon, shared):
+//
+//	go test -run '^$' -bench Poll -benchtime 5x ./profile/
 package profile

@@ -40,9 +40,10 @@ type PerfSchemaOptions struct {
 //     counter that went down (TRUNCATE, restart) restarts the delta from
 //     zero.
 //   - Sampled statements: events_statements_history_long is a ring buffer
-//     (performance_schema_events_statements_history_long_size rows, 1,000 by
-//     default on MariaDB 10.11, and its consumer is off by default on MySQL
-//     and MariaDB): each Collect emits the finished statements that appeared
+//     (performance_schema_events_statements_history_long_size rows: 1,000 by
+//     default on MariaDB 10.11, autosized on MySQL; the consumer is off by
+//     default on both, and MariaDB fills it only while
+//     events_statements_current is on too): each Collect emits the finished statements that appeared
 //     since the previous one, as KindStatement records with the statement's
 //     text, hashes and counters. At more statements per poll interval than
 //     the ring holds, statements are lost: a full ring yields a KindGap
@@ -127,7 +128,7 @@ func (c *ServerCheck) DigestsOK() bool {
 // SamplesOK reports whether sampled statements can be collected.
 func (c *ServerCheck) SamplesOK() bool {
 	return c.PerformanceSchema && c.Consumers["global_instrumentation"] && c.Consumers["thread_instrumentation"] &&
-		c.Consumers["events_statements_history_long"] && c.StatementInstruments > 0
+		c.Consumers["events_statements_current"] && c.Consumers["events_statements_history_long"] && c.StatementInstruments > 0
 }
 
 // ConfigError is the error of a server without what the source needs. It
@@ -144,7 +145,11 @@ func (e *ConfigError) Error() string {
 // Is matches ErrServerConfig.
 func (e *ConfigError) Is(target error) bool { return target == ErrServerConfig }
 
-var neededConsumers = []string{"global_instrumentation", "thread_instrumentation", "statements_digest", "events_statements_history_long"}
+// neededConsumers are the setup_consumers the source needs. MariaDB 10.11
+// fills events_statements_history_long only while events_statements_current
+// is enabled too (measured), although the consumer hierarchy does not say so.
+var neededConsumers = []string{"global_instrumentation", "thread_instrumentation", "statements_digest",
+	"events_statements_current", "events_statements_history_long"}
 
 // Check inspects the server's performance_schema setup.
 func (s *PerfSchemaSource) Check(ctx context.Context) (*ServerCheck, error) {
@@ -349,9 +354,8 @@ const sampleQuery = `SELECT h.THREAD_ID, h.EVENT_ID, h.EVENT_NAME, h.TIMER_START
  ORDER BY h.THREAD_ID, h.EVENT_ID`
 
 func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, check *ServerCheck) ([]Record, error) {
-	var uptimeName string
 	var uptime int64
-	if err := s.db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Uptime'").Scan(&uptimeName, &uptime); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Uptime'").Scan(&uptime); err != nil {
 		return nil, fmt.Errorf("profile: %s: read Uptime: %w", s.addr, err)
 	}
 	boot := now.Add(-time.Duration(uptime) * time.Second).Truncate(time.Second)
@@ -436,4 +440,3 @@ func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, ch
 	}
 	return out, nil
 }
-

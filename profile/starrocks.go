@@ -44,7 +44,8 @@ type FEOptions struct {
 	// than this after the previous successful one reports a gap. Default 30 s.
 	Retention time.Duration
 	// Retries is how many times a request is retried after a 5xx status or a
-	// transport error, with exponential backoff from Backoff. Default 3.
+	// transport error, with exponential backoff from Backoff. Default 3;
+	// negative: no retries.
 	Retries int
 	// Backoff is the first retry delay; it doubles each time. Default 200 ms.
 	Backoff time.Duration
@@ -154,6 +155,7 @@ type FESource struct {
 	pending     []*pendingStatement
 	startTime   int64
 	restored    int64 // cursor restored by SetCursor: records up to it were emitted
+	skew        int64 // how far the FE's clock is known to run ahead of ours (ns)
 }
 
 type seenKey struct{ id, state string }
@@ -298,10 +300,18 @@ func (s *FESource) Collect(ctx context.Context) ([]Record, error) {
 			minNew = d.EventTime
 		}
 	}
+	if maxET > 0 && maxET-now.UnixNano() > s.skew {
+		// eventTime <= the FE's clock when it answered: a lower bound of how
+		// far the FE's clock runs ahead of ours.
+		s.skew = maxET - now.UnixNano()
+	}
 	if !restarted && len(s.seen) > 0 {
 		expected, found := 0, 0
+		// Records younger, by the FE's clock, than the retention minus a
+		// margin must still be in the queue.
+		young := now.UnixNano() + s.skew - retNs + max(10*time.Second, 2*s.opts.Overlap).Nanoseconds()
 		for k, et := range s.seen {
-			if et > from && et > now.UnixNano()-retNs {
+			if et > from && et > young {
 				expected++
 				if _, ok := returned[k]; ok {
 					found++

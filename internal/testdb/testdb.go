@@ -67,6 +67,7 @@ var DefaultArgs = []string{
 	"--max-allowed-packet=64M",
 	"--skip-name-resolve",
 	"--performance-schema=ON",
+	"--performance-schema-consumer-events-statements-current=ON",
 	"--performance-schema-consumer-events-statements-history-long=ON",
 	"--performance_schema_max_sql_text_length=65536",
 	"--performance-schema-max-digest-length=4096",

@@ -8,7 +8,8 @@
 //     text/html) of the records of this FE's queue whose eventTime is greater
 //     than N, Gson-style (Java field order, nulls omitted, < > & = ' escaped
 //     as \u003c ...). eventTime is wall-clock milliseconds times 10^6 plus a
-//     per-millisecond counter: above 2^53. A missing event_time is a 400 "not
+//     per-millisecond counter: above 2^53 (a client decoding it into a
+//     float64 corrupts it). A missing event_time is a 400 "not
 //     valid parameter", a non-numeric one a 500.
 //   - Every statement appears twice: RUNNING when it begins, then FINISHED or
 //     FAILED with a new eventTime and its statistics. Records expire after
@@ -26,7 +27,12 @@
 //   - /api/bootstrap (with the FE start time when given the cluster token),
 //     /api/health and a minimal /metrics.
 //   - Failure injection (Fail), restarts that lose the queue (Restart), and
-//     a manual Clock.
+//     a manual Clock, HTTPS (Options.TLS), and SampleProfile, a profile in
+//     the real 3.5 text format.
+//
+// RunSourceTests is the conformance suite of profile.ProfileSource: every
+// implementation (the StarRocks FE source, the performance_schema source,
+// yours) runs it.
 //
 // FEs are safe for concurrent use. Each starts one HTTP server; Close stops it.
 package profiletest

@@ -3,6 +3,7 @@ package profiletest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -63,6 +64,9 @@ type Options struct {
 	Token string
 	// Addr is where to listen. Default "127.0.0.1:0".
 	Addr string
+	// TLS serves HTTPS with a self-signed certificate for 127.0.0.1; a
+	// client trusts it with ClientTLS. Default false: plain HTTP.
+	TLS bool
 }
 
 // FE is one simulated StarRocks frontend: its query-detail queue, its
@@ -143,11 +147,24 @@ func NewFE(opts *Options) *FE {
 		panic(fmt.Sprintf("profiletest: listen on %s: %v", addr, err))
 	}
 	fe.srv.Listener = l
-	fe.srv.Start()
+	if fe.opts.TLS {
+		fe.srv.StartTLS()
+	} else {
+		fe.srv.Start()
+	}
 	return fe
 }
 
-// URL is the FE's base URL, "http://127.0.0.1:port".
+// ClientTLS returns a TLS configuration that trusts the FE's certificate
+// (Options.TLS), or nil.
+func (fe *FE) ClientTLS() *tls.Config {
+	if !fe.opts.TLS {
+		return nil
+	}
+	return fe.srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+}
+
+// URL is the FE's base URL, "http://127.0.0.1:port" (https with Options.TLS).
 func (fe *FE) URL() string { return fe.srv.URL }
 
 // Addr is the FE's host:port.

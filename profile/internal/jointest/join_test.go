@@ -1,0 +1,86 @@
+package jointest
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/mirror"
+	"github.com/sqlshadow/sqlshadow/profile"
+	"github.com/sqlshadow/sqlshadow/sink/sinktest"
+)
+
+var rig = testdb.NewRig(1, nil)
+
+func TestMain(m *testing.M) { os.Exit(rig.Run(m)) }
+
+func TestProxyLogJoinsProfileRecord(t *testing.T) {
+	srv := rig.Server(t, 0)
+	name := srv.NewDatabase(t)
+	db := srv.Open(t, name)
+	ctx := context.Background()
+	_, err := db.ExecContext(ctx, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "INSERT INTO t VALUES (7, 'seven')")
+	require.NoError(t, err)
+	src := profile.NewPerfSchemaSource(db, srv.Addr(), &profile.PerfSchemaOptions{NoDigests: true})
+	require.NoError(t, src.EnableConsumers(ctx))
+
+	logs := &sinktest.Recorder{}
+	proxy, err := mirror.New(srv.Addr(), &mirror.Options{Sink: logs})
+	require.NoError(t, err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- proxy.Serve(l) }()
+
+	cfg, err := mysql.ParseDSN(srv.DSN(name))
+	require.NoError(t, err)
+	cfg.Addr = l.Addr().String()
+	client, err := sql.Open("mysql", cfg.FormatDSN())
+	require.NoError(t, err)
+	defer client.Close()
+	client.SetMaxOpenConns(1)
+	query := "SELECT v FROM t WHERE id = 7 AND v <> 'joined through the proxy'"
+	var v string
+	require.NoError(t, client.QueryRowContext(ctx, query).Scan(&v))
+
+	recs, err := src.Collect(ctx) // while the client connection is open (processlist id)
+	require.NoError(t, err)
+	require.NoError(t, client.Close())
+	require.NoError(t, proxy.Shutdown(ctx))
+	<-served
+
+	logRecs, err := sinktest.Decode[mirror.Record](logs)
+	require.NoError(t, err)
+	var lr *mirror.Record
+	for i := range logRecs {
+		if logRecs[i].QueryText == query {
+			lr = &logRecs[i]
+		}
+	}
+	require.NotNil(t, lr, "query log of the statement")
+	require.NotZero(t, lr.ServerConnID)
+
+	var joined []profile.Record
+	for _, r := range recs {
+		if r.Kind != profile.KindStatement || r.ServerConnID == nil || r.StartTime == nil {
+			continue
+		}
+		d := time.Time(*r.StartTime).Sub(time.Time(lr.TS))
+		if *r.ServerConnID == int64(lr.ServerConnID) && r.QueryHash == lr.QueryHash && d > -2*time.Second && d < 2*time.Second {
+			joined = append(joined, r)
+		}
+	}
+	require.Len(t, joined, 1, "exactly one profile record joins the query log on (server_conn_id, query_hash, time)")
+	require.Equal(t, lr.TemplateHash, joined[0].TemplateHash)
+	require.True(t, strings.HasPrefix(joined[0].SQLText, "SELECT v FROM t"))
+}
