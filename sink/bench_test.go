@@ -3,13 +3,17 @@ package sink_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gocloud.dev/blob"
 
 	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
 // benchRecord is shaped like a mirror query-log record (DESIGN.md).
@@ -46,8 +50,8 @@ func benchRecords() []benchRecord {
 		out[i] = benchRecord{
 			TS: sink.Time(base.Add(time.Duration(i) * time.Millisecond)), QueryID: "0b6f7c1e-4f1a-4c55-9a57-6d2f0c3f1a2b",
 			Target: "primary", Command: "COM_QUERY",
-			QueryText:    "SELECT c_custkey, sum(o_totalprice) FROM orders JOIN customer ON o_custkey = c_custkey WHERE o_orderdate >= '2026-01-01' GROUP BY c_custkey ORDER BY 2 DESC LIMIT 100",
-			QueryHash:    "9e107d9d372bb6826bd81d3542a419d6", TemplateHash: "e4d909c290d0fb1ca068ffaddf22cbd0", Route: "screening",
+			QueryText: "SELECT c_custkey, sum(o_totalprice) FROM orders JOIN customer ON o_custkey = c_custkey WHERE o_orderdate >= '2026-01-01' GROUP BY c_custkey ORDER BY 2 DESC LIMIT 100",
+			QueryHash: "9e107d9d372bb6826bd81d3542a419d6", TemplateHash: "e4d909c290d0fb1ca068ffaddf22cbd0", Route: "screening",
 			Database: "tpch", User: "analyst", ClientAddr: "10.1.2.3:53412", ConnID: 42, Seq: uint64(i), DurationMS: 12.5,
 			TTFBMS: &ttfb, ServerConnID: 1234, Success: true, Rows: 100, ResultHash: "2f1c0a9b8d7e6f5a4b3c2d1e0f9a8b7c",
 			ColumnsHash: "a1b2c3d4e5f60718293a4b5c6d7e8f90", BytesSent: 180, BytesRecv: 5120,
@@ -90,34 +94,46 @@ func BenchmarkWriterFile(b *testing.B) {
 	b.Run("gzip", func(b *testing.B) { benchWriter(b, true) })
 }
 
-// BenchmarkWriteDrop measures the cost of Write on a proxy's client path:
-// drop mode, many goroutines, a bucket that never answers (every Write is
-// either buffered or dropped, none waits).
+// BenchmarkWriteDrop measures the cost of Write on a proxy's client path
+// when the bucket is down: drop mode, as many goroutines as GOMAXPROCS, a
+// bucket that never answers, so after the first BufferBytes every Write is a
+// drop. (An accepted Write costs what BenchmarkWriterFile measures: encoding
+// plus a locked append.)
 func BenchmarkWriteDrop(b *testing.B) {
-	ctx := context.Background()
-	bucket, err := sink.OpenBucket(ctx, "mem://")
-	require.NoError(b, err)
-	defer func() { _ = bucket.Close() }()
 	recs := benchRecords()
-	w, err := sink.NewWriter(bucket, "query-logs", &sink.WriterOptions{DropWhenFull: true})
-	require.NoError(b, err)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			r := &recs[i%len(recs)]
-			i++
-			if err := w.Write(ctx, time.Time(r.TS), r); err != nil && err != sink.ErrDropped {
-				b.Error(err)
-				return
+	run := func(b *testing.B, bucket *blob.Bucket) {
+		ctx := context.Background()
+		w, err := sink.NewWriter(bucket, "query-logs", &sink.WriterOptions{DropWhenFull: true, BufferBytes: 16 << 20})
+		require.NoError(b, err)
+		b.ReportAllocs()
+		cpu0 := cpuTime()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				r := &recs[i%len(recs)]
+				i++
+				if err := w.Write(ctx, time.Time(r.TS), r); err != nil && err != sink.ErrDropped {
+					b.Error(err)
+					return
+				}
 			}
-		}
-	})
-	b.StopTimer()
-	if err := w.Close(ctx); err != nil {
-		b.Fatal(err)
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(w.Stats().Dropped)/float64(b.N), "dropped/op")
+		closeCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_ = w.Close(closeCtx)
 	}
+	b.Run("full", func(b *testing.B) {
+		under, err := sink.OpenBucket(context.Background(), "mem://")
+		require.NoError(b, err)
+		defer func() { _ = under.Close() }()
+		fb := sinktest.NewFaultyBucket(under)
+		fb.Hang()
+		run(b, fb.Bucket())
+	})
 }
 
 // cpuTime returns the process's user and system CPU time in nanoseconds: on
@@ -128,4 +144,106 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// fastRecord is benchRecord encoding itself (sink.JSONAppender), as a hot
+// record type such as the proxy's query log can.
+type fastRecord benchRecord
+
+func (r *fastRecord) AppendJSON(b []byte) ([]byte, error) {
+	str := func(b []byte, name, v string, omitEmpty bool) []byte {
+		if omitEmpty && v == "" {
+			return b
+		}
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		return sink.AppendJSONString(b, v)
+	}
+	num := func(b []byte, name string, v int64) []byte {
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		return strconv.AppendInt(b, v, 10)
+	}
+	flt := func(b []byte, name string, v float64) []byte {
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		return strconv.AppendFloat(b, v, 'f', -1, 64)
+	}
+	b = append(b, `{"ts":"`...)
+	b, _ = r.TS.AppendText(b)
+	b = append(b, '"')
+	b = str(b, "query_id", r.QueryID, false)
+	b = str(b, "target", r.Target, false)
+	b = str(b, "command", r.Command, false)
+	b = str(b, "query_text", r.QueryText, true)
+	b = str(b, "query_hash", r.QueryHash, true)
+	b = str(b, "template_hash", r.TemplateHash, true)
+	b = str(b, "route", r.Route, true)
+	b = str(b, "database", r.Database, false)
+	b = str(b, "user", r.User, false)
+	b = str(b, "client_addr", r.ClientAddr, false)
+	b = num(b, "conn_id", int64(r.ConnID))
+	b = num(b, "seq", int64(r.Seq))
+	b = flt(b, "duration_ms", r.DurationMS)
+	if r.TTFBMS != nil {
+		b = flt(b, "ttfb_ms", *r.TTFBMS)
+	}
+	b = num(b, "server_conn_id", int64(r.ServerConnID))
+	b = append(b, `,"success":`...)
+	b = strconv.AppendBool(b, r.Success)
+	b = num(b, "rows", r.Rows)
+	b = str(b, "result_hash", r.ResultHash, true)
+	b = str(b, "columns_hash", r.ColumnsHash, true)
+	b = num(b, "bytes_sent", r.BytesSent)
+	b = num(b, "bytes_recv", r.BytesRecv)
+	return append(b, '}'), nil
+}
+
+func TestFastRecordMatchesEncodingJSON(t *testing.T) {
+	for _, r := range benchRecords()[:3] {
+		var want strings.Builder
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(r))
+		fr := fastRecord(r)
+		got, err := fr.AppendJSON(nil)
+		require.NoError(t, err)
+		require.Equal(t, strings.TrimSuffix(want.String(), "\n"), string(got))
+	}
+}
+
+// BenchmarkWriterFileAppender is BenchmarkWriterFile/plain with records that
+// implement sink.JSONAppender.
+func BenchmarkWriterFileAppender(b *testing.B) {
+	ctx := context.Background()
+	bucket, err := sink.OpenBucket(ctx, "file://"+b.TempDir())
+	require.NoError(b, err)
+	defer func() { _ = bucket.Close() }()
+	recs := benchRecords()
+	fast := make([]fastRecord, len(recs))
+	for i, r := range recs {
+		fast[i] = fastRecord(r)
+	}
+	line, _ := json.Marshal(recs[0])
+	w, err := sink.NewWriter(bucket, "query-logs", nil)
+	require.NoError(b, err)
+	b.SetBytes(int64(len(line) + 1))
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := range b.N {
+		r := &fast[i%len(fast)]
+		if err := w.Write(ctx, time.Time(r.TS), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/record")
 }

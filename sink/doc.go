@@ -1,4 +1,103 @@
 // Package sink writes records as durable, Hive-partitioned JSON Lines to any
 // gocloud.dev/blob bucket (local disk, S3, GCS, memory), and reads them back
-// over a time range.
+// over a time range. Writer, the Sink implementation, is safe for concurrent
+// use; Reader and LineReader are not.
+//
+// # Layout
+//
+// A dataset's records land under
+//
+//	<prefix>/<dataset>/year=YYYY/month=MM/day=DD/hour=HH/YYYYMMDD_HHMMSS_<8 hex>.jsonl[.gz]
+//
+// where the partition comes from each record's own timestamp (the ts passed
+// to Write) in UTC, never from the time of the flush, and the file name from
+// the time the object was written plus a random suffix. BigQuery, Trino,
+// StarRocks and DuckDB read it as an external table with Hive partitioning.
+// The prefix is the bucket URL's prefix= parameter. Partition folders hold
+// only "*.jsonl" or "*.jsonl.gz" objects, one JSON object per line.
+//
+// # Opening buckets
+//
+// OpenBucket opens a URL (file://, s3://, gs://, mem://) with the project's
+// rules. Package sink links the four drivers itself, so binaries and tests
+// need no blank imports (a deliberate exception to "binaries choose the
+// drivers": every binary needs the same ones). For file:// it adds
+// metadata=skip and create_dir=1 and probes that an object can be written
+// there: fileblob writes into TMPDIR and renames into the bucket directory,
+// which fails across filesystems, and the *ProbeError says how to fix it
+// (TMPDIR on the same filesystem, or no_tmp_dir=1). For S3-compatible stores
+// use a path-style URL with explicit credentials in the environment, as the
+// tests do:
+//
+//	s3://BUCKET?endpoint=http://127.0.0.1:7070&use_path_style=true&region=us-east-1
+//
+// # Writing
+//
+// NewWriter returns a Writer for one dataset. Write encodes the record in the
+// caller's goroutine (a JSONAppender encodes itself, several times faster
+// than encoding/json; a json.RawMessage is compacted; anything else goes
+// through encoding/json without HTML escaping) and appends the line to the
+// in-memory object of its partition hour. Objects roll when they reach
+// MaxObjectBytes or MaxObjectAge; background goroutines write each rolled
+// object in one piece, so it appears whole or not at all, retrying failures
+// with exponential backoff and jitter until they succeed or Close gives up.
+// On file:// each object is fsynced before it is renamed into place.
+//
+// Memory is bounded by BufferBytes (records accepted, not yet written). When
+// it is full, Write either blocks until there is room or its ctx ends (the
+// default, for collectors), or, with DropWhenFull, returns ErrDropped at once
+// and counts the drop (for the proxy: a slow or dead bucket never slows
+// client traffic; a drop costs about 15 ns and no allocation). Flush waits
+// until everything accepted is written. Close flushes, stops the goroutines
+// and, if its ctx ends first, aborts the writes in progress (nothing partial
+// appears) and returns a *LostError counting the records lost. Nothing
+// accepted is lost silently: WriterStats and the metrics count records
+// accepted, dropped, lost, objects written and failed attempts.
+//
+// # Reading
+//
+// Objects lists a dataset's objects whose partition hour overlaps a range,
+// listing only the year, month, day and hour prefixes that can overlap it;
+// OpenObject returns one object's decompressed lines; the compare package
+// uses both to read objects in parallel. Reader iterates the records of a
+// range object by object, skips records whose timestamp (ReaderOptions
+// TimeField, "ts" by default) is outside the range, and counts and skips
+// malformed lines (LineReader), objects that vanished and compression
+// errors. Objects still being written are invisible until whole.
+//
+// # Metrics
+//
+// With WriterOptions.Registerer set, a Writer registers, labelled
+// dataset=<dataset>: sqlshadow_sink_records_total, record_bytes_total,
+// records_dropped_total, records_lost_total, objects_total,
+// object_bytes_total, write_errors_total (counters), buffered_bytes,
+// pending_objects (gauges) and object_write_seconds (histogram). Close
+// unregisters them.
+//
+// # Errors
+//
+// ErrDropped, ErrClosed, ErrTooLarge and ErrNotObject are sentinels for
+// errors.Is; *LostError and *ProbeError are for errors.As.
+//
+// # Performance
+//
+// One goroutine writing query-log records (about 600 bytes of JSON each,
+// shaped like mirror.Record) into file://, Close included (every record
+// written and fsynced), on the 2-core development machine while other builds
+// shared it (load average 11): records/s is wall-clock throughput under that
+// load, cpu-ns/record what a record costs the process in CPU, both of the
+// writer's goroutines included.
+//
+//	go test -run '^$' -bench . -benchtime 2s ./sink/
+//
+//	BenchmarkWriterFile/plain     179,000 records/s  1,940 cpu-ns/record  encoding/json
+//	BenchmarkWriterFile/gzip      146,000 records/s  2,420 cpu-ns/record  encoding/json, gzip.BestSpeed
+//	BenchmarkWriterFileAppender   444,000 records/s  1,130 cpu-ns/record  JSONAppender (as mirror.Record)
+//	BenchmarkWriteDrop/full       11 cpu-ns and 0 allocations per Write while the bucket is down
+//
+// The record encoding runs in the caller and the object writes in a
+// background goroutine, so on an idle machine one writer reaches about
+// 500,000 records/s with encoding/json (its CPU cost, about 2 us, is the
+// limit); records that implement JSONAppender pass the 300,000 records/s
+// target even on the loaded machine.
 package sink

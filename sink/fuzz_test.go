@@ -20,15 +20,16 @@ func FuzzLineReader(f *testing.F) {
 		"", "\n", "{}\n", `{"ts":"2026-11-22T00:00:00.000000Z","id":1}` + "\n",
 		"{\"a\":1}\r\n{\"b\":2}", "not json\n{\"a\":1}\n[1]\nnull\n\"s\"\n",
 		"{\"a\":\n1}\n", "{\"a\":\"\\u00e9\"}\n\n\n", "\xff\xfe{}\n", "{}{}\n", "  {\"x\":true}  \n",
-		strings.Repeat("{\"k\":\"" + strings.Repeat("v", 300) + "\"}\n", 3),
+		strings.Repeat("{\"k\":\""+strings.Repeat("v", 300)+"\"}\n", 3),
 	} {
 		f.Add([]byte(s), 64)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, maxLine int) {
-		maxLine = maxLine%4096 + 1
+		maxLine %= 4096
 		if maxLine < 0 {
 			maxLine = -maxLine
 		}
+		maxLine++
 		lr := sink.NewLineReader(bytes.NewReader(data), maxLine)
 		nonBlank := 0
 		for l := range bytes.SplitSeq(data, []byte("\n")) {
@@ -77,5 +78,20 @@ func FuzzParseKey(f *testing.F) {
 		require.Equal(t, hour, hour.Truncate(time.Hour))
 		require.Equal(t, time.UTC, hour.Location())
 		require.True(t, strings.HasPrefix(key, "ds/"+hour.Format("year=2006/month=01/day=02/hour=15/")), key)
+	})
+}
+
+// FuzzAppendJSONString: the output is the JSON string encoding/json writes
+// (without HTML escaping).
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"b\\s\n\r\t\x00\x1f", "é€😀", "\xff\xfe", "\u2028\u2029", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(s))
+		require.Equal(t, strings.TrimSuffix(buf.String(), "\n"), string(sink.AppendJSONString(nil, s)))
 	})
 }

@@ -186,9 +186,9 @@ func NewReader(bucket *blob.Bucket, dataset string, from, to time.Time, opts *Re
 }
 
 // Next returns the next record, a JSON object that the caller owns. It
-// returns io.EOF after the last one, or a listing or reading error (Next may
-// be called again after a reading error: the rest of that object is
-// skipped).
+// returns io.EOF after the last one, or a listing or reading error. Next may
+// be called again after an error: a failed listing or object open is tried
+// again; after an error while reading an object, the rest of it is skipped.
 func (r *Reader) Next(ctx context.Context) (json.RawMessage, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -211,8 +211,10 @@ func (r *Reader) Next(ctx context.Context) (json.RawMessage, error) {
 				return nil, io.EOF
 			}
 			obj := r.objects[0]
-			r.objects = r.objects[1:]
 			rc, err := OpenObject(ctx, r.bucket, obj)
+			if err == nil || gcerrors.Code(err) == gcerrors.NotFound || corrupt(err) {
+				r.objects = r.objects[1:]
+			}
 			if err != nil {
 				if gcerrors.Code(err) == gcerrors.NotFound {
 					r.stats.Missing++

@@ -154,29 +154,69 @@ func TestConformanceS3(t *testing.T) {
 	})
 }
 
-// startGCS starts fake-gcs-server in process, listening on loopback, and
-// points gcsblob at it with STORAGE_EMULATOR_HOST.
-func startGCS(t *testing.T) *fakestorage.Server {
+// fakeGCS is fake-gcs-server in process, listening on loopback, with its
+// objects on disk so that it can be stopped and started again.
+type fakeGCS struct {
+	opts fakestorage.Options
+
+	mu  sync.Mutex
+	srv *fakestorage.Server
+}
+
+// startGCS starts fake-gcs-server for the test and points gcsblob at it with
+// STORAGE_EMULATOR_HOST.
+func startGCS(t *testing.T) *fakeGCS {
 	t.Helper()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme:     "http",
-		Host:       "127.0.0.1",
-		PublicHost: "127.0.0.1",
-	})
-	require.NoError(t, err)
-	t.Cleanup(srv.Stop)
-	u := srv.URL()
-	t.Setenv("STORAGE_EMULATOR_HOST", u[len("http://"):])
-	return srv
+	g := &fakeGCS{opts: fakestorage.Options{
+		Scheme:      "http",
+		Host:        "127.0.0.1",
+		Port:        uint16(freePort(t)),
+		PublicHost:  "127.0.0.1",
+		StorageRoot: t.TempDir(),
+	}}
+	require.NoError(t, g.start())
+	t.Cleanup(g.stop)
+	t.Setenv("STORAGE_EMULATOR_HOST", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(g.opts.Port))))
+	return g
+}
+
+func (g *fakeGCS) start() error {
+	srv, err := fakestorage.NewServerWithOptions(g.opts)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.srv = srv
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *fakeGCS) stop() {
+	g.mu.Lock()
+	srv := g.srv
+	g.srv = nil
+	g.mu.Unlock()
+	if srv != nil {
+		srv.Stop()
+	}
+}
+
+func (g *fakeGCS) newBucket(t *testing.T) *blob.Bucket {
+	t.Helper()
+	name := fmt.Sprintf("sinktest-%d", bucketSeq.Add(1))
+	g.mu.Lock()
+	g.srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: name})
+	g.mu.Unlock()
+	return openURL(t, "gs://"+name)
 }
 
 func TestConformanceGCS(t *testing.T) {
-	srv := startGCS(t)
+	g := startGCS(t)
 	sinktest.RunConformance(t, sinktest.Harness{
-		Open: func(t *testing.T) *blob.Bucket {
-			name := fmt.Sprintf("sinktest-%d", bucketSeq.Add(1))
-			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: name})
-			return openURL(t, "gs://"+name)
+		Open: g.newBucket,
+		Outage: func(t *testing.T) func() {
+			g.stop()
+			return func() { require.NoError(t, g.start()) }
 		},
 	})
 }

@@ -12,8 +12,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"gocloud.dev/blob"
 )
@@ -162,11 +164,14 @@ type Writer struct {
 	queue    []*batch            // rolled, waiting for an uploader
 	pending  map[uint64]struct{} // rolled and not yet done (queued or uploading)
 	nextSeq  uint64              // sequence of the next rolled batch
-	stats    WriterStats         //
+	stats    WriterStats         // counters; Dropped lives in dropped
 	lastErr  error               // last write error, for Flush and Close
 	closed   bool                // Close called: Write refuses
 	stopping bool                // uploaders exit once the queue is empty
 	lostObjs int                 // objects lost
+
+	full    atomic.Bool  // drop mode: the buffer was full; cleared when space frees
+	dropped atomic.Int64 // records dropped
 }
 
 type batch struct {
@@ -178,7 +183,10 @@ type batch struct {
 	records int64
 }
 
-const chunkSize = 256 << 10
+const (
+	chunkSize      = 256 << 10
+	firstChunkSize = 8 << 10
+)
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
 
@@ -193,9 +201,14 @@ func (b *batch) append(line []byte) {
 		}
 	}
 	var c []byte
-	if len(line) > chunkSize {
+	switch {
+	case len(line) > chunkSize:
 		c = make([]byte, 0, len(line))
-	} else {
+	case len(b.chunks) == 0 && len(line) <= firstChunkSize:
+		// Small first chunk: many partitions open at once (late records)
+		// must not cost a full chunk each.
+		c = make([]byte, 0, firstChunkSize)
+	default:
 		c = (*chunkPool.Get().(*[]byte))[:0]
 	}
 	b.chunks = append(b.chunks, append(c, line...))
@@ -272,6 +285,16 @@ var encoderPool = sync.Pool{New: func() any {
 func (e *encoder) encode(record any) ([]byte, error) {
 	e.buf.Reset()
 	switch v := record.(type) {
+	case JSONAppender:
+		b, err := v.AppendJSON(e.buf.AvailableBuffer())
+		if err != nil {
+			return nil, fmt.Errorf("sink: encode record: %w", err)
+		}
+		if len(b) < 2 || b[len(b)-1] != '}' || bytes.IndexByte(b, '\n') >= 0 {
+			return nil, ErrNotObject
+		}
+		e.buf.Write(b)
+		e.buf.WriteByte('\n')
 	case json.RawMessage:
 		if err := json.Compact(&e.buf, v); err != nil {
 			return nil, fmt.Errorf("sink: encode record: %w", err)
@@ -289,6 +312,13 @@ func (e *encoder) encode(record any) ([]byte, error) {
 	return line, nil
 }
 
+// putEncoder returns e to the pool unless a huge record grew its buffer.
+func putEncoder(e *encoder) {
+	if e.buf.Cap() <= 1<<20 {
+		encoderPool.Put(e)
+	}
+}
+
 func hourKey(ts time.Time) int64 {
 	s := ts.Unix()
 	h := s / 3600
@@ -298,15 +328,21 @@ func hourKey(ts time.Time) int64 {
 	return h
 }
 
-// Write implements Sink. The record is encoded at once (json.Marshal rules
-// without HTML escaping; a json.RawMessage is compacted), so the caller may
-// reuse it when Write returns. It returns ErrNotObject or an encoding error
+// Write implements Sink. The record is encoded at once (with its
+// JSONAppender method if it has one, else json.Marshal rules without HTML
+// escaping; a json.RawMessage is compacted), so the caller may reuse it when
+// Write returns. It returns ErrNotObject or an encoding error
 // for a record that is not a JSON object, ErrTooLarge for one larger than
 // BufferBytes, ErrClosed after Close, ErrDropped in drop mode when the
 // buffer is full, and ctx.Err() when ctx ends while Write waits for room.
 func (w *Writer) Write(ctx context.Context, ts time.Time, record any) error {
+	if w.opts.DropWhenFull && w.full.Load() {
+		// Fast path during an outage: no encoding, no lock.
+		w.dropped.Add(1)
+		return ErrDropped
+	}
 	e := encoderPool.Get().(*encoder)
-	defer encoderPool.Put(e)
+	defer putEncoder(e)
 	line, err := e.encode(record)
 	if err != nil {
 		return err
@@ -326,7 +362,8 @@ func (w *Writer) Write(ctx context.Context, ts time.Time, record any) error {
 		}
 		if w.opts.DropWhenFull {
 			w.rollAllLocked() // so that the open objects get written
-			w.stats.Dropped++
+			w.full.Store(true)
+			w.dropped.Add(1)
 			w.mu.Unlock()
 			return ErrDropped
 		}
@@ -424,6 +461,7 @@ func (w *Writer) uploader() {
 		delete(w.pending, b.seq)
 		w.stats.Pending--
 		w.stats.Buffered -= int64(b.size)
+		w.full.Store(false)
 		if err != nil {
 			w.stats.Lost += b.records
 			w.lostObjs++
@@ -493,11 +531,15 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 	if w.opts.Gzip {
 		contentType = "application/gzip"
 	}
-	var f *os.File
+	var (
+		f  *os.File        // fileblob: the temporary file, to sync before the rename
+		sw *storage.Writer // gcsblob: to abort for certain
+	)
 	bw, err := w.bucket.NewWriter(ctx, key, &blob.WriterOptions{
 		ContentType: contentType,
 		BeforeWrite: func(as func(any) bool) error {
-			as(&f) // fileblob: the temporary file, to sync before the rename
+			as(&f)
+			as(&sw)
 			return nil
 		},
 	})
@@ -512,6 +554,7 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 	}
 	fail := func(err error) (int64, error) {
 		cancel()
+		abortGCS(sw, err)
 		_ = bw.Close()
 		return 0, fmt.Errorf("sink: write %s: %w", key, err)
 	}
@@ -530,10 +573,23 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 			return fail(err)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
 	if err := bw.Close(); err != nil {
 		return 0, fmt.Errorf("sink: write %s: %w", key, err)
 	}
 	return cw.n, nil
+}
+
+// abortGCS makes sure an abandoned GCS write is not committed. The storage
+// client notices a cancelled ctx in a goroutine, so a Close right after the
+// cancel can still commit what was written (seen with fake-gcs-server);
+// CloseWithError aborts at once.
+func abortGCS(sw *storage.Writer, err error) {
+	if sw != nil {
+		_ = sw.CloseWithError(err) //nolint:staticcheck // SA1019: the only synchronous abort.
+	}
 }
 
 // Flush implements Sink: it rolls every open object and waits until every
@@ -626,7 +682,9 @@ func (w *Writer) Close(ctx context.Context) error {
 func (w *Writer) Stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.stats
+	s := w.stats
+	s.Dropped = w.dropped.Load()
+	return s
 }
 
 // writerMetrics reports a Writer's stats at scrape time.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/driver"
 	"gocloud.dev/gcerrors"
@@ -136,18 +137,27 @@ func (d *faultyDriver) NewTypedWriter(ctx context.Context, key, contentType stri
 		return nil, ErrOutage
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	fw := &faultyWriter{ctx: ctx, cancel: cancel, f: d.f}
 	w, err := d.f.under.NewWriter(ctx, key, &blob.WriterOptions{
 		BufferSize: opts.BufferSize, MaxConcurrency: opts.MaxConcurrency,
 		CacheControl: opts.CacheControl, ContentDisposition: opts.ContentDisposition,
 		ContentEncoding: opts.ContentEncoding, ContentLanguage: opts.ContentLanguage,
 		ContentType: contentType, ContentMD5: opts.ContentMD5, Metadata: opts.Metadata,
-		DisableContentTypeDetection: true, BeforeWrite: opts.BeforeWrite, IfNotExist: opts.IfNotExist,
+		DisableContentTypeDetection: true, IfNotExist: opts.IfNotExist,
+		BeforeWrite: func(as func(any) bool) error {
+			as(&fw.sw)
+			if opts.BeforeWrite != nil {
+				return opts.BeforeWrite(as)
+			}
+			return nil
+		},
 	})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	return &faultyWriter{ctx: ctx, cancel: cancel, f: d.f, w: w}, nil
+	fw.w = w
+	return fw, nil
 }
 
 func (d *faultyDriver) Copy(ctx context.Context, dstKey, srcKey string, _ *driver.CopyOptions) error {
@@ -176,6 +186,7 @@ func (r *faultyReader) Attributes() *driver.ReaderAttributes {
 type faultyWriter struct {
 	ctx    context.Context
 	cancel context.CancelFunc
+	sw     *storage.Writer // when the bucket is GCS
 	f      *FaultyBucket
 	w      *blob.Writer
 	passed bool
@@ -206,18 +217,31 @@ func (w *faultyWriter) Close() error {
 		mode, changed := w.f.state()
 		switch mode {
 		case failing:
-			w.cancel() // abort the underlying write: nothing is committed
-			_ = w.w.Close()
+			w.abort(ErrOutage)
 			return ErrOutage
 		case hanging:
 			select {
 			case <-changed:
 				continue
 			case <-w.ctx.Done():
-				_ = w.w.Close() // aborts: its ctx is done
+				w.abort(w.ctx.Err())
 				return w.ctx.Err()
 			}
 		}
+		if err := w.ctx.Err(); err != nil {
+			w.abort(err)
+			return err
+		}
 		return w.w.Close()
 	}
+}
+
+// abort closes the underlying writer without committing anything.
+func (w *faultyWriter) abort(err error) {
+	w.cancel()
+	if w.sw != nil {
+		// The storage client notices a cancelled ctx asynchronously.
+		_ = w.sw.CloseWithError(err) //nolint:staticcheck // SA1019: the only synchronous abort.
+	}
+	_ = w.w.Close()
 }
