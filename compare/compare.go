@@ -1,9 +1,6 @@
 package compare
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Verdict is the outcome of one comparison. Its values map to the exit codes
 // of the binaries (see ExitCode).
@@ -59,7 +56,3 @@ type ComparatorFunc func(ctx context.Context) (Result, error)
 
 // Compare calls f(ctx).
 func (f ComparatorFunc) Compare(ctx context.Context) (Result, error) { return f(ctx) }
-
-// ErrNoData is returned (wrapped) when a comparison found no input at all,
-// e.g. no query-log objects in the requested window.
-var ErrNoData = errors.New("compare: no data")

@@ -166,6 +166,11 @@ type ReportCounts struct {
 	// mismatches not reported for the same reason.
 	UntrackedQueries    int64 `json:"untracked_queries"`
 	UntrackedMismatches int64 `json:"untracked_mismatches"`
+	// Profiles counts the statement profiles of either side read from the
+	// profiles dataset; ProfilesJoined, those joined to a query-log
+	// execution (the others are traffic the proxy did not see).
+	Profiles       int64 `json:"profiles"`
+	ProfilesJoined int64 `json:"profiles_joined"`
 }
 
 // Finding is one thing a person must look at.
@@ -217,6 +222,29 @@ type GroupReport struct {
 	PrimaryOnlyFailures int64 `json:"primary_only_failures"`
 	// Histogram is the latency distribution of both sides, for charts.
 	Histogram *Histogram `json:"histogram,omitempty"`
+	// Profiles are the engine statistics of the group's statements on each
+	// side, from the profiles dataset: where the time went.
+	Profiles *GroupProfiles `json:"profiles,omitempty"`
+}
+
+// GroupProfiles are the joined profiles of one group.
+type GroupProfiles struct {
+	Primary ProfileStats `json:"primary"`
+	Shadow  ProfileStats `json:"shadow"`
+}
+
+// ProfileStats are means per statement of the joined profiles of one side;
+// a statistic the engine did not report is absent.
+type ProfileStats struct {
+	// Count is the number of joined statement profiles.
+	Count          int64    `json:"count"`
+	MeanDurationMS *float64 `json:"mean_duration_ms,omitempty"`
+	MeanPendingMS  *float64 `json:"mean_pending_ms,omitempty"`
+	MeanCPUMS      *float64 `json:"mean_cpu_ms,omitempty"`
+	MeanScanRows   *float64 `json:"mean_scan_rows,omitempty"`
+	MeanScanBytes  *float64 `json:"mean_scan_bytes,omitempty"`
+	MeanMemBytes   *float64 `json:"mean_mem_bytes,omitempty"`
+	MeanSpillBytes *float64 `json:"mean_spill_bytes,omitempty"`
 }
 
 // SideStats describes one side of a group.

@@ -225,6 +225,7 @@ type htmlData struct {
 	Mismatches template.HTML
 	Latency    []htmlGroupChart
 	MoreGroups int
+	Profiled   []*GroupReport
 }
 
 func lower(s string) string { return strings.ReplaceAll(s, "_", " ") }
@@ -233,6 +234,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms": fmtMS, "p": fmtP, "time": fmtTime, "lower": lower, "upper": strings.ToUpper,
 	"code": errorCodeLabel, "ratio": func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"trunc": func(s string) string { return truncateString(s, 120) },
+	"opt":   optNum,
+	"sides": func(g *GroupReport) []ProfileStats { return []ProfileStats{g.Profiles.Primary, g.Profiles.Shadow} },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -271,6 +274,12 @@ Thresholds: ratio ≥ {{ratio .R.Settings.Ratio}}, adjusted p &lt; {{.R.Settings
 <td class="n">{{.Primary.Errors}}/{{.Shadow.Errors}}</td></tr>
 {{end}}</tbody></table>
 <p><small>Durations in ms; the {{.A}} side is duration_ms minus client_wait_ms.</small></p>
+
+{{if .Profiled}}<h2>Where the time went (engine profiles)</h2>
+<table id="profiles"><thead><tr><th>group</th><th>side</th><th>profiles</th><th>engine ms</th><th>pending ms</th><th>CPU ms</th><th>scan rows</th><th>scan bytes</th><th>memory bytes</th><th>spill bytes</th></tr></thead><tbody>
+{{range .Profiled}}{{$g := .}}{{range $i, $st := (sides .)}}<tr><td>{{$g.Label}}</td><td>{{if $i}}{{$.B}}{{else}}{{$.A}}{{end}}</td><td class="n">{{$st.Count}}</td><td class="n">{{opt $st.MeanDurationMS}}</td><td class="n">{{opt $st.MeanPendingMS}}</td><td class="n">{{opt $st.MeanCPUMS}}</td><td class="n">{{opt $st.MeanScanRows}}</td><td class="n">{{opt $st.MeanScanBytes}}</td><td class="n">{{opt $st.MeanMemBytes}}</td><td class="n">{{opt $st.MeanSpillBytes}}</td></tr>
+{{end}}{{end}}</tbody></table>
+<p><small>Means per statement, from the profiles dataset joined on (server_conn_id, query_hash, time).</small></p>{{end}}
 
 <h2>Latency distributions</h2>
 <p><span style="color:#2f6db5">■</span> {{.A}} <span style="color:#e07b00">■</span> {{.B}}; dashed lines: medians.</p>
@@ -341,6 +350,11 @@ func (r *ShadowReport) WriteHTML(w io.Writer) error {
 		colors = append(colors, "#95a5a6")
 	}
 	d.Mismatches = countChart("chart-mismatches", "Result mismatches by group (grey: noise)", labels, counts, colors)
+	for i := range r.Groups {
+		if r.Groups[i].Profiles != nil {
+			d.Profiled = append(d.Profiled, &r.Groups[i])
+		}
+	}
 	for i := range r.Groups {
 		if len(d.Latency) == htmlMaxLatencyCharts {
 			d.MoreGroups = len(r.Groups) - i

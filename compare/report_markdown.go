@@ -118,6 +118,30 @@ func (r *ShadowReport) WriteMarkdown(w io.Writer) error {
 	}
 	p("\nDurations in ms; the %s side is duration_ms minus client_wait_ms.\n\n", a)
 
+	var withProfiles []GroupReport
+	for _, g := range r.Groups {
+		if g.Profiles != nil {
+			withProfiles = append(withProfiles, g)
+		}
+	}
+	if len(withProfiles) > 0 {
+		p("## Where the time went (engine profiles)\n\n")
+		p("| group | side | profiles | engine ms | pending ms | CPU ms | scan rows | scan bytes | memory bytes | spill bytes |\n")
+		p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, g := range withProfiles {
+			for _, side := range []struct {
+				name string
+				st   ProfileStats
+			}{{a, g.Profiles.Primary}, {b, g.Profiles.Shadow}} {
+				st := side.st
+				p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(g.Label), side.name, st.Count,
+					optNum(st.MeanDurationMS), optNum(st.MeanPendingMS), optNum(st.MeanCPUMS), optNum(st.MeanScanRows),
+					optNum(st.MeanScanBytes), optNum(st.MeanMemBytes), optNum(st.MeanSpillBytes))
+			}
+		}
+		p("\nMeans per statement, from the profiles dataset joined on (server_conn_id, query_hash, time).\n\n")
+	}
+
 	if r.Mode != "before_after" {
 		p("## Shadow-only failures (%d codes)\n\n", len(r.Failures))
 		if len(r.Failures) == 0 {
@@ -188,3 +212,10 @@ func writeMismatchesMD(p func(string, ...any), title string, ms []MismatchReport
 }
 
 func truncateString(s string, n int) string { return truncateQuery([]byte(s), n) }
+
+func optNum(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g", *v)
+}

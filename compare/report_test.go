@@ -141,3 +141,17 @@ func TestReportHTMLInChromium(t *testing.T) {
 	require.Greater(t, strings.Count(dom, `class="dist"`), 2*len(rep.Groups)-2)
 	require.Equal(t, 3, strings.Count(dom, `class="finding"`))
 }
+
+func TestVerdictExitCodeAndComparatorFunc(t *testing.T) {
+	require.Equal(t, 0, VerdictPass.ExitCode())
+	require.Equal(t, 1, VerdictFail.ExitCode())
+	require.Equal(t, 3, VerdictInconclusive.ExitCode())
+	require.Equal(t, 2, Verdict("").ExitCode())
+	var c Comparator = ComparatorFunc(func(context.Context) (Result, error) {
+		return &ShadowReport{Outcome: VerdictPass, SummaryLine: "ok"}, nil
+	})
+	res, err := c.Compare(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, VerdictPass, res.Verdict())
+	require.Equal(t, "ok", res.Summary())
+}

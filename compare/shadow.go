@@ -91,6 +91,14 @@ type ShadowOptions struct {
 	// Dataset is the query-log dataset read from the bucket. Default
 	// QueryLogsDataset.
 	Dataset string
+	// ProfilesDataset is the profile dataset joined to the query logs (by
+	// side, server_conn_id, query_hash and time) to show where the time went
+	// on each side; "-" disables the join. Default ProfilesDataset. Ignored
+	// by AnalyzeShadowLogs and in before/after mode.
+	ProfilesDataset string
+	// PrimaryCluster and ShadowCluster are the profile records' "cluster"
+	// values of each side. Default "primary" and "shadow".
+	PrimaryCluster, ShadowCluster string
 	// Logger receives progress at debug level and problems at warn level.
 	// Default: discard.
 	Logger *slog.Logger
@@ -110,17 +118,21 @@ type shadowConfig struct {
 	dataset               string
 	log                   *slog.Logger
 
-	window              Window // requested
-	effectiveTo         time.Time
+	profilesDataset               string
+	primaryCluster, shadowCluster string
+	indexExecs                    bool // set once profile objects were found
+
+	window               Window // requested
+	effectiveTo          time.Time
 	fromMicros, toMicros int64
-	beforeAfter         *shadowWindows
-	ba                  *BeforeAfter
+	beforeAfter          *shadowWindows
+	ba                   *BeforeAfter
 }
 
 type shadowWindows struct {
-	target                string
-	beforeFrom, beforeTo  int64
-	afterFrom, afterTo    int64
+	target               string
+	beforeFrom, beforeTo int64
+	afterFrom, afterTo   int64
 }
 
 func microsOr(t time.Time, zero int64) int64 {
@@ -139,6 +151,16 @@ func newShadowConfig(w Window, o *ShadowOptions) (*shadowConfig, error) {
 		reservoir: o.Reservoir, resamples: o.Resamples, seed: o.Seed, grace: o.Grace,
 		now: o.Now, parallelism: o.Parallelism, examples: o.Examples, maxQueries: o.MaxTrackedQueries,
 		nonDet: o.NonDeterministic, dataset: o.Dataset, log: o.Logger, window: w,
+		profilesDataset: o.ProfilesDataset, primaryCluster: o.PrimaryCluster, shadowCluster: o.ShadowCluster,
+	}
+	if c.profilesDataset == "" {
+		c.profilesDataset = ProfilesDataset
+	}
+	if c.primaryCluster == "" {
+		c.primaryCluster = "primary"
+	}
+	if c.shadowCluster == "" {
+		c.shadowCluster = "shadow"
 	}
 	if c.ratio == 0 {
 		c.ratio = 1.5
@@ -264,11 +286,24 @@ func (s *Shadow) Report(ctx context.Context) (*ShadowReport, error) {
 		return nil, fmt.Errorf("compare: list query logs: %w", err)
 	}
 	cfg.log.Debug("compare: shadow analysis", "objects", len(objs), "from", from, "to", to)
+	var profiles []shadowSource
+	if cfg.ba == nil && cfg.profilesDataset != "-" {
+		pobjs, err := sink.Objects(ctx, s.bucket, cfg.profilesDataset, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("compare: list profiles: %w", err)
+		}
+		profiles = s.sources(pobjs)
+		cfg.indexExecs = len(profiles) > 0
+	}
+	return runShadow(ctx, cfg, s.sources(objs), profiles)
+}
+
+func (s *Shadow) sources(objs []sink.Object) []shadowSource {
 	sources := make([]shadowSource, len(objs))
 	for i, o := range objs {
 		sources[i] = func(ctx context.Context) (io.ReadCloser, error) { return sink.OpenObject(ctx, s.bucket, o) }
 	}
-	return runShadow(ctx, cfg, sources)
+	return sources
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -298,7 +333,7 @@ func AnalyzeShadowLogs(ctx context.Context, w Window, logs []io.Reader, opts *Sh
 	for i, r := range logs {
 		sources[i] = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(r), nil }
 	}
-	return runShadow(ctx, cfg, sources)
+	return runShadow(ctx, cfg, sources, nil)
 }
 
 // shadowSource opens one JSONL stream.
@@ -306,7 +341,7 @@ type shadowSource func(ctx context.Context) (io.ReadCloser, error)
 
 // runShadow decodes the sources with cfg.parallelism workers, each with its
 // own aggregation, merges them and builds the report.
-func runShadow(ctx context.Context, cfg *shadowConfig, sources []shadowSource) (*ShadowReport, error) {
+func runShadow(ctx context.Context, cfg *shadowConfig, sources, profiles []shadowSource) (*ShadowReport, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := min(cfg.parallelism, max(len(sources), 1))
@@ -346,7 +381,14 @@ func runShadow(ctx context.Context, cfg *shadowConfig, sources []shadowSource) (
 	for _, a := range aggs[1:] {
 		total.merge(a)
 	}
-	return buildShadowReport(ctx, cfg, total, len(sources))
+	var joined map[shadowProfileKey]*shadowProfileAgg
+	if len(profiles) > 0 {
+		var err error
+		if joined, err = cfg.joinProfiles(ctx, total, profiles); err != nil {
+			return nil, err
+		}
+	}
+	return buildShadowReport(ctx, cfg, total, len(sources), joined)
 }
 
 // readSource decodes one JSONL stream into a.

@@ -57,6 +57,13 @@ func (h *shadowMaxHeap) Pop() any {
 
 func (s *shadowSample) add(it shadowItem) {
 	if len(s.items) < s.k {
+		if len(s.items) == cap(s.items) {
+			// Grow by doubling, but never past k: a full sample holds
+			// exactly k items.
+			grown := make(shadowMaxHeap, len(s.items), min(max(2*cap(s.items), 16), s.k))
+			copy(grown, s.items)
+			s.items = grown
+		}
 		heap.Push(&s.items, it)
 		return
 	}
@@ -255,6 +262,7 @@ type shadowAgg struct {
 	failures   map[int64]*shadowFailureAgg
 	mismatches map[string]*shadowMismatchAgg
 	queries    map[uint64]shadowQueryState
+	execs      map[shadowExecKey]*shadowExecRange // profile join index
 
 	counts ReportCounts
 }
@@ -267,6 +275,7 @@ func newShadowAgg(cfg *shadowConfig) *shadowAgg {
 		failures:   map[int64]*shadowFailureAgg{},
 		mismatches: map[string]*shadowMismatchAgg{},
 		queries:    map[uint64]shadowQueryState{},
+		execs:      map[shadowExecKey]*shadowExecRange{},
 	}
 }
 
@@ -366,6 +375,7 @@ func (a *shadowAgg) add(r *shadowLine) {
 		g := a.group(r)
 		h := shadowHash(cfg.seed, r.queryID)
 		a.sampleGroupExample(g, r, h)
+		a.indexExec(r, 0, g)
 		g.primary.count++
 		if !r.success {
 			g.primary.errors++
@@ -392,6 +402,7 @@ func (a *shadowAgg) add(r *shadowLine) {
 		}
 		h := shadowHash(cfg.seed, r.queryID)
 		a.sampleGroupExample(g, r, h)
+		a.indexExec(r, 1, g)
 		g.shadow.count++
 		if r.success {
 			g.shadow.durations.add(shadowItem{h: h, a: r.durationMS})
@@ -578,6 +589,7 @@ func (a *shadowAgg) merge(o *shadowAgg) {
 			columns: shadowMergeState(mine.columns, st.columns),
 		}
 	}
+	a.mergeExecs(o)
 	c := &a.counts
 	oc := o.counts
 	c.Records += oc.Records

@@ -81,7 +81,7 @@ func TestShadowFromBucket(t *testing.T) {
 	require.Equal(t, VerdictFail, res.Verdict())
 
 	// The same logs through readers give the same findings and counts.
-	direct := analyze(t, genShadowLogs(1, genStart, 6*time.Hour, 4, plantedScenario()), nil)
+	direct := plantedReport(t)
 	require.Equal(t, direct.Counts, rep.Counts)
 	require.Equal(t, direct.Findings, rep.Findings)
 
@@ -91,4 +91,95 @@ func TestShadowFromBucket(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, VerdictInconclusive, rep.Verdict())
 	require.Zero(t, rep.Window.Objects)
+}
+
+// writeProfiles writes a statement profile for every query-log record of
+// route checkout (CPU 3x higher on the shadow) plus unrelated profiles, in
+// the sink's layout under root.
+func writeProfiles(t *testing.T, root string, bufs [][]byte) int {
+	t.Helper()
+	byHour := map[int64]*bytes.Buffer{}
+	n := 0
+	var line shadowLine
+	for _, buf := range bufs {
+		sc := bufio.NewScanner(bytes.NewReader(buf))
+		for sc.Scan() {
+			require.NoError(t, decodeShadowLine(sc.Bytes(), &line))
+			if string(line.route) != "checkout" {
+				continue
+			}
+			cluster, cpu := "primary", 2_000_000
+			if string(line.target) == "shadow" {
+				cluster, cpu = "shadow", 6_000_000
+			}
+			ts := time.UnixMicro(line.tsMicros).UTC()
+			hour := line.tsMicros / 3_600_000_000
+			if byHour[hour] == nil {
+				byHour[hour] = &bytes.Buffer{}
+			}
+			for _, conn := range []int64{line.serverConnID, 999} { // 999: traffic the proxy did not see
+				fmt.Fprintf(byHour[hour], `{"ts":%q,"kind":"statement","source":"performance_schema","cluster":%q,"server_conn_id":%d,"query_hash":%q,"duration_ms":%g,"cpu_cost_ns":%d,"scan_rows":100,"state":"FINISHED"}`+"\n",
+					ts.Format(sink.TimeFormat), cluster, conn, line.queryHash, line.durationMS, cpu)
+			}
+			n++
+		}
+	}
+	id := 0
+	for hour, b := range byHour {
+		id++
+		h := time.UnixMicro(hour * 3_600_000_000).UTC()
+		dir := filepath.Join(root, ProfilesDataset, h.Format("year=2006/month=01/day=02/hour=15"))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s_%08x.jsonl", h.Format("20060102_150405"), id)), b.Bytes(), 0o644))
+	}
+	return n
+}
+
+func TestShadowJoinsProfiles(t *testing.T) {
+	root := t.TempDir()
+	bufs := genShadowLogs(1, genStart, 6*time.Hour, 4, plantedScenario())
+	writeHiveLogs(t, root, bufs)
+	joined := writeProfiles(t, root, bufs)
+	ctx := context.Background()
+	bucket, err := sink.OpenBucket(ctx, "file://"+root)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, bucket.Close()) }()
+	rep, err := NewShadow(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)},
+		&ShadowOptions{Now: func() time.Time { return genStart.Add(48 * time.Hour) }}).Report(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 2*joined, rep.Counts.Profiles)
+	require.EqualValues(t, joined, rep.Counts.ProfilesJoined)
+	g := group(rep, "route:checkout")
+	require.NotNil(t, g.Profiles)
+	require.EqualValues(t, 800, g.Profiles.Primary.Count)
+	require.EqualValues(t, 800, g.Profiles.Shadow.Count)
+	require.InDelta(t, 2, *g.Profiles.Primary.MeanCPUMS, 1e-9)
+	require.InDelta(t, 6, *g.Profiles.Shadow.MeanCPUMS, 1e-9)
+	require.InDelta(t, 100, *g.Profiles.Shadow.MeanScanRows, 1e-9)
+	require.Nil(t, g.Profiles.Shadow.MeanSpillBytes)
+	require.Nil(t, group(rep, "route:orders").Profiles)
+	require.Contains(t, rep.Findings[0].Evidence, "CPU 2 ms -> 6 ms")
+	// The same three findings.
+	require.Len(t, rep.Findings, 3)
+
+	// Disabled join.
+	rep, err = NewShadow(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)},
+		&ShadowOptions{ProfilesDataset: "-", Now: func() time.Time { return genStart.Add(48 * time.Hour) }}).Report(ctx)
+	require.NoError(t, err)
+	require.Zero(t, rep.Counts.Profiles)
+	require.Nil(t, group(rep, "route:checkout").Profiles)
+}
+
+func TestReportsShowProfiles(t *testing.T) {
+	rep := &ShadowReport{Schema: ShadowReportSchema, Mode: "shadow", Outcome: VerdictPass}
+	two, six := 2.0, 6.0
+	rep.Groups = []GroupReport{{Label: "route:x", Status: StatusNoChange, Profiles: &GroupProfiles{
+		Primary: ProfileStats{Count: 3, MeanCPUMS: &two}, Shadow: ProfileStats{Count: 4, MeanCPUMS: &six},
+	}}}
+	var md, h bytes.Buffer
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.NoError(t, rep.WriteHTML(&h))
+	require.Contains(t, md.String(), "| route:x | shadow | 4 | - | - | 6 |")
+	require.Contains(t, h.String(), `<table id="profiles">`)
+	require.Contains(t, h.String(), `<td class="n">6</td>`)
 }

@@ -159,13 +159,14 @@ func (cfg *shadowConfig) testGroup(gr *shadowGroupResult) {
 	if len(pairs) < cfg.minTail {
 		return
 	}
-	bp, bs := make([]float64, len(pairs)), make([]float64, len(pairs))
-	reps := stats.Bootstrap(rng, len(pairs), cfg.resamples, func(idx []int) float64 {
-		for i, j := range idx {
-			bp[i], bs[i] = pv[j], sv[j]
+	pos := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = math.Max(x, shadowEpsilonMS)
 		}
-		return math.Log(safeRatio(stats.SelectQuantile(bs, 0.99), stats.SelectQuantile(bp, 0.99)))
-	})
+		return out
+	}
+	reps := stats.BootstrapPairedQuantileLogRatio(rng, pos(pv), pos(sv), 0.99, cfg.resamples)
 	lo, hi := stats.PercentileInterval(reps, 1-cfg.alpha)
 	rep.P99 = &QuantileTest{
 		Test: "bootstrap", N: len(pairs), Ratio: safeRatio(smed[1], med[1]),
@@ -205,7 +206,7 @@ func maxRatio(g *GroupReport) float64 {
 	return r
 }
 
-func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, objects int) (*ShadowReport, error) {
+func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, objects int, profiles map[shadowProfileKey]*shadowProfileAgg) (*ShadowReport, error) {
 	rep := &ShadowReport{
 		Schema:      ShadowReportSchema,
 		GeneratedAt: cfg.now().UTC(),
@@ -275,6 +276,21 @@ func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, obj
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+
+	for _, gr := range results {
+		pp, sp := profiles[shadowProfileKey{gr.rep.Label, 0}], profiles[shadowProfileKey{gr.rep.Label, 1}]
+		if pp == nil && sp == nil {
+			continue
+		}
+		gp := &GroupProfiles{}
+		if pp != nil {
+			gp.Primary = pp.stats()
+		}
+		if sp != nil {
+			gp.Shadow = sp.stats()
+		}
+		gr.rep.Profiles = gp
 	}
 
 	// Benjamini-Hochberg across every group and quantile.
@@ -392,7 +408,34 @@ func regressionEvidence(g *GroupReport, windows bool) string {
 		parts = append(parts, fmt.Sprintf("P99 %s %.3g ms vs %s %.3g ms (%s ratio %.2f, CI [%.2f, %.2f], adjusted p=%.2g, n=%d)",
 			a, g.Primary.P99, b, g.Shadow.P99, t.Test, t.Ratio, t.CILow, t.CIHigh, t.PAdjusted, t.N))
 	}
+	if p := g.Profiles; p != nil && p.Primary.Count > 0 && p.Shadow.Count > 0 {
+		parts = append(parts, "profiles: "+profileDelta(p))
+	}
 	return strings.Join(parts, "; ")
+}
+
+// profileDelta summarises where the time went on each side.
+func profileDelta(p *GroupProfiles) string {
+	var out []string
+	for _, m := range []struct {
+		name string
+		a, b *float64
+		unit string
+	}{
+		{"engine time", p.Primary.MeanDurationMS, p.Shadow.MeanDurationMS, " ms"},
+		{"pending", p.Primary.MeanPendingMS, p.Shadow.MeanPendingMS, " ms"},
+		{"CPU", p.Primary.MeanCPUMS, p.Shadow.MeanCPUMS, " ms"},
+		{"scan rows", p.Primary.MeanScanRows, p.Shadow.MeanScanRows, ""},
+		{"scan bytes", p.Primary.MeanScanBytes, p.Shadow.MeanScanBytes, ""},
+		{"memory", p.Primary.MeanMemBytes, p.Shadow.MeanMemBytes, " B"},
+		{"spill", p.Primary.MeanSpillBytes, p.Shadow.MeanSpillBytes, " B"},
+	} {
+		if m.a == nil || m.b == nil {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %.3g%s -> %.3g%s", m.name, *m.a, m.unit, *m.b, m.unit))
+	}
+	return fmt.Sprintf("mean per statement (%d vs %d profiles): %s", p.Primary.Count, p.Shadow.Count, strings.Join(out, ", "))
 }
 
 func toExample(x shadowExample, count int64) Example {

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -31,6 +32,8 @@ type shadowLine struct {
 	primWaitMS   float64 // optional primary_client_wait_ms
 	errorCode    int64
 	primErrCode  int64
+	serverConnID int64
+	hasConnID    bool
 
 	hasPrimDuration bool
 	hasPrimSuccess  bool
@@ -123,6 +126,10 @@ func decodeShadowLine(b []byte, r *shadowLine) error {
 			r.clientWaitMS, _, i, err = num(b, i)
 		case "primary_duration_ms":
 			r.primDuration, r.hasPrimDuration, i, err = num(b, i)
+		case "server_conn_id":
+			var f float64
+			f, r.hasConnID, i, err = num(b, i)
+			r.serverConnID = int64(f)
 		case "primary_client_wait_ms":
 			r.primWaitMS, _, i, err = num(b, i)
 		case "error_code":
@@ -165,17 +172,22 @@ func skipSpace(b []byte, i int) int {
 // starts at b[i] (escapes left as they are), and the index after it.
 func scanRawString(b []byte, i int) (raw []byte, next int, ok bool) {
 	j := i + 1
-	for j < len(b) {
-		switch b[j] {
-		case '"':
-			return b[i+1 : j], j + 1, true
-		case '\\':
-			j += 2
-		default:
-			j++
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return nil, len(b), false
 		}
+		end := j + k
+		// The quote is escaped when an odd number of backslashes precede it.
+		bs := 0
+		for p := end - 1; p > i && b[p] == '\\'; p-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return b[i+1 : end], end + 1, true
+		}
+		j = end + 1
 	}
-	return nil, len(b), false
 }
 
 // str decodes a JSON string (or null, giving nil) starting at b[i]. Strings
@@ -188,23 +200,12 @@ func (r *shadowLine) str(b []byte, i int) ([]byte, int, error) {
 	if b[i] != '"' {
 		return nil, i, errShadowSyntax
 	}
-	j := i + 1
-	escaped := false
-	for j < len(b) {
-		c := b[j]
-		if c == '"' {
-			break
-		}
-		if c == '\\' {
-			escaped = true
-			j += 2
-			continue
-		}
-		j++
+	raw, next, ok := scanRawString(b, i)
+	if !ok {
+		return nil, next, errShadowSyntax
 	}
-	if j >= len(b) {
-		return nil, j, errShadowSyntax
-	}
+	j := next - 1
+	escaped := bytes.IndexByte(raw, '\\') >= 0
 	if !escaped {
 		return b[i+1 : j], j + 1, nil
 	}

@@ -111,3 +111,26 @@ func FuzzDecodeShadowLine(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeProfileLine(t *testing.T) {
+	var r shadowProfileLine
+	require.NoError(t, decodeProfileLine([]byte(`{"ts":"2026-11-20T10:00:00.000000Z","kind":"statement","cluster":"shadow","server_conn_id":42,`+
+		`"query_hash":"q","duration_ms":3.5,"pending_ms":0.5,"cpu_cost_ns":2000000,"scan_rows":10,"scan_bytes":100,"mem_cost_bytes":5,"spill_bytes":0,"profile_text":"x\"y"}`), &r))
+	require.Equal(t, "shadow", string(r.cluster))
+	require.Equal(t, "statement", string(r.kind))
+	require.EqualValues(t, 42, r.connID)
+	require.True(t, r.hasConnID && r.hasDur && r.hasCPU && r.hasSpill)
+	require.Equal(t, 2e6, r.cpuNs)
+	require.Error(t, decodeProfileLine([]byte(`{"cluster":`), &r))
+}
+
+// FuzzDecodeProfileLine: bad input never panics.
+func FuzzDecodeProfileLine(f *testing.F) {
+	f.Add(`{"ts":"2026-11-20T10:00:00.000000Z","kind":"statement","cluster":"primary","server_conn_id":1,"query_hash":"q","cpu_cost_ns":5}`)
+	f.Add(`{"kind":null,"x":[{"y":"\\"}"}]}`)
+	f.Add(`{"server_conn_id":`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var r shadowProfileLine
+		_ = decodeProfileLine([]byte(s), &r)
+	})
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -107,11 +106,12 @@ func templateLabel(q string) string {
 	return "template:" + genMD5(stringsReplaceD(q))
 }
 
-func stringsReplaceD(q string) string { return string(bytes.ReplaceAll([]byte(q), []byte("%d"), []byte("?"))) }
+func stringsReplaceD(q string) string {
+	return string(bytes.ReplaceAll([]byte(q), []byte("%d"), []byte("?")))
+}
 
 func TestShadowReportNamesExactlyThePlantedThree(t *testing.T) {
-	bufs := genShadowLogs(1, genStart, 6*time.Hour, 4, plantedScenario())
-	rep := analyze(t, bufs, nil)
+	rep := plantedReport(t)
 
 	usersLabel := templateLabel(qUsers)
 	require.Equal(t, []string{

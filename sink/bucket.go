@@ -10,12 +10,6 @@ import (
 	"strconv"
 
 	"gocloud.dev/blob"
-	// The drivers of the bucket kinds the project supports, so that binaries
-	// and tests only call OpenBucket.
-	_ "gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob"
-	_ "gocloud.dev/blob/memblob"
-	_ "gocloud.dev/blob/s3blob"
 )
 
 // ProbeError is returned by OpenBucket when a file:// bucket cannot hold
@@ -44,8 +38,9 @@ func (e *ProbeError) Error() string {
 func (e *ProbeError) Unwrap() error { return e.Err }
 
 // OpenBucket opens a gocloud.dev blob URL with the project's rules. The
-// package links the drivers of the supported kinds itself (fileblob,
-// memblob, s3blob and gcsblob), so callers need no blank imports:
+// driver of the URL's scheme must be registered: binaries and tests import
+// github.com/sqlshadow/sqlshadow/sink/drivers for its side effect (all the
+// kinds below), or only the gocloud driver they need:
 //
 //	file:///var/lib/sqlshadow          local or mounted disk
 //	s3://bucket?region=eu-west-1       S3 and S3-compatible stores (endpoint=, use_path_style=true)

@@ -21,21 +21,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // only served with -debug-pprof
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/mirror"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() {
+	ctx, stop := cli.SignalContext()
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], nil))
+}
 
 type config struct {
 	listen, primary, bucketURL, metricsListen string
@@ -47,6 +49,7 @@ type config struct {
 	connectTimeout, idleTimeout, drainTimeout time.Duration
 	redact, gzip                              bool
 	logLevel                                  string
+	pprof                                     bool
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -69,10 +72,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.redact, "redact-query-text", false, "omit query_text from the query log (hashes stay)")
 	fs.BoolVar(&c.gzip, "gzip", false, "gzip the query-log objects")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := applyEnv(fs); err != nil {
+	fs.BoolVar(&c.pprof, "debug-pprof", false, "also serve net/http/pprof under /debug/pprof/ on -metrics-listen")
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if c.primary == "" {
@@ -84,54 +85,27 @@ func parseFlags(args []string) (*config, error) {
 	return &c, nil
 }
 
-// applyEnv sets every flag not given on the command line from
-// SQLSHADOW_<FLAG_IN_UPPER_SNAKE_CASE>.
-func applyEnv(fs *flag.FlagSet) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
-			return
-		}
-		key := "SQLSHADOW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(key); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s: %w", key, e)
-			}
-		}
-	})
-	return err
-}
-
-func run(args []string) int {
+// run is the program; ready, when not nil, receives the proxy's address once
+// it serves (for tests).
+func run(ctx context.Context, args []string, ready chan<- string) int {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintln(os.Stderr, "shadow-proxy:", err)
-		return 2
+		return cli.ExitError
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
-		fmt.Fprintln(os.Stderr, "shadow-proxy: -log-level:", err)
-		return 2
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := serve(cfg, log); err != nil {
+	log := cli.Logger(cfg.logLevel)
+	if err := serve(ctx, cfg, log, ready); err != nil {
 		log.Error("shadow-proxy", "err", err)
-		return 2
+		return cli.ExitError
 	}
-	return 0
+	return cli.ExitOK
 }
 
-func serve(cfg *config, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- string) error {
+	reg := cli.Registry()
 	opts := &mirror.Options{
 		AllowCleartextAuth: cfg.allowCleartext,
 		ConnectTimeout:     cfg.connectTimeout,
@@ -189,32 +163,17 @@ func serve(cfg *config, log *slog.Logger) error {
 	log.Info("shadow-proxy listening", "listen", l.Addr().String(), "primary", cfg.primary,
 		"bucket_url", cfg.bucketURL, "client_tls", opts.ClientTLS != nil, "primary_tls", opts.PrimaryTLS != nil)
 
-	var metricsSrv *http.Server
-	if cfg.metricsListen != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-		mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-			defer cancel()
-			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", cfg.primary)
-			if err != nil {
-				http.Error(w, "primary unreachable: "+err.Error(), http.StatusServiceUnavailable)
-				return
-			}
-			_ = conn.Close()
-			_, _ = w.Write([]byte("ok\n"))
-		})
-		ml, err := net.Listen("tcp", cfg.metricsListen)
-		if err != nil {
-			_ = l.Close()
-			_ = proxy.Close()
-			return err
-		}
-		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = metricsSrv.Serve(ml) }()
+	ops, err := serveOps(cfg, reg, log)
+	if err != nil {
+		_ = l.Close()
+		_ = proxy.Close()
+		return err
 	}
+	ops.SetReady(true)
 
+	if ready != nil {
+		ready <- l.Addr().String()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- proxy.Serve(l) }()
 	select {
@@ -232,11 +191,31 @@ func serve(cfg *config, log *slog.Logger) error {
 			err = cerr
 		}
 	}
-	if metricsSrv != nil {
-		_ = metricsSrv.Shutdown(sctx)
-	}
+	_ = ops.Shutdown(sctx)
 	if errors.Is(err, mirror.ErrProxyClosed) {
 		err = nil
 	}
 	return err
+}
+
+// serveOps serves /metrics, /healthz and /readyz (and pprof when asked) on
+// -metrics-listen.
+func serveOps(cfg *config, reg *prometheus.Registry, log *slog.Logger) (*cli.Ops, error) {
+	if !cfg.pprof {
+		return cli.ServeOps(cfg.metricsListen, reg, log)
+	}
+	// pprof registers on http.DefaultServeMux: serve it on its own port
+	// next to the ops endpoints would need a second flag; keep one address
+	// by serving the default mux there with the ops handlers added.
+	mux := http.DefaultServeMux
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ready") })
+	ln, err := net.Listen("tcp", cfg.metricsListen)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return cli.ServeOps("", reg, log)
 }

@@ -327,6 +327,7 @@ func (s *Server) args() []string {
 		"--pid-file=" + filepath.Join(s.Dir, "mysqld.pid"),
 		"--log-error=" + filepath.Join(s.Dir, "error.log"),
 		"--init-file=" + filepath.Join(s.Dir, "init.sql"),
+		"--tmpdir=" + s.Dir,
 	}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
@@ -495,7 +496,16 @@ func template() (string, error) {
 		if os.Geteuid() == 0 {
 			args = append(args, "--user=root")
 		}
+		// A private TMPDIR: concurrent bootstraps (one per test package)
+		// otherwise collide on temporary tables in /tmp.
+		tmp := filepath.Join(dir, "tmp")
+		if err := os.MkdirAll(tmp, 0o700); err != nil {
+			templateErr = err
+			return
+		}
+		args = append(args, "--tmpdir="+tmp)
 		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			templateErr = fmt.Errorf("testdb: mariadb-install-db: %v\n%s", err, tail(string(out), 2000))
 			return

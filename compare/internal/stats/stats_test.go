@@ -198,3 +198,105 @@ func TestBootstrap(t *testing.T) {
 	require.True(t, math.IsNaN(BootstrapP(nil, 0)))
 	require.True(t, math.IsNaN(Bootstrap(rng, 0, 1, mean)[0]))
 }
+
+func TestQuantileFromCountsMatchesQuantile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 300 {
+		n := 1 + rng.IntN(60)
+		vals := make([]float64, n)
+		for i := range vals {
+			vals[i] = float64(1 + rng.IntN(15)) // ties
+		}
+		ord := descendingOrder(vals)
+		counts := make([]int32, n)
+		var multiset []float64
+		total := rng.IntN(3 * n)
+		for range total {
+			j := rng.IntN(n)
+			counts[j]++
+			multiset = append(multiset, vals[j])
+		}
+		slices.Sort(multiset)
+		for _, p := range []float64{0, 0.5, 0.9, 0.99, 1} {
+			want := Quantile(multiset, p)
+			got := QuantileFromCounts(vals, ord, counts, total, p)
+			if total == 0 {
+				require.True(t, math.IsNaN(got))
+				continue
+			}
+			require.InDelta(t, want, got, 1e-9, "trial %d p %v", trial, p)
+		}
+	}
+}
+
+func TestBootstrapPairedQuantileLogRatio(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := make([]float64, 3000)
+	y := make([]float64, 3000)
+	for i := range x {
+		x[i] = math.Exp(rng.NormFloat64())
+		y[i] = 2 * x[i] * math.Exp(0.1*rng.NormFloat64())
+	}
+	reps := BootstrapPairedQuantileLogRatio(rand.New(rand.NewPCG(1, 2)), x, y, 0.99, 500)
+	lo, hi := PercentileInterval(reps, 0.99)
+	// The true P99 ratio is about 2 (slightly more from the extra noise).
+	require.Less(t, lo, math.Log(2.15))
+	require.Greater(t, hi, math.Log(1.95))
+	require.Less(t, BootstrapP(reps, 0), 1e-10)
+	// The same seed gives the same replicates.
+	require.Equal(t, reps, BootstrapPairedQuantileLogRatio(rand.New(rand.NewPCG(1, 2)), x, y, 0.99, 500))
+	require.True(t, math.IsNaN(BootstrapPairedQuantileLogRatio(rng, nil, nil, 0.99, 1)[0]))
+}
+
+func TestBootstrapPairedQuantileMatchesGeneric(t *testing.T) {
+	// The tail shortcut draws from the same distribution as resampling
+	// indices: compare the replicates' mean and spread.
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{500, 4000} {
+		x := make([]float64, n)
+		y := make([]float64, n)
+		for i := range x {
+			x[i] = math.Exp(rng.NormFloat64())
+			y[i] = 1.3 * x[i] * math.Exp(0.3*rng.NormFloat64())
+		}
+		fast := BootstrapPairedQuantileLogRatio(rand.New(rand.NewPCG(1, uint64(n))), x, y, 0.99, 2000)
+		bx, by := make([]float64, n), make([]float64, n)
+		slow := Bootstrap(rand.New(rand.NewPCG(2, uint64(n))), n, 2000, func(idx []int) float64 {
+			for i, j := range idx {
+				bx[i], by[i] = x[j], y[j]
+			}
+			return math.Log(SelectQuantile(by, 0.99) / SelectQuantile(bx, 0.99))
+		})
+		mf, sf := meanSD(fast)
+		ms, ss := meanSD(slow)
+		require.InDelta(t, ms, mf, 0.15*ss+0.005, "n=%d mean", n)
+		require.InDelta(t, ss, sf, 0.1*ss, "n=%d sd", n)
+	}
+}
+
+func meanSD(v []float64) (float64, float64) {
+	var m, m2 float64
+	for i, x := range v {
+		d := x - m
+		m += d / float64(i+1)
+		m2 += d * (x - m)
+	}
+	return m, math.Sqrt(m2 / float64(len(v)-1))
+}
+
+func TestBinomial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	var sum, sum2 float64
+	const trials = 20000
+	for range trials {
+		k := float64(binomial(rng, 1000, 0.03))
+		sum += k
+		sum2 += k * k
+	}
+	mean := sum / trials
+	variance := sum2/trials - mean*mean
+	require.InDelta(t, 30, mean, 0.2)
+	require.InDelta(t, 1000*0.03*0.97, variance, 1.5)
+	require.Equal(t, 0, binomial(rng, 10, 0))
+	require.Equal(t, 10, binomial(rng, 10, 1))
+}

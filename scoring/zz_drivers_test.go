@@ -1,0 +1,4 @@
+package scoring_test
+
+// The tests open buckets by URL.
+import _ "github.com/sqlshadow/sqlshadow/sink/drivers"

@@ -1,0 +1,4 @@
+package sinktest_test
+
+// The tests open buckets by URL.
+import _ "github.com/sqlshadow/sqlshadow/sink/drivers"
