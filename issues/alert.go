@@ -66,6 +66,10 @@ func (e *AlertError) Error() string {
 // Unwrap returns ErrInvalidAlert.
 func (e *AlertError) Unwrap() error { return ErrInvalidAlert }
 
+// maxName is the longest alert name, cluster or group name (bytes) that the
+// stores keep.
+const maxName = 255
+
 func (a *Alert) validate(i int) error {
 	bad := func(format string, args ...any) error {
 		return &AlertError{Index: i, Reason: fmt.Sprintf(format, args...)}
@@ -83,6 +87,9 @@ func (a *Alert) validate(i int) error {
 	}
 	if a.StartsAt.IsZero() {
 		return bad("startsAt is missing")
+	}
+	if len(a.Name()) > maxName || len(a.Fingerprint) > 64 {
+		return bad("alertname over %d bytes or fingerprint over 64", maxName)
 	}
 	return nil
 }

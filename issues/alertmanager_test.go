@@ -132,6 +132,20 @@ func (am *alertmanager) post(t *testing.T, alerts ...amAlert) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
+// amPair posts to every Alertmanager of an HA pair.
+type amPair []*alertmanager
+
+func (p amPair) post(t *testing.T, alerts ...amAlert) {
+	t.Helper()
+	for _, am := range p {
+		am.post(t, alerts...)
+	}
+}
+
+// TestAlertmanagerEndToEnd runs two real Alertmanagers (an HA pair in split
+// brain, both notifying) that deliver to the tracker on MariaDB, repeating
+// every notification every second; alerts are also posted several times.
+// The tracker shows exactly the issues the grouping rules say.
 func TestAlertmanagerEndToEnd(t *testing.T) {
 	store, _ := newSQLStore(t)
 	reg := prometheus.NewRegistry()
@@ -141,7 +155,12 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	mux.Handle("/api/", issues.NewAPIHandler(tr, ""))
 	srv := httptest.NewServer(mux) // on 127.0.0.1
 	defer srv.Close()
-	am := startAlertmanager(t, srv.URL+"/webhook/alertmanager", "am-token")
+	// Two Alertmanagers that do not gossip: a split brain, where HA peers
+	// both notify. Like Prometheus, every post goes to both.
+	am := amPair{
+		startAlertmanager(t, srv.URL+"/webhook/alertmanager", "am-token"),
+		startAlertmanager(t, srv.URL+"/webhook/alertmanager", "am-token"),
+	}
 
 	now := time.Now().UTC().Truncate(time.Second)
 	lbl := func(name, cluster, inst, sev string) map[string]string {
@@ -181,7 +200,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 
 	// Let Alertmanager repeat its notifications a few times more.
 	dups := func() float64 { return metricValue(t, reg, "sqlshadow_issues_alerts_duplicate_total") }
-	waitFor(t, 60*time.Second, "redeliveries", func() bool { return dups() >= 10 })
+	waitFor(t, 60*time.Second, "redeliveries", func() bool { return dups() >= 20 })
 	for range 3 {
 		am.post(t, append([]amAlert{heap, escalating}, failures...)...)
 	}

@@ -1,6 +1,7 @@
 package issues
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +17,13 @@ import (
 //	     -> {"issues": [Issue...]}, newest first
 //	POST /api/issues/{id}/triage  {"triage_status": "...", "disposition_status": "..."}
 //	     -> the Issue; 404 unknown id, 409 rejected transition, 400 bad body
+//	GET  /api/issues/{id}/alerts  -> {"alerts": [Message...]}, oldest first, when
+//	     the store has a Messages method (MemStore and SQLStore do; else 404)
 func NewAPIHandler(t *Tracker, token string) http.Handler {
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
+			if !bearerOK(r, token) {
 				apiError(t, w, http.StatusUnauthorized, "missing or wrong bearer token")
 				return
 			}
@@ -72,6 +75,25 @@ func NewAPIHandler(t *Tracker, token string) http.Handler {
 			t.m.requests.WithLabelValues("200").Inc()
 			writeJSON(w, http.StatusOK, is)
 		}
+	}))
+	mux.HandleFunc("GET /api/issues/{id}/alerts", auth(func(w http.ResponseWriter, r *http.Request) {
+		ms, ok := t.store.(interface {
+			Messages(context.Context, string) ([]Message, error)
+		})
+		if !ok {
+			apiError(t, w, http.StatusNotFound, "this store does not list alerts")
+			return
+		}
+		list, err := ms.Messages(r.Context(), r.PathValue("id"))
+		if err != nil {
+			apiError(t, w, http.StatusServiceUnavailable, "store: "+err.Error())
+			return
+		}
+		if list == nil {
+			list = []Message{}
+		}
+		t.m.requests.WithLabelValues("200").Inc()
+		writeJSON(w, http.StatusOK, map[string]any{"alerts": list})
 	}))
 	return mux
 }

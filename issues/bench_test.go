@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,15 +46,27 @@ func benchPayload(i int, start time.Time) []byte {
 //	go test -run '^$' -bench WebhookSQL -benchtime 2000x ./issues/
 func BenchmarkWebhookSQL(b *testing.B) {
 	store, _ := newSQLStore(b)
-	benchWebhook(b, store)
+	benchWebhook(b, store, 0)
+}
+
+// BenchmarkWebhookSQLPaced is BenchmarkWebhookSQL with the senders paced to
+// 100 posts/s in all (25/s each), as the target load: it reports the
+// achieved rate and the p50/p99 latency of a post.
+//
+//	go test -run '^$' -bench WebhookSQLPaced -benchtime 1000x ./issues/
+func BenchmarkWebhookSQLPaced(b *testing.B) {
+	store, _ := newSQLStore(b)
+	benchWebhook(b, store, 100)
 }
 
 // BenchmarkWebhookMem is BenchmarkWebhookSQL on the in-memory store.
 func BenchmarkWebhookMem(b *testing.B) {
-	benchWebhook(b, issues.NewMemStore())
+	benchWebhook(b, issues.NewMemStore(), 0)
 }
 
-func benchWebhook(b *testing.B, store issues.Store) {
+// benchWebhook posts b.N payloads from 4 senders, at rate posts/s in all
+// (0: as fast as possible).
+func benchWebhook(b *testing.B, store issues.Store, rate int) {
 	tr := issues.New(store, nil)
 	srv := httptest.NewServer(issues.NewHandler(tr, nil))
 	defer srv.Close()
@@ -76,7 +89,8 @@ func benchWebhook(b *testing.B, store issues.Store) {
 		}
 		return r, json.NewDecoder(resp.Body).Decode(&r)
 	}
-	run := func() (newAlerts, dups int, err error) {
+	var latencies []time.Duration
+	run := func(rate int) (newAlerts, dups int, err error) {
 		const senders = 4
 		next := make(chan []byte)
 		var mu sync.Mutex
@@ -85,9 +99,20 @@ func benchWebhook(b *testing.B, store issues.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var tick <-chan time.Time
+				if rate > 0 {
+					tk := time.NewTicker(time.Second * senders / time.Duration(rate))
+					defer tk.Stop()
+					tick = tk.C
+				}
 				for body := range next {
+					if tick != nil {
+						<-tick
+					}
+					t0 := time.Now()
 					r, e := send(body)
 					mu.Lock()
+					latencies = append(latencies, time.Since(t0))
 					newAlerts += r.New
 					dups += r.Duplicates
 					if e != nil && err == nil {
@@ -107,17 +132,20 @@ func benchWebhook(b *testing.B, store issues.Store) {
 
 	b.ResetTimer()
 	t0 := time.Now()
-	got, dups, err := run()
+	got, dups, err := run(rate)
 	elapsed := time.Since(t0)
 	b.StopTimer()
 	require.NoError(b, err)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "posts/s")
 	b.ReportMetric(float64(b.N*10)/elapsed.Seconds(), "alerts/s")
+	slices.Sort(latencies)
+	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 	require.Equal(b, b.N*10, got, "every alert stored once: no loss")
 	require.Zero(b, dups)
 
 	// Redeliver everything: nothing new.
-	again, dups, err := run()
+	again, dups, err := run(0)
 	require.NoError(b, err)
 	require.Zero(b, again, "no duplicate")
 	require.Equal(b, b.N*10, dups)

@@ -9,6 +9,11 @@ import (
 // resolves by itself. The Tracker calls it under the cluster's lock, one
 // alert at a time (a batch's firings first, each part in startsAt order), so
 // it needs no locking of its own; it must not keep the issues it is given.
+//
+// A Grouper may also have a method KindOf(*Alert) Kind, as RuleGrouper has:
+// the Tracker then uses it to tell whether a resolution releases its issue
+// (only alerts of the issue's kind keep it Ongoing). Without it, every
+// resolution does.
 type Grouper interface {
 	// Place chooses where alert a, new on its cluster, goes among the
 	// cluster's open (Ongoing) issues, oldest first.
@@ -77,10 +82,10 @@ type GrouperOptions struct {
 	QuietPeriod time.Duration
 }
 
-// DefaultAnomalies and DefaultFailures are the default alert name lists.
+// The default alert name lists (documented on GrouperOptions).
 var (
-	DefaultAnomalies = []string{"OperationDurationGT", "HeapUsageTooHigh", "MemoryUsageTooHigh", "CPUUsageTooHigh", "QueryLatencyTooHigh", "DiskUsageTooHigh"}
-	DefaultFailures  = []string{"OperationAbnormal", "BeAliveAbnormal", "QueryFailed", "NodeDown", "LoadFailed"}
+	defaultAnomalies = []string{"OperationDurationGT", "HeapUsageTooHigh", "MemoryUsageTooHigh", "CPUUsageTooHigh", "QueryLatencyTooHigh", "DiskUsageTooHigh"}
+	defaultFailures  = []string{"OperationAbnormal", "BeAliveAbnormal", "QueryFailed", "NodeDown", "LoadFailed"}
 )
 
 // RuleGrouper is the default Grouper:
@@ -113,10 +118,10 @@ func NewGrouper(opts *GrouperOptions) *RuleGrouper {
 		o = *opts
 	}
 	if o.Anomalies == nil {
-		o.Anomalies = DefaultAnomalies
+		o.Anomalies = defaultAnomalies
 	}
 	if o.Failures == nil {
-		o.Failures = DefaultFailures
+		o.Failures = defaultFailures
 	}
 	if o.Unknown == "" {
 		o.Unknown = Failure

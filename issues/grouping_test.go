@@ -3,9 +3,11 @@ package issues_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +23,7 @@ type fakeClock struct {
 	t  time.Time
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // alert is a firing alert of rule name on cluster c1, instance inst, started
@@ -83,8 +85,8 @@ func TestGrouping(t *testing.T) {
 		name: "anomalies on one cluster merge into one issue",
 		steps: []step{
 			{alert: ptr(heap("be1", 0)), join: "A"},
-			{alert: ptr(dur("fe1", 90 * min)), join: "A"},
-			{alert: ptr(heap("be2", 5 * time.Hour)), join: "A"},
+			{alert: ptr(dur("fe1", 90*min)), join: "A"},
+			{alert: ptr(heap("be2", 5*time.Hour)), join: "A"},
 			{alert: ptr(issuestest.Alert("HeapUsageTooHigh", "c2", "be1", 0)), join: "B"},
 		},
 		want: map[string]want{
@@ -95,10 +97,10 @@ func TestGrouping(t *testing.T) {
 		name: "an anomaly issue resolves when all its alerts are resolved, then a firing opens a new one",
 		steps: []step{
 			{alert: ptr(heap("be1", 0)), join: "A"},
-			{alert: ptr(dur("fe1", 5 * min)), join: "A"},
+			{alert: ptr(dur("fe1", 5*min)), join: "A"},
 			{alert: ptr(resolved(heap("be1", 0), 10*min)), join: "A"},
 			{alert: ptr(resolved(dur("fe1", 5*min), 3*time.Hour)), join: "A"},
-			{alert: ptr(heap("be1", 4 * time.Hour)), join: "B"},
+			{alert: ptr(heap("be1", 4*time.Hour)), join: "B"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Resolved, kind: issues.Anomaly, alerts: 2, firing: 0, severity: issues.SeverityWarning, names: []string{"HeapUsageTooHigh", "OperationDurationGT"}},
@@ -108,19 +110,19 @@ func TestGrouping(t *testing.T) {
 		name: "failures: same name within 30 min of the last firing, then the correlation group within 4 h of the first",
 		steps: []step{
 			{alert: ptr(oa("fe1", 0)), join: "A"},
-			{alert: ptr(ba("be1", 20 * min)), join: "A"},    // group, within 4 h
-			{alert: ptr(oa("fe1", 45 * min)), join: "A"},    // same name, 45 <= 20+30
-			{alert: ptr(ba("be2", 70 * min)), join: "A"},    // same name, 70 <= 45+30
-			{alert: ptr(oa("fe2", 95 * min)), join: "A"},    // same name
-			{alert: ptr(ba("be1", 120 * min)), join: "A"},   // same name
-			{alert: ptr(oa("fe1", 145 * min)), join: "A"},   // same name
-			{alert: ptr(ba("be3", 170 * min)), join: "A"},   // same name
-			{alert: ptr(oa("fe3", 195 * min)), join: "A"},   // same name
-			{alert: ptr(ba("be1", 220 * min)), join: "A"},   // same name
-			{alert: ptr(oa("fe1", 239 * min)), join: "A"},   // same name
+			{alert: ptr(ba("be1", 20*min)), join: "A"},                             // group, within 4 h
+			{alert: ptr(oa("fe1", 45*min)), join: "A"},                             // same name, 45 <= 20+30
+			{alert: ptr(ba("be2", 70*min)), join: "A"},                             // same name, 70 <= 45+30
+			{alert: ptr(oa("fe2", 95*min)), join: "A"},                             // same name
+			{alert: ptr(ba("be1", 120*min)), join: "A"},                            // same name
+			{alert: ptr(oa("fe1", 145*min)), join: "A"},                            // same name
+			{alert: ptr(ba("be3", 170*min)), join: "A"},                            // same name
+			{alert: ptr(oa("fe3", 195*min)), join: "A"},                            // same name
+			{alert: ptr(ba("be1", 220*min)), join: "A"},                            // same name
+			{alert: ptr(oa("fe1", 239*min)), join: "A"},                            // same name
 			{alert: ptr(alert("NodeDown", "be9", 241*min, "critical")), join: "B"}, // group, but 241 min > first + 4 h
-			{alert: ptr(oa("fe4", 250 * min)), join: "A"},   // same name still wins
-			{alert: ptr(ba("be4", 251 * min)), join: "A"},
+			{alert: ptr(oa("fe4", 250*min)), join: "A"},                            // same name still wins
+			{alert: ptr(ba("be4", 251*min)), join: "A"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Ongoing, kind: issues.Failure, alerts: 13, firing: 13, severity: issues.SeverityWarning, names: []string{"BeAliveAbnormal", "OperationAbnormal"}},
@@ -134,11 +136,11 @@ func TestGrouping(t *testing.T) {
 		},
 		steps: []step{
 			{alert: ptr(oa("fe1", 0)), join: "A"},
-			{alert: ptr(ba("be1", 1 * min)), join: "B"},
-			{alert: ptr(oa("fe2", 29 * min)), join: "A"},
-			{alert: ptr(oa("fe2", 60 * min)), join: "A"}, // group fe, within 4 h of first
+			{alert: ptr(ba("be1", 1*min)), join: "B"},
+			{alert: ptr(oa("fe2", 29*min)), join: "A"},
+			{alert: ptr(oa("fe2", 60*min)), join: "A"},                  // group fe, within 4 h of first
 			{alert: ptr(alert("NodeDown", "x", 61*min, "")), join: "C"}, // a group of its own
-			{alert: ptr(oa("fe1", 5 * time.Hour)), join: "D"}, // 5 h > 60 min + 30 and > 0 + 4 h
+			{alert: ptr(oa("fe1", 5*time.Hour)), join: "D"},             // 5 h > 60 min + 30 and > 0 + 4 h
 		},
 		want: map[string]want{
 			"A": {status: issues.Ongoing, kind: issues.Failure, alerts: 3, firing: 3, severity: issues.SeverityWarning, names: []string{"OperationAbnormal"}},
@@ -150,11 +152,11 @@ func TestGrouping(t *testing.T) {
 		name: "a failure issue resolves 30 min after its last firing (sweep or next ingest)",
 		steps: []step{
 			{alert: ptr(oa("fe1", 0)), join: "A"},
-			{alert: ptr(oa("fe2", 10 * min)), join: "A"},
+			{alert: ptr(oa("fe2", 10*min)), join: "A"},
 			{now: 39 * min, sweep: true},
 			{now: 40 * min, sweep: true},
-			{alert: ptr(ba("be1", 41 * min)), join: "B"},
-			{alert: ptr(ba("be2", 80 * min)), now: 80 * min, join: "C"}, // B expired at 71 min, lazily
+			{alert: ptr(ba("be1", 41*min)), join: "B"},
+			{alert: ptr(ba("be2", 80*min)), now: 80 * min, join: "C"}, // B expired at 71 min, lazily
 		},
 		want: map[string]want{
 			"A": {status: issues.Resolved, kind: issues.Failure, alerts: 2, firing: 2, severity: issues.SeverityWarning, names: []string{"OperationAbnormal"}},
@@ -162,13 +164,31 @@ func TestGrouping(t *testing.T) {
 			"C": {status: issues.Ongoing, kind: issues.Failure, alerts: 1, firing: 1, severity: issues.SeverityWarning, names: []string{"BeAliveAbnormal"}},
 		},
 	}, {
+		name: "several issues expire at once",
+		grouper: &issues.GrouperOptions{
+			Groups: []issues.CorrelationGroup{{Name: "fe", Alerts: []string{"OperationAbnormal"}}, {Name: "be", Alerts: []string{"BeAliveAbnormal"}}},
+		},
+		steps: []step{
+			{alert: ptr(oa("fe1", 0)), join: "A"},
+			{alert: ptr(ba("be1", 1*min)), join: "B"},
+			{alert: ptr(alert("NodeDown", "x", 2*min, "")), join: "C"},
+			{alert: ptr(heap("be1", 3*min)), join: "D"},
+			{now: 3 * time.Hour, sweep: true},
+		},
+		want: map[string]want{
+			"A": {status: issues.Resolved, kind: issues.Failure, alerts: 1, firing: 1, severity: issues.SeverityWarning, names: []string{"OperationAbnormal"}},
+			"B": {status: issues.Resolved, kind: issues.Failure, alerts: 1, firing: 1, severity: issues.SeverityWarning, names: []string{"BeAliveAbnormal"}},
+			"C": {status: issues.Resolved, kind: issues.Failure, alerts: 1, firing: 1, severity: issues.SeverityWarning, names: []string{"NodeDown"}},
+			"D": {status: issues.Ongoing, kind: issues.Anomaly, alerts: 1, firing: 1, severity: issues.SeverityWarning, names: []string{"HeapUsageTooHigh"}},
+		},
+	}, {
 		name: "a failure issue resolves when all its alerts are resolved",
 		steps: []step{
 			{alert: ptr(oa("fe1", 0)), join: "A"},
-			{alert: ptr(ba("be1", 1 * min)), join: "A"},
+			{alert: ptr(ba("be1", 1*min)), join: "A"},
 			{alert: ptr(resolved(oa("fe1", 0), 2*min)), join: "A"},
 			{alert: ptr(resolved(ba("be1", 1*min), 3*min)), join: "A"},
-			{alert: ptr(oa("fe1", 4 * min)), join: "B"},
+			{alert: ptr(oa("fe1", 4*min)), join: "B"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Resolved, kind: issues.Failure, alerts: 2, firing: 0, severity: issues.SeverityWarning, names: []string{"BeAliveAbnormal", "OperationAbnormal"}},
@@ -178,12 +198,12 @@ func TestGrouping(t *testing.T) {
 		name: "escalation: failures join the open anomaly issue and raise its severity one step each",
 		steps: []step{
 			{alert: ptr(alert("HeapUsageTooHigh", "be1", 0, "info")), join: "A"},
-			{alert: ptr(oa("fe1", 5 * min)), join: "A"},
-			{alert: ptr(ba("be1", 6 * min)), join: "A"},
-			{alert: ptr(ba("be2", 7 * min)), join: "A"}, // capped at critical
+			{alert: ptr(oa("fe1", 5*min)), join: "A"},
+			{alert: ptr(ba("be1", 6*min)), join: "A"},
+			{alert: ptr(ba("be2", 7*min)), join: "A"}, // capped at critical
 			{alert: ptr(resolved(oa("fe1", 5*min), 8*min)), join: "A"},
 			{alert: ptr(resolved(alert("HeapUsageTooHigh", "be1", 0, "info"), 9*min)), join: "A"}, // failures do not hold it open
-			{alert: ptr(oa("fe1", 10 * min)), join: "B"},
+			{alert: ptr(oa("fe1", 10*min)), join: "B"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Resolved, kind: issues.Anomaly, alerts: 4, firing: 0, escalations: 3, severity: issues.SeverityCritical, names: []string{"BeAliveAbnormal", "HeapUsageTooHigh", "OperationAbnormal"}},
@@ -196,8 +216,8 @@ func TestGrouping(t *testing.T) {
 		},
 		steps: []step{
 			{alert: ptr(heap("be1", 0)), join: "A"},
-			{alert: ptr(ba("be1", 1 * min)), join: "B"},
-			{alert: ptr(oa("fe1", 2 * min)), join: "A"},
+			{alert: ptr(ba("be1", 1*min)), join: "B"},
+			{alert: ptr(oa("fe1", 2*min)), join: "A"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Ongoing, kind: issues.Anomaly, alerts: 2, firing: 1, escalations: 1, severity: issues.SeverityCritical, names: []string{"HeapUsageTooHigh", "OperationAbnormal"}},
@@ -208,7 +228,7 @@ func TestGrouping(t *testing.T) {
 		steps: []step{
 			{alert: ptr(oa("fe1", 0)), join: "A"},
 			{now: time.Minute, join: "A", triage: &issues.TriageChange{Triage: issues.TriageClosed, Disposition: issues.DispositionTicketCreated}},
-			{alert: ptr(oa("fe2", 5 * min)), join: "A"},
+			{alert: ptr(oa("fe2", 5*min)), join: "A"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Ongoing, kind: issues.Failure, alerts: 2, firing: 2, severity: issues.SeverityWarning, names: []string{"OperationAbnormal"}, triage: issues.TriageInvestigating, disposition: issues.DispositionNew},
@@ -218,7 +238,7 @@ func TestGrouping(t *testing.T) {
 		steps: []step{
 			{alert: ptr(resolved(oa("fe1", 0), 3*min)), join: "A"},
 			{alert: ptr(oa("fe1", 0)), join: "A"},
-			{alert: ptr(oa("fe2", 4 * min)), join: "B"},
+			{alert: ptr(oa("fe2", 4*min)), join: "B"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Resolved, kind: issues.Failure, alerts: 1, firing: 0, severity: issues.SeverityWarning, names: []string{"OperationAbnormal"}},
@@ -228,7 +248,11 @@ func TestGrouping(t *testing.T) {
 		name: "the kind label overrides the name lists; unknown names are failures",
 		steps: []step{
 			{alert: ptr(alert("SomethingOdd", "x", 0, "")), join: "A"},
-			{alert: func() *issues.Alert { a := alert("SlowDisk", "x", 1*min, ""); a.Labels["alert_kind"] = "anomaly"; return &a }(), join: "B"},
+			{alert: func() *issues.Alert {
+				a := alert("SlowDisk", "x", 1*min, "")
+				a.Labels["alert_kind"] = "anomaly"
+				return &a
+			}(), join: "B"},
 		},
 		want: map[string]want{
 			"A": {status: issues.Ongoing, kind: issues.Failure, alerts: 1, firing: 1, severity: issues.SeverityWarning, names: []string{"SomethingOdd"}},
@@ -321,7 +345,7 @@ func TestTriageTransitions(t *testing.T) {
 		{[]issues.TriageChange{{Triage: issues.TriageAcknowledged}, {Triage: issues.TriageNew}}, false},          // backwards
 		{[]issues.TriageChange{{Triage: issues.TriageAcknowledged}, {Triage: issues.TriageAcknowledged}}, false}, // no move
 		{[]issues.TriageChange{{Triage: issues.TriageClosed}, {Triage: issues.TriageInvestigating}}, false},      // only a firing reopens
-		{[]issues.TriageChange{{Disposition: issues.DispositionTicketCreated}}, false},                          // not closed
+		{[]issues.TriageChange{{Disposition: issues.DispositionTicketCreated}}, false},                           // not closed
 		{[]issues.TriageChange{{Triage: issues.TriageClosed, Disposition: issues.DispositionTicketCreated}, {Disposition: issues.DispositionNoActionNeeded}}, false},
 		{[]issues.TriageChange{{Triage: "Done"}}, false},
 		{[]issues.TriageChange{{Triage: issues.TriageClosed, Disposition: "Fixed"}}, false},
@@ -410,11 +434,13 @@ func TestIngestRejectsInvalidAlerts(t *testing.T) {
 	tr := issues.New(issues.NewMemStore(), nil)
 	good := alert("OperationAbnormal", "fe1", 0, "")
 	for name, mut := range map[string]func(*issues.Alert){
-		"no source":  func(a *issues.Alert) { a.Source = "" },
-		"bad source": func(a *issues.Alert) { a.Source = "W_H" },
-		"status":     func(a *issues.Alert) { a.Status = "pending" },
-		"no labels":  func(a *issues.Alert) { a.Labels = nil },
-		"no start":   func(a *issues.Alert) { a.StartsAt = time.Time{} },
+		"no source":    func(a *issues.Alert) { a.Source = "" },
+		"bad source":   func(a *issues.Alert) { a.Source = "W_H" },
+		"status":       func(a *issues.Alert) { a.Status = "pending" },
+		"no labels":    func(a *issues.Alert) { a.Labels = nil },
+		"no start":     func(a *issues.Alert) { a.StartsAt = time.Time{} },
+		"long name":    func(a *issues.Alert) { a.Labels["alertname"] = strings.Repeat("x", 256) },
+		"long cluster": func(a *issues.Alert) { a.Labels["cluster_id"] = strings.Repeat("x", 256) },
 	} {
 		bad := alert("OperationAbnormal", "fe2", 0, "")
 		mut(&bad)
@@ -427,4 +453,33 @@ func TestIngestRejectsInvalidAlerts(t *testing.T) {
 	list, err := tr.Issues(context.Background(), issues.Filter{})
 	require.NoError(t, err)
 	require.Empty(t, list, "nothing of an invalid batch is ingested")
+}
+
+func TestLongSummaryIsCut(t *testing.T) {
+	tr := issues.New(issues.NewMemStore(), nil)
+	a := alert("OperationAbnormal", "fe1", 0, "")
+	a.Annotations = map[string]string{"summary": strings.Repeat("é", 2000)}
+	_, err := tr.Ingest(context.Background(), []issues.Alert{a})
+	require.NoError(t, err)
+	list, err := tr.Issues(context.Background(), issues.Filter{})
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(list[0].Title), 1000)
+	require.True(t, utf8.ValidString(list[0].Title))
+}
+
+func TestRunSweepsUntilCancelled(t *testing.T) {
+	clk := &fakeClock{t: base}
+	tr := issues.New(issues.NewMemStore(), &issues.Options{Now: clk.Now, SweepInterval: 5 * time.Millisecond})
+	_, err := tr.Ingest(context.Background(), []issues.Alert{alert("OperationAbnormal", "fe1", 0, "")})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx) }()
+	clk.Set(base.Add(time.Hour))
+	waitFor(t, 30*time.Second, "the sweep", func() bool {
+		list, err := tr.Issues(context.Background(), issues.Filter{Status: issues.Resolved})
+		return err == nil && len(list) == 1
+	})
+	cancel()
+	require.NoError(t, <-done)
 }

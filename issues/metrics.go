@@ -19,6 +19,7 @@ type metrics struct {
 	sinkErrors prometheus.Counter
 	duration   prometheus.Histogram
 	requests   *prometheus.CounterVec
+	truncated  prometheus.Counter
 }
 
 const ns = "sqlshadow_issues_"
@@ -39,11 +40,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: ns + "ingest_duration_seconds", Help: "Time of one successful Ingest call.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "http_requests_total", Help: "Webhook and API requests, by HTTP status code."}, []string{"code"}),
+		truncated: prometheus.NewCounter(prometheus.CounterOpts{Name: ns + "webhook_truncated_alerts_total", Help: "Alerts Alertmanager left out of payloads (max_alerts): they reach the tracker only in later payloads, if at all."}),
+		requests:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "http_requests_total", Help: "Webhook and API requests, by HTTP status code."}, []string{"code"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.received, m.duplicates, m.newAlerts, m.opened, m.resolved, m.escalated,
-			m.reopened, m.triaged, m.errors, m.sinkErrors, m.duration, m.requests)
+			m.reopened, m.triaged, m.errors, m.sinkErrors, m.duration, m.requests, m.truncated)
 	}
 	return m
 }

@@ -115,7 +115,7 @@ func (s *SQLStore) ddl() []string {
 	msgCols := `id VARCHAR(96) NOT NULL,
 	cluster VARCHAR(255) NOT NULL,
 	issue_id VARCHAR(64) NOT NULL,
-	status VARCHAR(16) NOT NULL,
+	alert_status VARCHAR(16) NOT NULL,
 	alertname VARCHAR(255) NOT NULL,
 	fingerprint VARCHAR(64) NOT NULL,
 	labels %[1]s NOT NULL,
@@ -390,7 +390,7 @@ func (s *SQLStore) write(ctx context.Context, db querier, ch Change) error {
 				m.Alert.Fingerprint, string(labels), string(ann), fmtTime(m.Alert.StartsAt),
 				nullTime(m.Alert.EndsAt), m.Alert.GeneratorURL, fmtTime(m.Received))
 		}
-		stmt := "INSERT INTO " + s.msgs + ` (id, cluster, issue_id, status, alertname, fingerprint,
+		stmt := "INSERT INTO " + s.msgs + ` (id, cluster, issue_id, alert_status, alertname, fingerprint,
 	labels, annotations, starts_at, ends_at, generator_url, received_at) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("("+placeholders(12)+"),", len(part)), ",")
 		if _, err := db.ExecContext(ctx, stmt, args...); err != nil {
@@ -441,10 +441,9 @@ func (s *SQLStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
 	return s.query(ctx, s.db, q, args...)
 }
 
-// Messages returns the stored messages of issue id, oldest first, for
-// display.
+// Messages returns the stored messages of issue id, oldest startsAt first.
 func (s *SQLStore) Messages(ctx context.Context, issueID string) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, cluster, issue_id, status, fingerprint, labels,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, cluster, issue_id, alert_status, fingerprint, labels,
 	annotations, starts_at, ends_at, generator_url, received_at FROM `+s.msgs+
 		` WHERE issue_id = ? ORDER BY starts_at, id`, issueID)
 	if err != nil {

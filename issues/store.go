@@ -156,3 +156,25 @@ func (m *MemStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
 	}
 	return out, nil
 }
+
+// Messages returns the stored messages of issue id, oldest startsAt first.
+func (m *MemStore) Messages(ctx context.Context, issueID string) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var out []Message
+	for _, msg := range m.messages {
+		if msg.IssueID == issueID {
+			out = append(out, msg)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b Message) int {
+		if c := a.Alert.StartsAt.Compare(b.Alert.StartsAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -138,6 +139,9 @@ func (t *Tracker) Ingest(ctx context.Context, alerts []Alert) (Result, error) {
 			return Result{}, err
 		}
 		c := t.ClusterOf(a)
+		if len(c) > maxName {
+			return Result{}, &AlertError{Index: i, Reason: fmt.Sprintf("cluster over %d bytes", maxName)}
+		}
 		byCluster[c] = append(byCluster[c], pending{
 			alert: a,
 			id:    t.scheme.messageID(a, c, a.Status),
@@ -158,7 +162,7 @@ func (t *Tracker) Ingest(ctx context.Context, alerts []Alert) (Result, error) {
 			issueSet[id] = true
 		}
 	}
-	res.Issues = slices.Sorted(maps.Keys(issueSet))
+	res.Issues = append([]string{}, slices.Sorted(maps.Keys(issueSet))...)
 	t.m.received.Add(float64(res.Received))
 	t.m.duplicates.Add(float64(res.Duplicates))
 	t.m.duration.Observe(time.Since(start).Seconds())
@@ -266,15 +270,15 @@ func sortOpen(open []*Issue) {
 
 // expire resolves the open issues the grouper says have expired.
 func (w *work) expire(ev *events) {
-	keep := w.open[:0]
+	var expired []*Issue
 	for _, is := range w.open {
 		if w.t.grouper.Expired(is, w.now) {
-			w.resolve(is, ev)
-			continue
+			expired = append(expired, is)
 		}
-		keep = append(keep, is)
 	}
-	w.open = keep
+	for _, is := range expired {
+		w.resolve(is, ev)
+	}
 }
 
 func (w *work) resolve(is *Issue, ev *events) {
@@ -363,6 +367,7 @@ func (w *work) openIssue(p pending, pl Placement, ev *events) *Issue {
 	if s := a.Annotations["summary"]; s != "" {
 		title += ": " + s
 	}
+	title = truncate(title, 1000)
 	is := &Issue{
 		ID: "iss_" + hex.EncodeToString(sum[:12]), Cluster: w.cluster, Kind: pl.Kind, Title: title,
 		Severity: ParseSeverity(a.Labels["severity"]), Status: Ongoing,
@@ -564,4 +569,15 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

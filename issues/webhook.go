@@ -137,11 +137,8 @@ func (h *handler) serve(r *http.Request) (int, any) {
 	if r.Method != http.MethodPost {
 		return http.StatusMethodNotAllowed, "method " + r.Method + ": want POST"
 	}
-	if h.o.Token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.o.Token)) != 1 {
-			return http.StatusUnauthorized, "missing or wrong bearer token"
-		}
+	if !bearerOK(r, h.o.Token) {
+		return http.StatusUnauthorized, "missing or wrong bearer token"
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
 	if err != nil {
@@ -153,6 +150,10 @@ func (h *handler) serve(r *http.Request) (int, any) {
 	p, err := DecodeWebhook(bytes.NewReader(body))
 	if err != nil {
 		return http.StatusBadRequest, err.Error()
+	}
+	if p.TruncatedAlerts > 0 {
+		h.t.m.truncated.Add(float64(p.TruncatedAlerts))
+		h.o.Logger.Warn("issues: Alertmanager truncated a payload (max_alerts)", "group", p.GroupKey, "truncated", p.TruncatedAlerts)
 	}
 	alerts := make([]Alert, len(p.Alerts))
 	for i := range alerts {
@@ -174,4 +175,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// bearerOK reports whether r carries token as its bearer token (always true
+// for an empty token), comparing in constant time.
+func bearerOK(r *http.Request, token string) bool {
+	if token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -213,9 +214,31 @@ func TestAPIHandler(t *testing.T) {
 	require.Contains(t, string(body), "one step forward")
 	code, body = do("POST", "/api/issues/"+id+"/triage", `{"triage_status":"Closed","disposition_status":"No Action Needed"}`, "tok")
 	require.Equal(t, http.StatusOK, code, string(body))
-	require.Equal(t, issues.DispositionNoActionNeeded, list("?id="+id)[0].Disposition)
+	require.Equal(t, issues.DispositionNoActionNeeded, list("?id=" + id)[0].Disposition)
+	code, body = do("GET", "/api/issues/"+id+"/alerts", "", "tok")
+	require.Equal(t, http.StatusOK, code, string(body))
+	var alerts struct{ Alerts []issues.Message }
+	require.NoError(t, json.Unmarshal(body, &alerts))
+	require.Len(t, alerts.Alerts, 1)
+	require.Equal(t, "OperationAbnormal", alerts.Alerts[0].Alert.Name())
 	code, _ = do("POST", "/api/issues/iss_nope/triage", `{"triage_status":"Closed"}`, "tok")
 	require.Equal(t, http.StatusNotFound, code)
 	code, _ = do("POST", "/api/issues/"+id+"/triage", `{"triage":"Closed"}`, "tok")
 	require.Equal(t, http.StatusBadRequest, code)
+}
+
+// failingStore fails every Update.
+type failingStore struct{ issues.Store }
+
+func (failingStore) Update(context.Context, issues.Query, func(issues.State) (issues.Change, error)) error {
+	return errors.New("database is down")
+}
+
+func TestWebhookStoreFailureIs503(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	tr := issues.New(failingStore{issues.NewMemStore()}, &issues.Options{Registerer: reg})
+	code, out := post(t, issues.NewHandler(tr, nil), sample(t), "")
+	require.Equal(t, http.StatusServiceUnavailable, code, "Alertmanager retries 5xx")
+	require.Contains(t, out["error"], "database is down")
+	require.InDelta(t, 1, metricValue(t, reg, "sqlshadow_issues_errors_total"), 0)
 }

@@ -44,6 +44,7 @@ var Base = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 func Run(t *testing.T, h Harness) {
 	t.Run("EmptyState", func(t *testing.T) { testEmptyState(t, h) })
 	t.Run("ChangeIsWrittenAndLoaded", func(t *testing.T) { testChangeRoundTrip(t, h) })
+	t.Run("LargeChange", func(t *testing.T) { testLargeChange(t, h) })
 	t.Run("FnErrorWritesNothing", func(t *testing.T) { testFnError(t, h) })
 	t.Run("StateHoldsOngoingAndAsked", func(t *testing.T) { testStateContents(t, h) })
 	t.Run("IssuesFilterAndOrder", func(t *testing.T) { testIssuesFilter(t, h) })
@@ -140,6 +141,25 @@ func requireIssue(t *testing.T, want, got issues.Issue) {
 		p.Opened, p.Updated, p.ResolvedAt = p.Opened.UTC(), p.Updated.UTC(), p.ResolvedAt.UTC()
 	}
 	require.Equal(t, want, got)
+}
+
+// testLargeChange writes and loads more rows than one statement holds.
+func testLargeChange(t *testing.T, h Harness) {
+	s := h.NewStore(t)
+	var ch issues.Change
+	var ids []string
+	for i := range 450 {
+		is := Sample(fmt.Sprintf("iss_%03d", i), "c1", Base.Add(time.Duration(i)*time.Second))
+		ch.Issues = append(ch.Issues, is)
+		id := fmt.Sprintf("wh_%03d", i)
+		ch.Messages = append(ch.Messages, Msg(id, "c1", is.ID))
+		ids = append(ids, id)
+	}
+	update(t, s, issues.Query{Cluster: "c1"}, ch)
+	st := update(t, s, issues.Query{Cluster: "c1", MessageIDs: ids}, issues.Change{})
+	require.Len(t, st.Seen, 450)
+	require.Len(t, st.Issues, 450)
+	require.Equal(t, "iss_123", st.Seen["wh_123"])
 }
 
 func testFnError(t *testing.T, h Harness) {
