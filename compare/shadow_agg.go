@@ -348,7 +348,10 @@ func (a *shadowAgg) trackQuery(r *shadowLine, result, columns []byte) {
 		a.counts.UntrackedQueries++
 		return
 	}
-	if len(result) > 0 {
+	// A prepared statement's executes share the query hash of its text but
+	// bind other parameters: their answers differ by design, so they say
+	// nothing about the primary varying (their columns still do).
+	if len(result) > 0 && string(r.command) != "COM_STMT_EXECUTE" {
 		st.result = shadowMergeState(st.result, shadowHash(1, result)|1)
 	}
 	if len(columns) > 0 {

@@ -16,6 +16,7 @@ type shadowLine struct {
 	tsMicros     int64 // Unix microseconds; 0 when absent
 	queryID      []byte
 	target       []byte
+	command      []byte
 	queryText    []byte
 	queryHash    []byte
 	templateHash []byte
@@ -102,6 +103,8 @@ func decodeShadowLine(b []byte, r *shadowLine) error {
 			r.queryID, i, err = r.str(b, i)
 		case "target":
 			r.target, i, err = r.str(b, i)
+		case "command":
+			r.command, i, err = r.str(b, i)
 		case "query_text":
 			r.queryText, i, err = r.str(b, i)
 		case "query_hash":

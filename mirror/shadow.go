@@ -18,13 +18,21 @@ import (
 
 // Defaults of ShadowOptions.
 const (
+	// DefaultShadowQueueCommands bounds each session's queue in commands.
 	DefaultShadowQueueCommands = 10_000
-	DefaultShadowQueueBytes    = 16 << 20
-	DefaultShadowBudgetBytes   = 256 << 20
-	DefaultShadowDialTimeout   = 10 * time.Second
-	DefaultShadowMinDeadline   = 30 * time.Second
+	// DefaultShadowQueueBytes bounds each session's queue in bytes.
+	DefaultShadowQueueBytes = 16 << 20
+	// DefaultShadowBudgetBytes bounds the bytes queued by all sessions.
+	DefaultShadowBudgetBytes = 256 << 20
+	// DefaultShadowDialTimeout bounds dialing, TLS and login.
+	DefaultShadowDialTimeout = 10 * time.Second
+	// DefaultShadowMinDeadline is the least per-command deadline.
+	DefaultShadowMinDeadline = 30 * time.Second
+	// DefaultShadowDeadlineScale multiplies the primary's duration into
+	// the per-command deadline.
 	DefaultShadowDeadlineScale = 10
-	DefaultShadowDrainTimeout  = 30 * time.Second
+	// DefaultShadowDrainTimeout is how long a closed session runs its queue.
+	DefaultShadowDrainTimeout = 30 * time.Second
 )
 
 // Errors of the shadow side.
@@ -49,8 +57,8 @@ type Credentials struct {
 // documented on its field.
 type ShadowOptions struct {
 	// User and Password are the identity the shadow sessions log in with,
-	// unless Users maps the client's user to another one. Default: the
-	// client's own user name with an empty password.
+	// unless Users maps the client's user to another one. Default (User
+	// empty): the client's own user name, with Password.
 	User     string
 	Password string
 	// Users maps a client user (as authenticated on the primary) to the
@@ -126,9 +134,56 @@ type ShadowOptions struct {
 	Logger *slog.Logger
 }
 
-// Shadow is the default Mirror: it mirrors each client connection to one
-// session on a shadow server, logged in in the background, with a bounded
-// queue, and logs a shadow record per command.
+// Shadow is the default Mirror: it replays each client connection on its own
+// session on a shadow server and logs one shadow record per command.
+//
+// # Sessions and queues
+//
+// Open returns at once; the session logs in on its own goroutine (with
+// ShadowOptions' identity or the client user's entry in Users, TLS when
+// configured, the client's database, collation, multi-statements and
+// found-rows flags). Submit appends to the session's queue, bounded in
+// commands and bytes, inside a byte budget shared by every session; it never
+// blocks: a command that does not fit is dropped, counted and logged with
+// dropped=true. State-changing commands that find the queue full use a
+// small per-session reserve, so that the shadow's state stays right.
+// Session.Close returns at once: the session runs what is queued (within
+// DrainTimeout), logs out and ends; Shutdown waits for every session.
+//
+// # Session fidelity
+//
+// The session tracks the primary's session state from the commands and their
+// outcomes: database (USE, COM_INIT_DB), session SET (NAMES, variables, ROLE,
+// CATALOG), SELECT ... INTO @v, temporary tables, prepared statements
+// (primary id -> shadow id, parameter count and last bound types, re-sent on
+// every execute; MariaDB's 0xFFFFFFFF is the last prepared) and
+// transactions. Filters and sampling never drop state-changing commands;
+// when a filtered multi-statement holds some, they run on their own. After a
+// lost connection or a command past its deadline
+// (max(DeadlineScale x primary duration, MinDeadline)), the next command logs
+// in again and replays the state; records are marked diverged when the
+// shadow's state is known to differ from the primary's: the command that
+// failed, a transaction reopened by the rebuild (until it ends), temporary
+// tables (their rows are not rebuilt), a state change the shadow refused or
+// that was dropped (until COM_RESET_CONNECTION, COM_CHANGE_USER or a rebuild
+// that is exact). A PREPARE that fails on the shadow only makes its executes
+// fail with that error without being sent.
+//
+// By default only read-only statements are mirrored (hashing's
+// classification: no write, lock, side effect or global flag); MirrorWrites
+// adds the others. SET GLOBAL/PERSIST, SET PASSWORD, KILL and LOAD DATA LOCAL
+// are never mirrored. A multi-statement is mirrored only if each of its
+// statements is.
+//
+// # Records and metrics
+//
+// Shadow records (Target "shadow") carry the canonical result_hash,
+// columns_hash and float_cols of the shadow's answer, its error code,
+// queue_ms, the primary_* fields of the same command, and filtered,
+// dropped and diverged. Metrics (prefix sqlshadow_shadow_): sessions,
+// commands_total{outcome}, lag_seconds, drops_total, mismatches_total{kind},
+// divergences_total{reason}, errors_total{code}, logins_total{result},
+// log_drops_total and queued_bytes.
 //
 // It is safe for concurrent use. Each open session owns one goroutine, which
 // Shutdown and Close join.
@@ -301,7 +356,7 @@ func (s *Shadow) credentials(user string) Credentials {
 		return c
 	}
 	if s.opts.User == "" {
-		return Credentials{User: user}
+		return Credentials{User: user, Password: s.opts.Password}
 	}
 	return Credentials{User: s.opts.User, Password: s.opts.Password}
 }

@@ -41,7 +41,7 @@ func (ss *shadowSession) process(it *queued) {
 	case wire.ComSetOption:
 		ss.doSetOption(cmd, queue)
 	case wire.ComPing, wire.ComFieldList, wire.ComStatistics:
-		rec := ss.baseRecord(cmd, "", ss.st.db, queue)
+		rec := ss.baseRecord(cmd, "", ss.who(), queue)
 		if reason := ss.filterReason(cmd, ""); reason != "" {
 			ss.filtered(cmd, rec, reason)
 			return
@@ -49,10 +49,10 @@ func (ss *shadowSession) process(it *queued) {
 		ss.execute(cmd, rec, func() ([]byte, error) { return cmd.Payload, nil })
 		ss.emit(cmd, rec)
 	default:
-		ss.filtered(cmd, ss.baseRecord(cmd, "", ss.st.db, queue), "command")
+		ss.filtered(cmd, ss.baseRecord(cmd, "", ss.who(), queue), "command")
 	}
-	db := ss.st.db
-	ss.curDB.Store(&db)
+	w := ss.who()
+	ss.cur.Store(&w)
 }
 
 // verdict sums up the statements of a command: a filter reason when it must
@@ -80,7 +80,7 @@ func (ss *shadowSession) verdict(kinds []stmtKind) (reason string, state bool) {
 func (ss *shadowSession) doQuery(cmd *Command, queue time.Duration) {
 	text := queryText(cmd)
 	kinds := classify(text)
-	rec := ss.baseRecord(cmd, text, ss.st.db, queue)
+	rec := ss.baseRecord(cmd, text, ss.who(), queue)
 	reason, state := ss.verdict(kinds)
 	if reason == "" && !state {
 		reason = ss.filterReason(cmd, text)
@@ -150,7 +150,7 @@ func (ss *shadowSession) runStateParts(cmd *Command, kinds []stmtKind) {
 }
 
 func (ss *shadowSession) doInitDB(cmd *Command, queue time.Duration) {
-	rec := ss.baseRecord(cmd, queryText(cmd), ss.st.db, queue)
+	rec := ss.baseRecord(cmd, queryText(cmd), ss.who(), queue)
 	r, answered := ss.execute(cmd, rec, func() ([]byte, error) { return cmd.Payload, nil })
 	if cmd.Primary.Success {
 		ss.st.db = string(cmd.Payload[1:])
@@ -164,7 +164,7 @@ func (ss *shadowSession) doInitDB(cmd *Command, queue time.Duration) {
 func (ss *shadowSession) doPrepare(cmd *Command, queue time.Duration) {
 	text := queryText(cmd)
 	kinds := classify(text)
-	rec := ss.baseRecord(cmd, text, ss.st.db, queue)
+	rec := ss.baseRecord(cmd, text, ss.who(), queue)
 	p := &prepared{query: text, kinds: kinds, numParams: cmd.Primary.NumParams}
 	p.filtered, p.state = ss.verdict(kinds)
 	keep := func() {
@@ -183,7 +183,9 @@ func (ss *shadowSession) doPrepare(cmd *Command, queue time.Duration) {
 	case !cmd.Primary.Success:
 		if answered && r.out.Success && ss.conn != nil {
 			// Prepared on the shadow only: do not leak it.
-			_ = ss.conn.send(closePayload(r.stmtID), ss.deadline(0))
+			if err := ss.conn.send(closePayload(r.stmtID), ss.deadline(0)); err != nil {
+				ss.dropConn()
+			}
 		}
 	case answered && r.out.Success:
 		p.shadowID, p.live = r.stmtID, true
@@ -220,6 +222,9 @@ func (ss *shadowSession) stmtFor(cmd *Command) (uint32, *prepared) {
 func (ss *shadowSession) failNotSent(cmd *Command, rec *Record, out *Outcome, err error) {
 	rec.Success = false
 	rec.Diverged = rec.Diverged || ss.diverged()
+	if ss.conn != nil {
+		rec.ServerConnID = ss.conn.connID
+	}
 	if out != nil {
 		rec.ErrorCode, rec.SQLState, rec.Error = out.ErrorCode, out.SQLState, out.Error
 	} else {
@@ -237,7 +242,7 @@ func (ss *shadowSession) doExecute(cmd *Command, queue time.Duration) {
 	if p != nil && text == "" {
 		text = p.query
 	}
-	rec := ss.baseRecord(cmd, text, ss.st.db, queue)
+	rec := ss.baseRecord(cmd, text, ss.who(), queue)
 	if p == nil {
 		ss.failNotSent(cmd, rec, nil, errUnknownStmt)
 		return
@@ -303,7 +308,7 @@ func (ss *shadowSession) doStmtOther(cmd *Command, queue time.Duration) {
 	if p != nil && text == "" {
 		text = p.query
 	}
-	rec := ss.baseRecord(cmd, text, ss.st.db, queue)
+	rec := ss.baseRecord(cmd, text, ss.who(), queue)
 	if p == nil {
 		ss.filtered(cmd, rec, "unknown-statement")
 		return
@@ -311,9 +316,10 @@ func (ss *shadowSession) doStmtOther(cmd *Command, queue time.Duration) {
 	if kind == wire.ComStmtClose {
 		delete(ss.st.prepared, id)
 		if p.live && ss.conn != nil {
-			rec.Diverged = ss.diverged()
-			rec.Success = ss.conn.send(withStmtID(ss.buf, cmd.Payload, p.shadowID), ss.deadline(0)) == nil
-			ss.sh.metrics.commands.WithLabelValues("mirrored").Inc()
+			ss.execute(cmd, rec, func() ([]byte, error) {
+				ss.buf = withStmtID(ss.buf, cmd.Payload, p.shadowID)
+				return ss.buf, nil
+			})
 			ss.emit(cmd, rec)
 			return
 		}
@@ -352,7 +358,7 @@ func (ss *shadowSession) doStmtOther(cmd *Command, queue time.Duration) {
 }
 
 func (ss *shadowSession) doReset(cmd *Command, queue time.Duration) {
-	rec := ss.baseRecord(cmd, "", ss.st.db, queue)
+	rec := ss.baseRecord(cmd, "", ss.who(), queue)
 	r, answered := ss.execute(cmd, rec, func() ([]byte, error) { return cmd.Payload, nil })
 	if cmd.Primary.Success {
 		ss.st.reset()
@@ -366,7 +372,7 @@ func (ss *shadowSession) doReset(cmd *Command, queue time.Duration) {
 }
 
 func (ss *shadowSession) doChangeUser(cmd *Command, queue time.Duration) {
-	rec := ss.baseRecord(cmd, "", ss.st.db, queue)
+	rec := ss.baseRecord(cmd, "", ss.who(), queue)
 	cu, err := wire.ParseChangeUser(cmd.Payload, ss.info.Capabilities)
 	if !cmd.Primary.Success || err != nil {
 		ss.filtered(cmd, rec, "command")
@@ -397,7 +403,7 @@ func (ss *shadowSession) doChangeUser(cmd *Command, queue time.Duration) {
 }
 
 func (ss *shadowSession) doSetOption(cmd *Command, queue time.Duration) {
-	rec := ss.baseRecord(cmd, "", ss.st.db, queue)
+	rec := ss.baseRecord(cmd, "", ss.who(), queue)
 	r, answered := ss.execute(cmd, rec, func() ([]byte, error) { return cmd.Payload, nil })
 	if cmd.Primary.Success && len(cmd.Payload) >= 3 {
 		on := binary.LittleEndian.Uint16(cmd.Payload[1:]) == 0
@@ -416,6 +422,9 @@ func (ss *shadowSession) filtered(cmd *Command, rec *Record, reason string) {
 		return
 	}
 	rec.Filtered, rec.FilterReason = true, reason
+	if ss.conn != nil {
+		rec.ServerConnID = ss.conn.connID
+	}
 	rec.Diverged = rec.Diverged || ss.diverged()
 	ss.emit(cmd, rec)
 }

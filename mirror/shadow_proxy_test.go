@@ -4,18 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	gmclient "github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
+	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
 // mirrorRig is a proxy in front of rig server 0 mirroring to a shadow; both
@@ -24,6 +27,7 @@ type mirrorRig struct {
 	*proxyRig
 	shadow *Shadow
 	reg    *prometheus.Registry
+	rec    *sinktest.Recorder
 }
 
 func startMirror(t *testing.T, shadowAddr string, sopts *ShadowOptions) *mirrorRig {
@@ -37,13 +41,15 @@ func startMirror(t *testing.T, shadowAddr string, sopts *ShadowOptions) *mirrorR
 	}
 	mr := &mirrorRig{reg: prometheus.NewRegistry()}
 	sopts.Registerer = mr.reg
+	rec := &sinktest.Recorder{}
+	sopts.Sink = rec // both sides log into the same Recorder
+	mr.rec = rec
 	sh, err := NewShadow(shadowAddr, sopts)
 	require.NoError(t, err)
 	mr.shadow = sh
 	// Registered before the proxy's cleanup, so it runs after it.
 	t.Cleanup(func() { _ = sh.Close() })
-	mr.proxyRig = startProxy(t, primary.Addr(), &Options{Mirror: sh})
-	sh.opts.Sink = mr.Rec // the shadow logs into the proxy's Recorder
+	mr.proxyRig = startProxy(t, primary.Addr(), &Options{Mirror: sh, Sink: rec})
 	return mr
 }
 
@@ -54,7 +60,7 @@ func (mr *mirrorRig) all(t *testing.T) (primary, shadow map[string]Record) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, mr.shadow.Shutdown(ctx))
-	recs, err := decodeRecords(mr.proxyRig)
+	recs, err := sinktest.Decode[Record](mr.rec)
 	require.NoError(t, err)
 	primary, shadow = map[string]Record{}, map[string]Record{}
 	for _, r := range recs {
@@ -235,6 +241,16 @@ func TestMirrorShadowDifferencesAreLogged(t *testing.T) {
 	require.Positive(t, n)
 }
 
+// enableStatementHistory turns on the consumer that history_long needs
+// (testdb leaves events_statements_current off).
+func enableStatementHistory(t *testing.T) {
+	t.Helper()
+	root, err := rig.Server(t, 1).Root()
+	require.NoError(t, err)
+	_, err = root.Exec("UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME IN ('events_statements_current', 'events_statements_history_long')")
+	require.NoError(t, err)
+}
+
 // shadowStatements counts the statements the shadow server ran in database
 // name whose text starts with prefix (from its own performance_schema).
 func shadowStatements(t *testing.T, name, prefix string) int {
@@ -247,12 +263,25 @@ func shadowStatements(t *testing.T, name, prefix string) int {
 	return n
 }
 
+// shadowEvents counts the statement events of a kind the shadow server ran
+// in database name.
+func shadowEvents(t *testing.T, name, event string) int {
+	t.Helper()
+	root, err := rig.Server(t, 1).Root()
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, root.QueryRow(`SELECT COUNT(*) FROM performance_schema.events_statements_history_long
+		WHERE CURRENT_SCHEMA = ? AND EVENT_NAME = ?`, name, event).Scan(&n))
+	return n
+}
+
 func TestMirrorClientsCountedOnTheShadow(t *testing.T) {
 	leakCheck(t)
 	name := twinName(t)
 	twinDatabase(t, name, func(db *sql.DB, side int) {
 		mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))", "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
 	})
+	enableStatementHistory(t)
 	mr := startMirror(t, rig.Server(t, 1).Addr(), nil)
 	db := openDB(t, mr.dsn(t, rig.Server(t, 0), name, nil))
 	db.SetMaxOpenConns(1)
@@ -280,6 +309,9 @@ func TestMirrorClientsCountedOnTheShadow(t *testing.T) {
 	primary, shadow := mr.all(t)
 	for id, p := range primary {
 		s, ok := shadow[id]
+		if p.Command == "COM_QUIT" {
+			continue
+		}
 		require.True(t, ok, "no shadow record for %s %s", p.Command, p.QueryText)
 		if !s.Filtered {
 			require.Equal(t, p.Success, s.Success, "%s %s: %s", p.Command, p.QueryText, s.Error)
@@ -291,8 +323,9 @@ func TestMirrorClientsCountedOnTheShadow(t *testing.T) {
 	require.EqualValues(t, 2, ss[0].Rows, "@lim reached the shadow")
 	require.Equal(t, 1, shadowStatements(t, name, "SELECT /*count-me*/"))
 	require.Equal(t, 1, shadowStatements(t, name, "SELECT /*count-me-tx*/"))
-	// Prepared statements appear once per execute in the shadow's history.
-	require.Equal(t, 20, shadowStatements(t, name, "SELECT /*count-me-prepared*/"))
+	// Executes have no text in the shadow's history: count the events.
+	require.Equal(t, 20, shadowEvents(t, name, "statement/com/Execute"))
+	require.Equal(t, 20, shadowEvents(t, name, "statement/com/Prepare"))
 }
 
 func TestMirrorBlackHoledShadowDoesNotSlowClients(t *testing.T) {
@@ -312,7 +345,7 @@ func TestMirrorBlackHoledShadowDoesNotSlowClients(t *testing.T) {
 	t.Logf("200 queries through the proxy with a black-holed shadow: %v", time.Since(start))
 	mr.stop(t)
 	require.NoError(t, mr.shadow.Close()) // the login is still hanging: give up at once
-	recs, err := decodeRecords(mr.proxyRig)
+	recs, err := sinktest.Decode[Record](mr.rec)
 	require.NoError(t, err)
 	nShadow := 0
 	for _, r := range recs {
@@ -341,7 +374,10 @@ func TestMirrorSysbenchSampledPreparedStatements(t *testing.T) {
 	sent, errs := 0, 0
 	for id, p := range primary {
 		s, ok := shadow[id]
-		require.True(t, ok)
+		if p.Command == "COM_QUIT" {
+			continue
+		}
+		require.True(t, ok, "%s %s", p.Command, p.QueryText)
 		if s.Filtered {
 			require.Contains(t, []string{"sample"}, s.FilterReason, "%s %s", s.Command, s.QueryText)
 			continue
@@ -366,4 +402,146 @@ func sysbenchArgs(addr, db, test, cmd string) []string {
 		"--threads=2", "--time=2", "--rand-seed=1", "--db-ps-mode=auto", "--mysql-ssl=off", cmd}
 }
 
-var _ = os.Getenv
+// checkPairs checks that every primary record has its shadow record and, on
+// identical data, the same outcome; it returns the number of commands the
+// shadow ran.
+func checkPairs(t *testing.T, primary, shadow map[string]Record) int {
+	t.Helper()
+	ran := 0
+	for id, p := range primary {
+		if p.Command == "COM_QUIT" {
+			continue
+		}
+		s, ok := shadow[id]
+		require.True(t, ok, "no shadow record for %s %q", p.Command, p.QueryText)
+		require.Equal(t, p.Seq, s.Seq)
+		if s.Filtered || s.Diverged {
+			continue
+		}
+		ran++
+		what := p.Command + " " + p.QueryText
+		require.Equal(t, p.Success, s.Success, "%s: %s", what, s.Error)
+		require.Equal(t, p.ErrorCode, s.ErrorCode, what)
+		if p.Command == "COM_STMT_CLOSE" || p.Command == "COM_STMT_SEND_LONG_DATA" || p.Command == "COM_STATISTICS" {
+			continue
+		}
+		require.Equal(t, p.Rows, s.Rows, what)
+		require.Equal(t, p.ResultHash, s.ResultHash, what)
+		require.Equal(t, p.ColumnsHash, s.ColumnsHash, what)
+	}
+	return ran
+}
+
+func TestMirrorPartOneClientCasesOnTheShadow(t *testing.T) {
+	leakCheck(t)
+	name, other := twinName(t), twinName(t)
+	setup := func(db *sql.DB, side int) {
+		mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10), d DECIMAL(8,2), f DOUBLE, ts DATETIME(3), n INT NULL)",
+			"INSERT INTO t VALUES (1, 'v1', 1.50, 0.25, '2024-01-01 10:00:00.123', NULL), (2, 'v2', 2, 1e-3, '2024-02-29 00:00:00', 7), (3, 'v3', -3.75, 3, '1999-12-31 23:59:59', 0)")
+	}
+	twinDatabase(t, name, setup)
+	twinDatabase(t, other, setup)
+	enableStatementHistory(t)
+	mr := startMirror(t, rig.Server(t, 1).Addr(), nil)
+	srv := rig.Server(t, 0)
+
+	// go-sql-driver: a database at connect, multi-statements and
+	// multi-results, USE then queries, text and prepared, repeated executes.
+	db := openDB(t, mr.dsn(t, srv, name, nil))
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	for _, q := range []string{
+		"SET @k = 2; SELECT v FROM t WHERE id = @k; SELECT COUNT(*) FROM t",
+		"USE `" + other + "`",
+		"SELECT /*after-use*/ id, v, d, f, ts, n FROM t",
+	} {
+		rows, err := conn.QueryContext(ctx, q)
+		require.NoError(t, err, q)
+		for rows.NextResultSet() {
+			for rows.Next() {
+			}
+		}
+		require.NoError(t, rows.Close())
+	}
+	st, err := conn.PrepareContext(ctx, "SELECT id, v, d, f, ts, n FROM t WHERE id >= ?")
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		rows, err := st.QueryContext(ctx, i)
+		require.NoError(t, err)
+		for rows.Next() {
+		}
+		require.NoError(t, rows.Close())
+	}
+	require.NoError(t, st.Close())
+	_, err = conn.ExecContext(ctx, "SELECT nope FROM t")
+	require.Error(t, err)
+	require.NoError(t, conn.Close())
+
+	// go-mysql: binary protocol with types sent once, field list, ping,
+	// COM_INIT_DB.
+	c, err := gmclient.Connect(mr.Addr, testdb.User, testdb.Password, name)
+	require.NoError(t, err)
+	gst, err := c.Prepare("SELECT v FROM t WHERE id = ?")
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		r, err := gst.Execute(i)
+		require.NoError(t, err)
+		r.Close()
+	}
+	require.NoError(t, gst.Close())
+	_, err = c.FieldList("t", "")
+	require.NoError(t, err)
+	require.NoError(t, c.Ping())
+	require.NoError(t, c.UseDB(other))
+	r, err := c.Execute("SELECT /*after-init-db*/ COUNT(*) FROM t")
+	require.NoError(t, err)
+	r.Close()
+	require.NoError(t, c.Quit())
+
+	// The mariadb client, if installed.
+	if bin, err := exec.LookPath("mariadb"); err == nil {
+		host, port, _ := strings.Cut(mr.Addr, ":")
+		out, err := exec.Command(bin, "--no-defaults", "--comments", "-h", host, "-P", port, "-u", testdb.User,
+			"-p"+testdb.Password, "--ssl=0", "--skip-auto-rehash", name, "-e",
+			"/*route='cli'*/ SELECT id, v FROM t ORDER BY id; USE `"+other+"`; SELECT /*cli-after-use*/ d FROM t").CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+
+	primary, shadow := mr.all(t)
+	ran := checkPairs(t, primary, shadow)
+	t.Logf("%d primary records, %d commands run on the shadow with the same outcome", len(primary), ran)
+	require.Greater(t, ran, 20)
+	require.Equal(t, 1, shadowStatements(t, other, "SELECT /*after-use*/"))
+	require.Equal(t, 1, shadowStatements(t, other, "SELECT /*after-init-db*/"))
+	if _, err := exec.LookPath("mariadb"); err == nil {
+		require.Equal(t, 1, shadowStatements(t, other, "SELECT /*cli-after-use*/"))
+		_, ss := pairs(primary, shadow, "COM_QUERY", "/*route='cli'*/")
+		require.Equal(t, "cli", ss[0].Route)
+	}
+}
+
+func TestMirrorThousandIdleClientsBlackHoledShadow(t *testing.T) {
+	leakCheck(t)
+	bh := newBlackHole(t)
+	primary := rig.Server(t, 0)
+	name := primary.NewDatabase(t)
+	mr := startMirror(t, bh.addr(), &ShadowOptions{DialTimeout: time.Minute})
+	runtime.GC()
+	var m0 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	const n = 1000
+	for i := 0; i < n; i++ {
+		c, _ := rawLogin(t, mr.Addr, name, wire.ClientProtocol41|wire.ClientSecureConnection|wire.ClientPluginAuth|wire.ClientLongPassword)
+		res := rawCommand(t, c, 0, []byte("\x03SELECT 1"), nil)
+		require.True(t, res.Success)
+	}
+	runtime.GC()
+	var m1 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	perConn := (int64(m1.HeapInuse) - int64(m0.HeapInuse)) / n
+	t.Logf("%d idle clients through the proxy, shadow black-holed: %d bytes of heap each (proxy and shadow sides, test client included)", n, perConn)
+	require.Less(t, perConn, int64(512<<10))
+	require.LessOrEqual(t, mr.shadow.budget.used.Load(), int64(n*(entryOverhead+64)))
+}

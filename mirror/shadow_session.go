@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -45,7 +46,7 @@ type shadowSession struct {
 	info   SessionInfo
 	notify chan struct{}
 	holder connHolder
-	curDB  atomic.Pointer[string] // the tracked database, for drop records
+	cur    atomic.Pointer[who] // the tracked database and user, for drop records
 
 	mu           sync.Mutex
 	q            []queued
@@ -55,6 +56,7 @@ type shadowSession struct {
 	reserveB     int64
 	closed       bool
 	closedAt     time.Time
+	drainUntil   time.Time // queued commands after it are logged as dropped
 	lostPending  bool
 	closeAborted bool
 
@@ -70,13 +72,11 @@ type shadowSession struct {
 	buf        []byte
 	res        wire.Result
 	fetchCols  []wire.Column // the open cursor's columns, while a fetch runs
-	drainUntil time.Time
 }
 
 func newShadowSession(sh *Shadow, info SessionInfo) *shadowSession {
 	ss := &shadowSession{sh: sh, info: info, notify: make(chan struct{}, 1), st: newSessionState(&info)}
-	db := info.Database
-	ss.curDB.Store(&db)
+	ss.cur.Store(&who{db: info.Database, user: info.User})
 	return ss
 }
 
@@ -113,12 +113,16 @@ func (ss *shadowSession) Submit(cmd Command) bool {
 		if !reserve {
 			ss.bytes += size
 		}
-	} else if stateful {
+	}
+	// A dropped state change, or a dropped write when writes are mirrored,
+	// leaves the shadow different from the primary.
+	lost := !ok && (stateful || o.MirrorWrites && mayWrite(&cmd))
+	if lost {
 		ss.lostPending = true
 	}
 	ss.mu.Unlock()
 	if !ok {
-		ss.logDrop(&cmd, stateful, "queue full")
+		ss.logDrop(&cmd, lost, "queue full")
 		return false
 	}
 	select {
@@ -141,6 +145,7 @@ func (ss *shadowSession) closeQueue(abort bool) {
 	if !ss.closed {
 		ss.closed = true
 		ss.closedAt = time.Now()
+		ss.drainUntil = ss.closedAt.Add(ss.sh.opts.DrainTimeout)
 	}
 	if abort {
 		ss.closeAborted = true
@@ -178,16 +183,10 @@ func (ss *shadowSession) next() (it queued, ok bool) {
 				clear(ss.q[n:])
 				ss.q, ss.head = ss.q[:n], 0
 			}
-			if ss.closed && ss.drainUntil.IsZero() {
-				ss.drainUntil = ss.closedAt.Add(ss.sh.opts.DrainTimeout)
-			}
 			ss.mu.Unlock()
 			return it, true
 		}
 		closed := ss.closed
-		if closed && ss.drainUntil.IsZero() {
-			ss.drainUntil = ss.closedAt.Add(ss.sh.opts.DrainTimeout)
-		}
 		ss.mu.Unlock()
 		if closed {
 			return it, false
@@ -304,6 +303,7 @@ func (ss *shadowSession) connect() error {
 	case ss.st.exact():
 		ss.sticky = ""
 	case ss.st.inTx && !ss.st.temp && !ss.st.lost:
+		ss.sticky = "" // exact once the transaction ends
 		if ss.connected {
 			ss.txDiverged = true
 			ss.sh.metrics.divergences.WithLabelValues("transaction").Inc()
@@ -496,13 +496,25 @@ func mayChangeState(cmd *Command) bool {
 	return true
 }
 
+// mayWrite reports whether a command may write (it is about to be dropped).
+func mayWrite(cmd *Command) bool {
+	switch cmd.Kind() {
+	case wire.ComQuery, wire.ComStmtExecute:
+		for _, k := range classify(queryText(cmd)) {
+			if k.write || k.global {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // logDrop writes the record of a dropped command (from Submit or at
 // shutdown).
 func (ss *shadowSession) logDrop(cmd *Command, lostState bool, why string) {
 	ss.sh.metrics.drops.Inc()
 	ss.sh.metrics.commands.WithLabelValues("dropped").Inc()
-	db := *ss.curDB.Load()
-	rec := ss.baseRecord(cmd, queryText(cmd), db, 0)
+	rec := ss.baseRecord(cmd, queryText(cmd), *ss.cur.Load(), 0)
 	rec.QueueMS = nil
 	rec.Dropped = true
 	rec.Diverged = lostState
@@ -523,15 +535,21 @@ func queryText(cmd *Command) string {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// who is the session context of a record.
+type who struct{ db, user string }
+
+// who returns the tracked session context (run goroutine only).
+func (ss *shadowSession) who() who { return who{db: ss.st.db, user: ss.st.user} }
+
 // baseRecord fills the fields every shadow record has.
-func (ss *shadowSession) baseRecord(cmd *Command, text, db string, queue time.Duration) *Record {
+func (ss *shadowSession) baseRecord(cmd *Command, text string, w who, queue time.Duration) *Record {
 	r := &Record{
 		TS:         sink.Time(cmd.Received),
 		QueryID:    cmd.QueryID,
 		Target:     TargetShadow,
 		Command:    wire.CommandName(cmd.Kind()),
-		Database:   db,
-		User:       ss.info.User,
+		Database:   w.db,
+		User:       w.user,
 		ClientAddr: ss.info.ClientAddr,
 		ConnID:     ss.info.ConnID,
 		Seq:        cmd.Seq,
@@ -553,9 +571,6 @@ func (ss *shadowSession) baseRecord(cmd *Command, text, db string, queue time.Du
 	pd, ps, pc, pr := ms(p.Duration), p.Success, p.ErrorCode, p.Rows
 	r.PrimaryDurationMS, r.PrimarySuccess, r.PrimaryErrorCode, r.PrimaryRows = &pd, &ps, &pc, &pr
 	r.PrimaryResultHash = p.ResultHash
-	if c := ss.conn; c != nil {
-		r.ServerConnID = c.connID
-	}
 	return r
 }
 
@@ -567,7 +582,9 @@ func (ss *shadowSession) emit(cmd *Command, r *Record) {
 	if ts.IsZero() {
 		ts = time.Time(r.TS)
 	}
-	if err := ss.sh.opts.Sink.Write(context.Background(), ts, r); err != nil {
+	// The proxy's reflection-free encoder: the same JSON as json.Marshal.
+	b := json.RawMessage(appendRecordJSON(make([]byte, 0, 512), r))
+	if err := ss.sh.opts.Sink.Write(context.Background(), ts, b); err != nil {
 		ss.sh.metrics.logDrops.Inc()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
@@ -154,7 +155,12 @@ func TestShadowPreparedStatementCases(t *testing.T) {
 	we := executeCmd(44, "DELETE FROM t WHERE id = ?", true, 1)
 	// An execute of a statement the shadow side never saw.
 	unknown := executeCmd(45, "", true, 1)
-	cmds := []Command{p, last, shadowOnly, failedExec, wp, we, unknown}
+	// A cursor: execute opens it, fetches read it.
+	cp := prepareCmd(46, "SELECT id, v, d FROM t WHERE id > ?", 1)
+	ce := executeCmd(46, "SELECT id, v, d FROM t WHERE id > ?", true, 1)
+	ce.Payload[5] = 1 // CURSOR_TYPE_READ_ONLY
+	fetch := newCmd(wire.ComStmtFetch, []byte{46, 0, 0, 0, 10, 0, 0, 0}, "")
+	cmds := []Command{p, last, shadowOnly, failedExec, wp, we, unknown, cp, ce, fetch}
 	for _, c := range cmds {
 		require.True(t, s.Submit(c))
 	}
@@ -174,6 +180,12 @@ func TestShadowPreparedStatementCases(t *testing.T) {
 	require.Equal(t, "write", recs[we.QueryID].FilterReason)
 	require.False(t, recs[unknown.QueryID].Success)
 	require.True(t, recs[unknown.QueryID].Diverged)
+	require.True(t, recs[ce.QueryID].Success, recs[ce.QueryID].Error)
+	f := recs[fetch.QueryID]
+	require.True(t, f.Success, f.Error)
+	require.EqualValues(t, 4, f.Rows)
+	require.NotEmpty(t, f.ResultHash)
+	require.Equal(t, "SELECT id, v, d FROM t WHERE id > ?", f.QueryText)
 }
 
 func TestShadowBlackHoleNeverBlocksSubmit(t *testing.T) {
@@ -219,10 +231,17 @@ func TestShadowStateReserveAndBudget(t *testing.T) {
 	require.True(t, b.Submit(queryCmd("SELECT 4")))
 	require.False(t, b.Submit(queryCmd("SELECT 5")), "byte budget shared by sessions")
 	require.Equal(t, int64(3*(entryOverhead+17)), sh.budget.used.Load())
+	for i := 1; i < reserveCommands; i++ {
+		require.True(t, a.Submit(queryCmd("SET @x = 1")), "the state reserve")
+	}
+	lost := queryCmd("SET @y = 2")
+	require.False(t, a.Submit(lost), "the reserve is bounded too")
 	require.NoError(t, sh.Close())
 	require.Zero(t, sh.budget.used.Load())
 	recs := byQueryID(t, rec)
-	require.Len(t, recs, 6)
+	require.Len(t, recs, 6+reserveCommands)
+	require.True(t, recs[lost.QueryID].Dropped)
+	require.True(t, recs[lost.QueryID].Diverged, "a dropped state change diverges the session")
 }
 
 func TestShadowShutdownDrainsQueuedWork(t *testing.T) {
@@ -401,4 +420,45 @@ func TestShadowTLSVerified(t *testing.T) {
 	r2 := shutdown(t, sh2, rec2)[bad.QueryID]
 	require.False(t, r2.Success)
 	require.Contains(t, r2.Error, "certificate")
+}
+
+func TestShadowLostConnectionInTransactionAndTempTable(t *testing.T) {
+	leakCheck(t)
+	srv := rig.Server(t, 1)
+	name := srv.NewDatabase(t)
+	setupTable(t, srv, name, 3)
+	sh, rec := newTestShadow(t, srv.Addr(), &ShadowOptions{MinDeadline: 300 * time.Millisecond})
+	s := openSession(t, sh, name)
+	cmds := []Command{
+		queryCmd("BEGIN"),
+		queryCmd("SELECT SLEEP(5)"),                        // 1: deadline, reconnect
+		queryCmd("SELECT COUNT(*) FROM t"),                 // 2: diverged: the transaction was reopened
+		queryCmd("COMMIT"),                                 // 3
+		queryCmd("SELECT COUNT(*) FROM t"),                 // 4: exact again
+		queryCmd("CREATE TEMPORARY TABLE tt (a INT)"),      // 5
+		queryCmd("SELECT SLEEP(5)"),                        // 6: deadline, reconnect
+		queryCmd("SELECT COUNT(*) FROM tt"),                // 7: table rebuilt, rows unknown: diverged
+		newCmd(wire.ComResetConnection, nil, ""),           // 8: state reset
+		queryCmd("SELECT COUNT(*) FROM t"),                 // 9: exact
+		newCmd(wire.ComInitDB, []byte("no_such_db_x"), ""), // 10: the primary had it, the shadow does not
+		queryCmd("SELECT 1"),                               // 11: diverged
+	}
+	for _, c := range cmds {
+		require.True(t, s.Submit(c))
+	}
+	require.NoError(t, s.Close())
+	recs := shutdown(t, sh, rec)
+	r := func(i int) Record { return recs[cmds[i].QueryID] }
+	require.True(t, r(1).Diverged)
+	require.True(t, r(2).Success)
+	require.True(t, r(2).Diverged)
+	require.False(t, r(4).Diverged)
+	require.True(t, r(7).Success, r(7).Error)
+	require.True(t, r(7).Diverged)
+	require.True(t, r(8).Success)
+	require.False(t, r(9).Diverged, "%+v\n%+v", r(8), r(9))
+	require.False(t, r(10).Success)
+	require.EqualValues(t, 1049, r(10).ErrorCode)
+	require.True(t, r(11).Diverged)
+	require.Equal(t, 2.0, testutil.ToFloat64(sh.metrics.divergences.WithLabelValues("deadline")))
 }
