@@ -13,6 +13,7 @@ import (
 	gms "github.com/dolthub/go-mysql-server/sql"
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/shopspring/decimal"
+	"github.com/sirupsen/logrus"
 )
 
 // demoDB is the database the demo's workload runs in.
@@ -54,6 +55,9 @@ func (e *engine) Close() {
 //     "loyalty", error 1054 only on the shadow);
 //   - wrong answer: one exchange rate differs (route "fx-convert").
 func startEngine(ctx context.Context, name string, shadow bool) (*engine, error) {
+	// go-mysql-server logs every connection and every failed query through
+	// logrus' standard logger; the planted failures would flood the demo.
+	logrus.SetLevel(logrus.FatalLevel)
 	db := memory.NewDatabase(demoDB)
 	pro := memory.NewDBProvider(db)
 	eng := sqle.NewDefault(pro)

@@ -30,16 +30,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/mirror"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
 func main() {
-	// go-mysql-server logs every connection through logrus' standard logger.
-	logrus.SetLevel(logrus.WarnLevel)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -43,10 +43,10 @@ var shapes = []shape{
 		sql:  "/*route='loyalty'*/ SELECT loyalty_points FROM customers WHERE id = %d",
 		args: func(r *rand.Rand) []any { return []any{1 + r.IntN(numCustomers)} }},
 	{route: "fx-convert", prepared: true, weight: 2, // planted: another answer on the shadow
-		sql:  "SELECT SUM(o.amount * r.rate) FROM orders o JOIN fx_rates r ON r.currency = o.currency WHERE o.currency = 'BRL' AND o.customer_id = ? /*route='fx-convert'*/",
+		sql:  "SELECT CAST(SUM(o.amount * r.rate) AS DECIMAL(20,4)) FROM orders o JOIN fx_rates r ON r.currency = o.currency WHERE o.currency = 'BRL' AND o.customer_id = ? /*route='fx-convert'*/",
 		args: func(r *rand.Rand) []any { return []any{1 + 4*r.IntN(numCustomers/4) + 3} }},
-	{route: "healthcheck", weight: 1, // noise: NOW() differs by nature
-		sql:  "/*route='healthcheck'*/ SELECT NOW(), %d",
+	{route: "request-id", weight: 1, // noise: UUID() differs by nature
+		sql:  "/*route='request-id'*/ SELECT UUID(), %d",
 		args: func(r *rand.Rand) []any { return []any{r.IntN(10)} }},
 }
 

@@ -25,7 +25,7 @@ OPTIONS (
 );
 
 SELECT
-  COALESCE(route, template_hash) AS grp,
+  COALESCE(route, template_hash, command) AS grp,
   COUNT(*) AS pairs,
   APPROX_QUANTILES(primary_duration_ms, 100)[OFFSET(50)] AS primary_p50_ms,
   APPROX_QUANTILES(duration_ms, 100)[OFFSET(50)] AS shadow_p50_ms,

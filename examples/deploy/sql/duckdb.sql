@@ -25,7 +25,7 @@ SELECT * FROM read_json('{{ROOT}}/query-logs/*/*/*/*/*.jsonl*',
 -- records carry the primary's outcome of the same command, so no join is
 -- needed. Filtered, dropped and diverged records are left out of verdicts.
 SELECT
-  coalesce(route, template_hash)                            AS grp,
+  coalesce(route, template_hash, command)                            AS grp,
   count(*)                                                  AS pairs,
   round(quantile_cont(primary_duration_ms, 0.50), 3)        AS primary_p50_ms,
   round(quantile_cont(duration_ms, 0.50), 3)                AS shadow_p50_ms,

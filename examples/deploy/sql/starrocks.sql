@@ -37,7 +37,7 @@ WITH BROKER
 );
 
 SELECT
-  coalesce(route, template_hash) AS grp,
+  coalesce(route, template_hash, command) AS grp,
   count(*) AS pairs,
   percentile_approx(primary_duration_ms, 0.5) AS primary_p50_ms,
   percentile_approx(duration_ms, 0.5) AS shadow_p50_ms,

@@ -28,7 +28,7 @@ CALL hive.system.sync_partition_metadata('sqlshadow', 'query_logs', 'ADD');
 
 -- The primary-vs-shadow comparison (ts parses with from_iso8601_timestamp).
 SELECT
-  coalesce(route, template_hash) AS grp,
+  coalesce(route, template_hash, command) AS grp,
   count(*) AS pairs,
   approx_percentile(primary_duration_ms, 0.5) AS primary_p50_ms,
   approx_percentile(duration_ms, 0.5) AS shadow_p50_ms,
