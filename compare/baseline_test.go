@@ -148,5 +148,3 @@ func diffSides(t *testing.T, a, b BaselineSide) string {
 	require.NotNil(t, b.Plan)
 	return fmt.Sprint(planDiff(a, b))
 }
-
-

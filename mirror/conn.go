@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -277,6 +277,12 @@ func (c *clientConn) handshake(ctx context.Context) error {
 			return fail("handshake", rseq+1, errCodeHandshake, "bad handshake", err)
 		}
 	}
+	if resp.Capabilities&(wire.ClientCompress|wire.ClientZstdCompression) != 0 {
+		// The greeting did not offer it: a client that compresses anyway
+		// would send frames the proxy cannot read.
+		return fail("handshake", rseq+1, errCodeHandshake, "protocol compression is not supported through the proxy: connect without it",
+			errors.New("mirror: client asked for compression, not offered"))
+	}
 	c.primaryTLS = p.opts.PrimaryTLS != nil
 	if isCleartextPlugin(resp.AuthPlugin) && !c.primaryTLS && !p.opts.AllowCleartextAuth {
 		return fail("auth", rseq+1, errCodeAccess, ErrCleartextRefused.Error(), ErrCleartextRefused)
@@ -446,7 +452,11 @@ func (c *clientConn) forwardCommand(raw []byte) error {
 	if c.refused {
 		return nil
 	}
-	return c.primary.WriteRaw(raw)
+	// A write error (the primary is gone) sticks in the buffered writer:
+	// the command is read to its end, and the flush that follows reports
+	// the error to the client.
+	_ = c.primary.WriteRaw(raw)
+	return nil
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -597,10 +607,23 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	p.m.duration.Observe(dur.Seconds())
 
 	out := Outcome{Duration: dur, Success: res.Success && ioErr == nil, Rows: res.Rows()}
-	if ioErr == nil && res.Success {
-		out.ResultHash = res.ResultHash()
-		out.ColumnsHash = res.ColumnsHash()
+	hashOK := out.Success && res.HashOK()
+	if out.Success {
 		out.FloatCols = res.FloatCols
+	}
+	var colSum [16]byte
+	var colsOK bool
+	if out.Success {
+		colSum, colsOK = res.ColumnsSum()
+	}
+	if c.sess != nil {
+		// The mirror needs the strings now; the log formats its own.
+		if hashOK {
+			out.ResultHash = res.Sum.String()
+		}
+		if colsOK {
+			out.ColumnsHash = hex.EncodeToString(colSum[:])
+		}
 	}
 	switch {
 	case ioErr != nil:
@@ -648,7 +671,6 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	if p.logCh != nil {
 		rec := Record{
 			TS:           sink.Time(received),
-			QueryID:      c.queryID(),
 			Target:       TargetPrimary,
 			Command:      wire.CommandName(cmd),
 			Database:     dbBefore,
@@ -657,25 +679,22 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 			ConnID:       c.id,
 			Seq:          c.seq,
 			DurationMS:   millis(dur),
-			TTFBMS:       ptr(millis(c.ttfb)),
-			ClientWaitMS: ptr(millis(c.clientWait)),
 			ServerConnID: c.serverConnID,
 			Success:      out.Success,
 			ErrorCode:    out.ErrorCode,
 			SQLState:     out.SQLState,
 			Error:        out.Error,
 			Rows:         out.Rows,
-			ResultHash:   out.ResultHash,
-			ColumnsHash:  out.ColumnsHash,
 			FloatCols:    out.FloatCols,
 			BytesSent:    up,
 			BytesRecv:    down,
 		}
-		p.enqueue(logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare})
+		p.enqueue(logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare,
+			sum: res.Sum, hasSum: hashOK, cols: colSum, hasCols: colsOK, ttfb: c.ttfb, wait: c.clientWait})
 	}
 	if c.sess != nil {
 		ok := c.sess.Submit(Command{
-			QueryID: c.queryID(), Seq: c.seq, Received: received, Payload: mcopy,
+			QueryID: p.queryID(c.id, c.seq), Seq: c.seq, Received: received, Payload: mcopy,
 			Query: query, StmtID: stmtID, Primary: out,
 		})
 		if !ok {
@@ -693,18 +712,6 @@ func stmtCols(st *stmtInfo, cmd byte) []wire.Column {
 		return nil
 	}
 	return st.cols
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func (c *clientConn) queryID() string {
-	b := make([]byte, 0, 40)
-	b = append(b, c.p.inst...)
-	b = append(b, '-')
-	b = strconv.AppendUint(b, c.id, 10)
-	b = append(b, '-')
-	b = strconv.AppendUint(b, c.seq, 10)
-	return string(b)
 }
 
 // relayInfile relays a LOCAL INFILE upload: the client's packets up to and
@@ -743,3 +750,5 @@ func useDatabase(q string) (string, bool) {
 	}
 	return db, db != ""
 }
+
+func ptr[T any](v T) *T { return &v }

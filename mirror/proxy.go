@@ -5,11 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sqlshadow/sqlshadow/hashing"
+	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -91,6 +92,7 @@ type Proxy struct {
 	inst    string
 
 	nextConn atomic.Uint64
+	stop     atomic.Bool // set by Shutdown and Close
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -221,6 +223,7 @@ func (p *Proxy) Serve(l net.Listener) error {
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.shutting = true
+	p.stop.Store(true)
 	for l := range p.listeners {
 		_ = l.Close()
 	}
@@ -253,6 +256,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 func (p *Proxy) Close() error {
 	p.mu.Lock()
 	p.closed = true
+	p.stop.Store(true)
 	for l := range p.listeners {
 		_ = l.Close()
 	}
@@ -269,16 +273,13 @@ func (p *Proxy) closeConns() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	p.stop.Store(true)
 	for c := range p.conns {
 		c.closeNow()
 	}
 }
 
-func (p *Proxy) stopping() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.shutting || p.closed
-}
+func (p *Proxy) stopping() bool { return p.stop.Load() }
 
 // logItem is a record on its way to the sink; the hashes are computed by
 // the log goroutine, off the client's path.
@@ -286,6 +287,13 @@ type logItem struct {
 	rec   Record
 	query string
 	cache bool // the text repeats (prepared statement): cache its template
+	// The hashes, formatted by the log goroutine.
+	sum     wire.RowSum
+	hasSum  bool
+	cols    [16]byte
+	hasCols bool
+	ttfb    time.Duration
+	wait    time.Duration
 }
 
 // enqueue hands a record to the log goroutine without ever blocking.
@@ -310,7 +318,7 @@ func (p *Proxy) enqueue(it logItem) {
 // logPollInterval is how often the log goroutine looks for records when it
 // found none: polling, rather than a wake-up per record, keeps the cost of
 // logging off the clients' path.
-const logPollInterval = 2 * time.Millisecond
+const logPollInterval = 5 * time.Millisecond
 
 func (p *Proxy) runLog() {
 	defer close(p.logDone)
@@ -330,6 +338,17 @@ func (p *Proxy) runLog() {
 }
 
 func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache) {
+	if it.rec.QueryID == "" {
+		it.rec.QueryID = p.queryID(it.rec.ConnID, it.rec.Seq)
+	}
+	ttfb, wait := millis(it.ttfb), millis(it.wait)
+	it.rec.TTFBMS, it.rec.ClientWaitMS = &ttfb, &wait
+	if it.hasSum {
+		it.rec.ResultHash = it.sum.String()
+	}
+	if it.hasCols {
+		it.rec.ColumnsHash = hex.EncodeToString(it.cols[:])
+	}
 	if it.query != "" {
 		if !p.opts.RedactQueryText {
 			it.rec.QueryText = it.query
@@ -337,8 +356,7 @@ func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache)
 		it.rec.QueryHash = hashing.QueryHash(it.query)
 		it.rec.TemplateHash, it.rec.Route = tc.get(it.query, it.cache)
 	}
-	line := json.RawMessage(appendRecordJSON(make([]byte, 0, 512+len(it.rec.QueryText)), &it.rec))
-	if err := p.opts.Sink.Write(ctx, time.Time(it.rec.TS), line); err != nil {
+	if err := p.opts.Sink.Write(ctx, time.Time(it.rec.TS), &it.rec); err != nil {
 		if errors.Is(err, sink.ErrDropped) {
 			p.m.logDropped.Inc()
 		} else {
@@ -395,4 +413,16 @@ func (p *Proxy) stopLog(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// queryID returns the query_id of command seq of connection connID: unique
+// per proxy instance, connection and command.
+func (p *Proxy) queryID(connID, seq uint64) string {
+	b := make([]byte, 0, 40)
+	b = append(b, p.inst...)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, connID, 10)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, seq, 10)
+	return string(b)
 }

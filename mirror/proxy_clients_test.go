@@ -370,6 +370,12 @@ func TestProxyMariaDBClient(t *testing.T) {
 // client built on the wire package.
 func rawLogin(t *testing.T, addr, db string, caps uint32) (*wire.Conn, uint32) {
 	t.Helper()
+	c, caps, _ := rawLoginScramble(t, addr, db, caps)
+	return c, caps
+}
+
+func rawLoginScramble(t *testing.T, addr, db string, caps uint32) (*wire.Conn, uint32, []byte) {
+	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = nc.Close() })
@@ -388,7 +394,7 @@ func rawLogin(t *testing.T, addr, db string, caps uint32) (*wire.Conn, uint32) {
 	_, p, err := c.ReadPacket(nil)
 	require.NoError(t, err)
 	require.Equal(t, wire.HeaderOK, p[0], "login: %q", p)
-	return c, caps
+	return c, caps, g.AuthData[:20]
 }
 
 func nativeScramble(scramble []byte, password string) []byte {
@@ -464,4 +470,86 @@ func TestProxyCursors(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2*3, fetches)
+}
+
+func TestProxyOtherCommands(t *testing.T) {
+	srv := rig.Server(t, 0)
+	name, _ := newTable(t, srv, 3)
+	other := srv.NewDatabase(t)
+	pr := startProxy(t, srv.Addr(), nil)
+	caps := wire.Supported &^ wire.ClientConnectAttrs
+	c, caps, scramble := rawLoginScramble(t, pr.Addr, name, caps)
+
+	// COM_STATISTICS answers a bare string.
+	st := rawCommand(t, c, caps, []byte{wire.ComStatistics}, nil)
+	require.True(t, st.Success)
+	require.Contains(t, string(st.Payload), "Uptime")
+	// COM_SET_OPTION (multi-statements off, then on) answers EOF.
+	require.True(t, rawCommand(t, c, caps, []byte{wire.ComSetOption, 1, 0}, nil).Success)
+	require.True(t, rawCommand(t, c, caps, []byte{wire.ComSetOption, 0, 0}, nil).Success)
+	// A prepared statement with long data, reset, executed.
+	prep := rawCommand(t, c, caps, append([]byte{wire.ComStmtPrepare}, "SELECT COUNT(*) FROM t WHERE v <> ?"...), nil)
+	require.True(t, prep.Success)
+	id := binary.LittleEndian.AppendUint32(nil, prep.StmtID)
+	long := append(append([]byte{wire.ComStmtSendLongData}, id...), 0, 0)
+	long = append(long, "zzz"...)
+	_, err := c.WritePacket(0, long)
+	require.NoError(t, err)
+	exe := append(append([]byte{wire.ComStmtExecute}, id...), 0, 1, 0, 0, 0, 0, 1, byte(wire.TypeVarString), 0)
+	r := rawCommand(t, c, caps, exe, nil)
+	require.True(t, r.Success, "%v", r.Err)
+	require.Equal(t, int64(1), r.RowsReturned)
+	require.True(t, rawCommand(t, c, caps, append([]byte{wire.ComStmtReset}, id...), nil).Success)
+	// COM_RESET_CONNECTION.
+	require.True(t, rawCommand(t, c, caps, []byte{wire.ComResetConnection}, nil).Success)
+	// COM_CHANGE_USER to another database, with an auth switch if asked.
+	cu := append([]byte{wire.ComChangeUser}, testdb.User...)
+	cu = append(cu, 0, 20)
+	cu = append(cu, nativeScramble(scramble, testdb.Password)...)
+	cu = append(cu, other...)
+	cu = append(cu, 0, 45, 0)
+	cu = append(cu, "mysql_native_password"...)
+	cu = append(cu, 0)
+	_, err = c.WritePacket(0, cu)
+	require.NoError(t, err)
+	require.NoError(t, c.Flush())
+	seq, p, err := c.ReadPacket(nil)
+	require.NoError(t, err)
+	if p[0] == wire.HeaderEOF { // auth switch: answer with the new scramble
+		parts := bytes.SplitN(p[1:], []byte{0}, 2)
+		salt := bytes.TrimRight(parts[1], "\x00")
+		_, err = c.WritePacket(seq+1, nativeScramble(salt[:20], testdb.Password))
+		require.NoError(t, err)
+		require.NoError(t, c.Flush())
+		_, p, err = c.ReadPacket(nil)
+		require.NoError(t, err)
+	}
+	require.Equal(t, wire.HeaderOK, p[0], "%q", p)
+	q := rawCommand(t, c, caps, append([]byte{wire.ComQuery}, "SELECT DATABASE()"...), nil)
+	require.True(t, q.Success)
+	// A refused replication command gets an ERR, and the session goes on.
+	dump := rawCommand(t, c, caps, []byte{wire.ComBinlogDump, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0}, nil)
+	require.False(t, dump.Success)
+	require.True(t, rawCommand(t, c, caps, []byte{wire.ComPing}, nil).Success)
+	_, err = c.WritePacket(0, []byte{wire.ComQuit})
+	require.NoError(t, err)
+	require.NoError(t, c.Flush())
+	pr.waitFor(t, "COM_QUIT")
+
+	recs := pr.records(t)
+	byCmd := map[string][]Record{}
+	for _, r := range recs {
+		byCmd[r.Command] = append(byCmd[r.Command], r)
+	}
+	for _, cmd := range []string{"COM_STATISTICS", "COM_SET_OPTION", "COM_STMT_PREPARE", "COM_STMT_SEND_LONG_DATA",
+		"COM_STMT_EXECUTE", "COM_STMT_RESET", "COM_RESET_CONNECTION", "COM_CHANGE_USER", "COM_QUERY", "COM_PING", "COM_QUIT"} {
+		require.NotEmpty(t, byCmd[cmd], cmd)
+		for _, r := range byCmd[cmd] {
+			require.True(t, r.Success, cmd)
+		}
+	}
+	require.Equal(t, "SELECT COUNT(*) FROM t WHERE v <> ?", byCmd["COM_STMT_SEND_LONG_DATA"][0].QueryText)
+	require.Equal(t, other, byCmd["COM_QUERY"][0].Database, "the database after COM_CHANGE_USER")
+	require.False(t, byCmd["COM_BINLOG_DUMP"][0].Success)
+	require.Equal(t, uint16(errCodeUnknown), byCmd["COM_BINLOG_DUMP"][0].ErrorCode)
 }

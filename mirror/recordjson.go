@@ -3,14 +3,18 @@ package mirror
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
-// appendRecordJSON appends r as one JSON object, exactly as json.Marshal
-// encodes a Record (same fields, order and omitempty rules), without
-// reflection: the proxy logs every command, so this is on its hot path.
+// AppendJSON implements sink.JSONAppender: it appends r as one JSON object,
+// exactly as encoding/json encodes a Record without HTML escaping (same
+// fields, order and omitempty rules), without reflection: the proxy logs
+// every command, so this is on its hot path.
+func (r *Record) AppendJSON(b []byte) ([]byte, error) { return appendRecordJSON(b, r), nil }
+
+var _ sink.JSONAppender = (*Record)(nil)
+
 func appendRecordJSON(b []byte, r *Record) []byte {
 	b = append(b, `{"ts":"`...)
 	b = time.Time(r.TS).UTC().AppendFormat(b, sink.TimeFormat)
@@ -88,7 +92,7 @@ func appendStrField(b []byte, name, v string, omitEmpty bool) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, v)
+	return sink.AppendJSONString(b, v)
 }
 
 // appendFloatField encodes a float64 as encoding/json does; a nil pointer
@@ -119,60 +123,4 @@ func appendFloatField(b []byte, name string, v *float64) []byte {
 		}
 	}
 	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json does (HTML-safe, invalid
-// UTF-8 replaced by U+FFFD).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -2,8 +2,12 @@
 # bench-proxy.sh: sysbench through nothing, a bare TCP relay, and the
 # sqlshadow proxy (query log to file:// on), in one run, with QPS ratios.
 #
-#   scripts/bench-proxy.sh                 # 10 s per line
-#   BENCH_TIME=30 scripts/bench-proxy.sh   # longer runs, steadier figures
+#   scripts/bench-proxy.sh                                 # 3 rounds of 5 s per target and line
+#   BENCH_TIME=20 BENCH_ROUNDS=5 scripts/bench-proxy.sh    # steadier figures
+#
+# Each line runs the three targets alternately, BENCH_ROUNDS times, and
+# reports the median QPS and median p95 of each target, so that a noisy
+# neighbour hurts all three alike.
 #
 # It starts a throwaway MariaDB in a temporary directory (mariadbd,
 # mariadb-install-db and sysbench must be installed), prepares the sysbench
@@ -13,11 +17,20 @@
 # Target: proxy QPS >= 90% of the bare relay's on every line.
 set -euo pipefail
 
-BENCH_TIME=${BENCH_TIME:-10}
+BENCH_TIME=${BENCH_TIME:-5}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-"oltp_point_select oltp_read_only"}
+BENCH_THREADS=${BENCH_THREADS:-"1 8"}
+BENCH_MODES=${BENCH_MODES:-"disable auto"}
+BENCH_PROXY_ARGS=${BENCH_PROXY_ARGS:-}
+BENCH_TARGETS=${BENCH_TARGETS:-"direct relay proxy"} # for profiling one target
+# BENCH_NO_LOG=1 runs the proxy without its query log, to see what logging costs.
 TABLES=${BENCH_TABLES:-4}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-10000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/sqlshadow-bench-XXXXXX)
+log_args=(-bucket-url "file://$WORK/logs")
+[ "${BENCH_NO_LOG:-}" = 1 ] && log_args=()
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
@@ -58,10 +71,12 @@ RELAY_PORT=$(free_port)
 PROXY_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 "$WORK/relay" -listen "127.0.0.1:$RELAY_PORT" -upstream "127.0.0.1:$DB_PORT" 2>"$WORK/relay.log" &
+RELAY_PID=$!
 PIDS+=($!)
 mkdir -p "$WORK/logs"
 "$WORK/shadow-proxy" -listen "127.0.0.1:$PROXY_PORT" -primary "127.0.0.1:$DB_PORT" \
-	-bucket-url "file://$WORK/logs" -metrics-listen "127.0.0.1:$METRICS_PORT" -log-level warn 2>"$WORK/proxy.log" &
+	"${log_args[@]}" -metrics-listen "127.0.0.1:$METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/proxy.log" &
+PROXY_PID=$!
 PIDS+=($!)
 sleep 0.5
 
@@ -75,35 +90,56 @@ sb() { # port workload threads psmode [extra...]
 echo "bench-proxy: preparing $TABLES tables of $TABLE_SIZE rows" >&2
 sb "$DB_PORT" oltp_read_only 4 disable prepare >"$WORK/prepare.log" 2>&1
 
-run() { # port workload threads psmode -> "qps p95"
-	local out
-	out=$(sb "$1" "$2" "$3" "$4" --time="$BENCH_TIME" --report-interval=0 run 2>&1) || { echo "$out" >&2; echo "0 0"; return; }
-	local qps p95
-	qps=$(awk '/queries:/ { gsub(/\(/, "", $3); print $3 }' <<<"$out")
-	p95=$(awk '/95th percentile:/ { print $3 }' <<<"$out")
-	echo "${qps:-0} ${p95:-0}"
+cpu_of() { # pid -> CPU seconds used so far
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s\n' \
-	workload thr protocol direct_qps p95ms relay_qps p95ms proxy_qps p95ms r/dir p/relay
+run() { # port workload threads psmode [pid] -> "qps p95 cpu_us_per_query"
+	local out c0 c1
+	c0=$(cpu_of "${5:-0}")
+	out=$(sb "$1" "$2" "$3" "$4" --time="$BENCH_TIME" --report-interval=0 run 2>&1) || { echo "$out" >&2; echo "0 0 0"; return; }
+	c1=$(cpu_of "${5:-0}")
+	local qps p95 total
+	qps=$(awk '/queries:/ { gsub(/\(/, "", $3); print $3 }' <<<"$out")
+	total=$(awk '/queries:/ { print $2 }' <<<"$out")
+	p95=$(awk '/95th percentile:/ { print $3 }' <<<"$out")
+	echo "${qps:-0} ${p95:-0} $(awk -v a="$c0" -v b="$c1" -v n="${total:-0}" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / n : 0) }')"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s | %8s %8s\n' \
+	workload thr protocol direct_qps p95ms relay_qps p95ms proxy_qps p95ms r/dir p/relay relay_us proxy_us
 fail=0
-for wl in oltp_point_select oltp_read_only; do
-	for th in 1 8; do
-		for ps in disable auto; do
+echo "bench-proxy: proxy metrics on http://127.0.0.1:$METRICS_PORT/metrics" >&2
+for wl in $BENCH_WORKLOADS; do
+	for th in $BENCH_THREADS; do
+		for ps in $BENCH_MODES; do
 			proto=text; [ "$ps" = auto ] && proto=prepared
 			sb "$DB_PORT" "$wl" "$th" "$ps" --time=2 --report-interval=0 run >/dev/null 2>&1 || true # warm-up
-			read -r dq dp < <(run "$DB_PORT" "$wl" "$th" "$ps")
-			read -r rq rp < <(run "$RELAY_PORT" "$wl" "$th" "$ps")
-			read -r pq pp < <(run "$PROXY_PORT" "$wl" "$th" "$ps")
+			dqs=(); dps=(); rqs=(); rps=(); pqs=(); pps=(); rus=(); pus=()
+			for _ in $(seq 1 "$BENCH_ROUNDS"); do
+				q=0 p=0 u=0
+				[[ $BENCH_TARGETS == *direct* ]] && read -r q p u < <(run "$DB_PORT" "$wl" "$th" "$ps"); dqs+=("$q"); dps+=("$p")
+				q=0 p=0 u=0
+				[[ $BENCH_TARGETS == *relay* ]] && read -r q p u < <(run "$RELAY_PORT" "$wl" "$th" "$ps" "$RELAY_PID"); rqs+=("$q"); rps+=("$p"); rus+=("$u")
+				q=0 p=0 u=0
+				[[ $BENCH_TARGETS == *proxy* ]] && read -r q p u < <(run "$PROXY_PORT" "$wl" "$th" "$ps" "$PROXY_PID"); pqs+=("$q"); pps+=("$p"); pus+=("$u")
+			done
+			dq=$(median "${dqs[@]}"); dp=$(median "${dps[@]}")
+			rq=$(median "${rqs[@]}"); rp=$(median "${rps[@]}")
+			pq=$(median "${pqs[@]}"); pp=$(median "${pps[@]}")
+			ru=$(median "${rus[@]}"); pu=$(median "${pus[@]}")
 			rr=$(awk -v a="$rq" -v b="$dq" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 			pr=$(awk -v a="$pq" -v b="$rq" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 			awk -v r="$pr" 'BEGIN { exit !(r < 0.90) }' && fail=1
-			printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s\n' \
-				"$wl" "$th" "$proto" "$dq" "$dp" "$rq" "$rp" "$pq" "$pp" "$rr" "$pr"
+			printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s | %8s %8s\n' \
+				"$wl" "$th" "$proto" "$dq" "$dp" "$rq" "$rp" "$pq" "$pp" "$rr" "$pr" "$ru" "$pu"
 		done
 	done
 done
 records=$(find "$WORK/logs" -name '*.jsonl*' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
 drops=$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null | awk '/^sqlshadow_proxy_log_dropped_total/ { print $2 }')
-echo "query-log records flushed so far: $records; dropped: ${drops:-?} (r/dir = relay/direct, p/relay = proxy/relay; target p/relay >= 0.90)"
+echo "query-log records flushed so far: $records; dropped: ${drops:-?}"
+echo "r/dir = relay/direct QPS, p/relay = proxy/relay QPS (target >= 0.90); relay_us, proxy_us = CPU microseconds the relay or proxy process spent per query"
 exit $fail

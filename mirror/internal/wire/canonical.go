@@ -8,10 +8,10 @@ import (
 )
 
 // Canonical values (DESIGN.md, "Data contracts"): a row is hashed as the
-// concatenation of its values, each encoded as
+// concatenation of its values, each encoded as in a text-protocol row:
 //
-//	NULL:      0x00
-//	non-NULL:  0x01, uvarint(len(v)), v
+//	NULL:      0xfb
+//	non-NULL:  length-encoded string of v
 //
 // where v is the canonical text of the value: integers and DECIMALs as
 // normalised decimal strings ("1.50" -> "1.5", "-0" -> "0", "007" -> "7"),
@@ -19,13 +19,15 @@ import (
 // DATE as YYYY-MM-DD, DATETIME and TIMESTAMP as YYYY-MM-DDTHH:MM:SS[.f]
 // without trailing zero fractions, TIME as [-]HH:MM:SS[.f] likewise, and
 // every other type (strings, BIT, JSON, ENUM, ...) as its raw bytes. Text and
-// binary protocol rows of the same data give the same canonical row.
+// binary protocol rows of the same data give the same canonical row. A
+// text-protocol row whose columns are all strings or integers (without
+// ZEROFILL) is its own canonical row: it is hashed as it is, without a copy.
 
 // appendValue appends the canonical encoding of a non-NULL text-protocol
 // value v of column c.
 func appendTextValue(b []byte, c *Column, v []byte) []byte {
 	start := len(b)
-	b = append(b, 1, 0) // tag + room for a one-byte uvarint
+	b = append(b, 0) // room for a one-byte length
 	body := len(b)
 	switch {
 	case IsInteger(c.Type) || IsDecimal(c.Type):
@@ -45,28 +47,20 @@ func appendTextValue(b []byte, c *Column, v []byte) []byte {
 	return fixLen(b, start, body)
 }
 
-// fixLen writes the uvarint length of b[body:] after the tag at b[start],
-// moving the body if the length needs more than the reserved room.
+// fixLen writes the length-encoded length of b[body:] at b[start] (one byte
+// was reserved there), moving the body when the length needs more bytes.
 func fixLen(b []byte, start, body int) []byte {
 	n := len(b) - body
-	var tmp [binary.MaxVarintLen64]byte
-	ln := binary.PutUvarint(tmp[:], uint64(n))
-	room := body - start - 1
-	if ln == room {
-		copy(b[start+1:], tmp[:ln])
+	if n < 251 {
+		b[start] = byte(n)
 		return b
 	}
-	if ln < room {
-		copy(b[start+1:], tmp[:ln])
-		shift := room - ln
-		copy(b[start+1+ln:], b[body:])
-		return b[:len(b)-shift]
-	}
-	// Longer length than reserved (values of 2^35 bytes and more).
-	extra := ln - room
-	b = append(b, make([]byte, extra)...)
+	var tmp [9]byte
+	ln := len(AppendLenEnc(tmp[:0], uint64(n)))
+	extra := ln - 1
+	b = append(b, tmp[:extra]...) // grow
 	copy(b[body+extra:], b[body:len(b)-extra])
-	copy(b[start+1:], tmp[:ln])
+	copy(b[start:], tmp[:ln])
 	return b
 }
 
@@ -173,7 +167,7 @@ func appendFrac(b []byte, us uint32) []byte {
 // consumed (0 when p is too short).
 func appendBinaryValue(b []byte, c *Column, p []byte) ([]byte, int) {
 	start := len(b)
-	b = append(b, 1, 0)
+	b = append(b, 0)
 	body := len(b)
 	unsigned := c.Flags&FlagUnsigned != 0
 	var n int
@@ -319,33 +313,53 @@ func appendBinaryValue(b []byte, c *Column, p []byte) ([]byte, int) {
 	return fixLen(b, start, body), n
 }
 
-// Hash128 is the 128-bit hash of one canonical row: two 64-bit lanes over
-// 8-byte little-endian words, each finalised with the murmur3 fmix64. Row
-// hashes are summed mod 2^128, so the sum does not depend on row order.
+// Hash128 is the 128-bit hash of one canonical row: four 64-bit lanes over
+// 32-byte stripes of little-endian words (the xxHash64 round), the remaining
+// words and bytes folded into the lanes, and two murmur3 fmix64 finalisers
+// over different combinations of the lanes. Row hashes are summed mod 2^128,
+// so the sum does not depend on row order.
 func Hash128(p []byte) (hi, lo uint64) {
 	const (
 		p1 = 0x9e3779b185ebca87
 		p2 = 0xc2b2ae3d27d4eb4f
 		p3 = 0x165667b19e3779f9
+		p4 = 0x85ebca77c2b2ae63
 	)
-	h1 := uint64(0x243f6a8885a308d3) ^ uint64(len(p))*p1
-	h2 := uint64(0x13198a2e03707344) ^ uint64(len(p))*p2
+	n := uint64(len(p))
+	v1 := uint64(0x243f6a8885a308d3)
+	v2 := uint64(0x13198a2e03707344)
+	v3 := uint64(0xa4093822299f31d0)
+	v4 := uint64(0x082efa98ec4e6c89)
+	for len(p) >= 32 {
+		v1 = bits.RotateLeft64(v1+binary.LittleEndian.Uint64(p)*p2, 31) * p1
+		v2 = bits.RotateLeft64(v2+binary.LittleEndian.Uint64(p[8:])*p2, 31) * p1
+		v3 = bits.RotateLeft64(v3+binary.LittleEndian.Uint64(p[16:])*p2, 31) * p1
+		v4 = bits.RotateLeft64(v4+binary.LittleEndian.Uint64(p[24:])*p2, 31) * p1
+		p = p[32:]
+	}
+	lane := 0
 	for len(p) >= 8 {
 		w := binary.LittleEndian.Uint64(p)
-		h1 = bits.RotateLeft64(h1^(w*p2), 31) * p1
-		h2 = bits.RotateLeft64(h2^(w*p3), 27)*p2 + h1
+		switch lane {
+		case 0:
+			v1 = bits.RotateLeft64(v1+w*p2, 31) * p1
+		case 1:
+			v2 = bits.RotateLeft64(v2+w*p2, 31) * p1
+		default:
+			v3 = bits.RotateLeft64(v3+w*p2, 31) * p1
+		}
+		lane++
 		p = p[8:]
 	}
 	if len(p) > 0 {
 		var t [8]byte
 		copy(t[:], p)
-		w := binary.LittleEndian.Uint64(t[:]) ^ uint64(len(p))<<56
-		h1 = bits.RotateLeft64(h1^(w*p2), 31) * p1
-		h2 = bits.RotateLeft64(h2^(w*p3), 27)*p2 + h1
+		w := binary.LittleEndian.Uint64(t[:]) ^ uint64(len(p))<<59
+		v4 = bits.RotateLeft64(v4+w*p2, 31) * p1
 	}
-	h1 += h2
-	h2 += h1
-	return fmix64(h1), fmix64(h2 ^ h1)
+	a := bits.RotateLeft64(v1, 1) + bits.RotateLeft64(v2, 7) + bits.RotateLeft64(v3, 12) + bits.RotateLeft64(v4, 18) + n*p3
+	b := (v1 ^ bits.RotateLeft64(v3, 29)) + (v2^bits.RotateLeft64(v4, 41))*p4 + n
+	return fmix64(a ^ fmix64(b)), fmix64(b + a*p3)
 }
 
 func fmix64(k uint64) uint64 {
@@ -406,7 +420,7 @@ func AppendTextRow(b []byte, cols []Column, p []byte) ([]byte, error) {
 		}
 		pos += n
 		if null {
-			b = append(b, 0)
+			b = append(b, 0xfb)
 			continue
 		}
 		b = appendTextValue(b, &cols[i], v)
@@ -429,7 +443,7 @@ func AppendBinaryRow(b []byte, cols []Column, p []byte) ([]byte, error) {
 	for i := range cols {
 		bit := i + 2
 		if bitmap[bit/8]&(1<<(bit%8)) != 0 || cols[i].Type == TypeNull {
-			b = append(b, 0)
+			b = append(b, 0xfb)
 			continue
 		}
 		var n int
@@ -443,4 +457,17 @@ func AppendBinaryRow(b []byte, cols []Column, p []byte) ([]byte, error) {
 		return b, malformed("binary row: trailing bytes")
 	}
 	return b, nil
+}
+
+// TextIsCanonical reports whether a text-protocol value of column c is
+// already in canonical form: strings and the like, and integers without
+// ZEROFILL.
+func TextIsCanonical(c *Column) bool {
+	switch {
+	case IsInteger(c.Type):
+		return c.Flags&FlagZerofill == 0
+	case IsDecimal(c.Type), IsFloat(c.Type), isDate(c.Type), isDateTime(c.Type), isTime(c.Type):
+		return false
+	}
+	return true
 }

@@ -176,6 +176,7 @@ const (
 const (
 	FlagNotNull  uint16 = 1
 	FlagUnsigned uint16 = 32
+	FlagZerofill uint16 = 64
 	FlagBinary   uint16 = 128
 )
 

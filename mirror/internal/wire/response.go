@@ -72,6 +72,9 @@ type Result struct {
 	colHash hash.Hash
 	hasCols bool
 	row     []byte
+	// textRaw: every column's text form is canonical, so text rows are
+	// hashed as they are.
+	textRaw bool
 }
 
 // Reset clears r for the next command, keeping its buffers.
@@ -98,12 +101,26 @@ func (r *Result) ResultHash() string {
 // ColumnsHash returns the lower-case hex MD5 of the column names and types of
 // every result set ("" when there were none).
 func (r *Result) ColumnsHash() string {
-	if !r.hasCols {
+	sum, ok := r.ColumnsSum()
+	if !ok {
 		return ""
 	}
-	var sum [md5.Size]byte
-	return hex.EncodeToString(r.colHash.Sum(sum[:0]))
+	return hex.EncodeToString(sum[:])
 }
+
+// ColumnsSum returns the MD5 behind ColumnsHash, and false when the response
+// had no columns.
+func (r *Result) ColumnsSum() (sum [md5.Size]byte, ok bool) {
+	if !r.hasCols {
+		return sum, false
+	}
+	r.colHash.Sum(sum[:0])
+	return sum, true
+}
+
+// HashOK reports whether ResultHash is not empty: the response had a result
+// set and every row decoded.
+func (r *Result) HashOK() bool { return r.ResultSets > 0 && r.HashErr == nil }
 
 func (r *Result) fail(p []byte) error {
 	e, err := ParseErr(p)
@@ -317,6 +334,7 @@ func (c *Conn) readResultSet(read func() ([]byte, error), n int, cmd byte, binar
 // columns hash when hashCols.
 func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool) error {
 	res.Columns = res.Columns[:0]
+	res.textRaw = true
 	if hashCols && res.hasCols {
 		res.colHash.Write([]byte{0xff}) // result set separator
 	}
@@ -330,6 +348,9 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 			return err
 		}
 		res.Columns = append(res.Columns, col)
+		if !TextIsCanonical(&col) {
+			res.textRaw = false
+		}
 		if IsFloat(col.Type) {
 			res.FloatCols = true
 		}
@@ -345,6 +366,10 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 func (res *Result) addRow(p []byte, binary, noHash bool) {
 	res.RowsReturned++
 	if noHash || res.HashErr != nil {
+		return
+	}
+	if !binary && res.textRaw {
+		res.Sum.Add(p)
 		return
 	}
 	var err error

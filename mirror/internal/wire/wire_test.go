@@ -84,15 +84,32 @@ func TestCanonicalValues(t *testing.T) {
 	}
 	for _, c := range cases {
 		got := appendTextValue(nil, &Column{Type: c.typ}, []byte(c.in))
-		require.Equal(t, c.want, string(got[2:]), c.in)
-		require.Equal(t, byte(len(c.want)), got[1])
+		require.Equal(t, c.want, string(got[1:]), c.in)
+		require.Equal(t, byte(len(c.want)), got[0])
 	}
 	// Long values get a multi-byte length.
-	long := bytes.Repeat([]byte("a"), 300)
-	got := appendTextValue(nil, &Column{Type: TypeBlob}, long)
-	n, m := binary.Uvarint(got[1:])
-	require.Equal(t, uint64(300), n)
-	require.Equal(t, long, got[1+m:])
+	for _, n := range []int{250, 251, 300, 70000, 1 << 24} {
+		long := bytes.Repeat([]byte("a"), n)
+		got := appendTextValue([]byte("prefix"), &Column{Type: TypeBlob}, long)
+		require.Equal(t, "prefix", string(got[:6]))
+		v, null, m := ReadLenEncString(got[6:])
+		require.False(t, null)
+		require.Equal(t, len(got)-6, m)
+		require.Equal(t, long, v)
+		// Binary values too.
+		bin, k := appendBinaryValue([]byte("prefix"), &Column{Type: TypeBlob}, AppendLenEncString(nil, long))
+		require.Positive(t, k)
+		require.Equal(t, got, bin)
+	}
+	// A text row of strings and integers is its own canonical row.
+	cols := []Column{{Type: TypeLong}, {Type: TypeVarString}, {Type: TypeLongLong, Flags: FlagUnsigned}}
+	row := textRow([]byte("-5"), nil, []byte("18446744073709551615"))
+	canon, err := AppendTextRow(nil, cols, row)
+	require.NoError(t, err)
+	require.Equal(t, row, canon)
+	for i := range cols {
+		require.True(t, TextIsCanonical(&cols[i]))
+	}
 	// NULL differs from the empty string.
 	r1, _ := AppendTextRow(nil, []Column{{Type: TypeVarString}}, textRow(nil))
 	r2, _ := AppendTextRow(nil, []Column{{Type: TypeVarString}}, textRow([]byte{}))
@@ -273,4 +290,28 @@ func TestReadResponseLocalInfile(t *testing.T) {
 func TestCommandName(t *testing.T) {
 	require.Equal(t, "COM_QUERY", CommandName(ComQuery))
 	require.Equal(t, "COM_UNKNOWN_0x99", CommandName(0x99))
+}
+
+func TestHash128Distinct(t *testing.T) {
+	seen := map[[2]uint64]int{}
+	buf := make([]byte, 0, 64)
+	for i := 0; i < 200000; i++ {
+		buf = buf[:0]
+		for n := i; ; n /= 7 {
+			buf = append(buf, byte(n%7))
+			if n < 7 {
+				break
+			}
+		}
+		hi, lo := Hash128(buf)
+		k := [2]uint64{hi, lo}
+		if j, ok := seen[k]; ok {
+			t.Fatalf("rows %d and %d collide", i, j)
+		}
+		seen[k] = i
+	}
+	// Length is part of the hash: a trailing zero byte changes it.
+	a1, a2 := Hash128([]byte{1, 2, 3})
+	b1, b2 := Hash128([]byte{1, 2, 3, 0})
+	require.False(t, a1 == b1 && a2 == b2)
 }
