@@ -178,7 +178,7 @@ func (r *BaselineReport) WriteMarkdown(w io.Writer) error {
 	if r.Baseline.Error != "" || r.Candidate.Error != "" {
 		fmt.Fprintf(&b, "| error | %s | %s |\n", blCell(r.Baseline.Error), blCell(r.Candidate.Error))
 	}
-	for _, k := range blStatKeys(r.Baseline.Stats, r.Candidate.Stats) {
+	for _, k := range plan.SortedKeys(r.Baseline.Stats, r.Candidate.Stats) {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", k, blStatCell(r.Baseline.Stats, k), blStatCell(r.Candidate.Stats, k))
 	}
 	b.WriteString("\n## Rows\n\n")
@@ -250,23 +250,4 @@ func blStatCell(m map[string]float64, k string) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.6g", v)
-}
-
-func blStatKeys(ms ...map[string]float64) []string {
-	seen := map[string]bool{}
-	var keys []string
-	for _, m := range ms {
-		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }

@@ -9,6 +9,8 @@ package plan
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -114,7 +116,7 @@ func Diff(before, after *Node) []Change {
 	// Per-table access paths: the change a person asks about first ("the
 	// new index is used").
 	bAccess, aAccess := accessByTable(before), accessByTable(after)
-	for _, t := range sortedKeys(bAccess, aAccess) {
+	for _, t := range SortedKeys(bAccess, aAccess) {
 		b, a := bAccess[t], aAccess[t]
 		if b != a {
 			out = append(out, Change{Kind: "access", Before: describeAccess(t, b), After: describeAccess(t, a)})
@@ -160,24 +162,15 @@ func accessByTable(n *Node) map[string]string {
 	return m
 }
 
-func sortedKeys(ms ...map[string]string) []string {
-	seen := map[string]bool{}
-	var keys []string
+// SortedKeys returns the keys of all the maps, once each, sorted.
+func SortedKeys[V any](ms ...map[string]V) []string {
+	keys := map[string]bool{}
 	for _, m := range ms {
 		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
+			keys[k] = true
 		}
 	}
-	// Insertion sort: a handful of tables.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
+	return slices.Sorted(maps.Keys(keys))
 }
 
 func sameSet(a, b []string) bool {
