@@ -300,10 +300,16 @@ func (a *shadowAgg) group(r *shadowLine) *shadowGroup {
 		a.routes[g.key] = g
 		return g
 	}
-	if g, ok := a.templates[string(r.templateHash)]; ok {
+	key := r.templateHash
+	if len(key) == 0 {
+		// Commands without SQL (COM_PING, COM_INIT_DB, ...) group by
+		// command, so the report names them.
+		key = r.command
+	}
+	if g, ok := a.templates[string(key)]; ok {
 		return g
 	}
-	g := a.newGroup(string(r.templateHash), false)
+	g := a.newGroup(string(key), false)
 	a.templates[g.key] = g
 	return g
 }
