@@ -69,6 +69,7 @@ type clientConn struct {
 	clientErr  error
 	refused    bool
 	firstIn    bool
+	authErr    *wire.Err // the ERR that ended the last authentication exchange
 	toClientFn func([]byte) error
 	fwdCmdFn   func([]byte) error
 	buf        []byte
@@ -351,6 +352,7 @@ func (c *clientConn) handshake(ctx context.Context) error {
 // client with their sequence id plus off, client packets to the primary with
 // theirs minus off.
 func (c *clientConn) relayAuth(off int) (bool, error) {
+	c.authErr = nil
 	refuse := func(seq uint8) (bool, error) {
 		c.sendErr(seq, errCodeAccess, "28000", "sqlshadow proxy: "+ErrCleartextRefused.Error())
 		return false, ErrCleartextRefused
@@ -396,6 +398,7 @@ func (c *clientConn) relayAuth(off int) (bool, error) {
 		case wire.HeaderOK:
 			return true, nil
 		case wire.HeaderErr:
+			c.authErr, _ = wire.ParseErr(p)
 			return false, nil
 		}
 		if !expectClient {
@@ -573,7 +576,10 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 			ok, ioErr = c.relayAuth(0)
 			res.Success = ok
 			if !ok && ioErr == nil {
-				res.Err = &wire.Err{Code: errCodeAccess, SQLState: "28000", Message: "change user refused"}
+				res.Err = c.authErr
+				if res.Err == nil {
+					res.Err = &wire.Err{Code: errCodeAccess, SQLState: "28000", Message: "change user refused"}
+				}
 			}
 		default:
 			ioErr = c.primary.ReadResponse(wire.Request{Cmd: cmd, Caps: c.caps, Columns: stmtCols(st, cmd)}, c.toClientFn, res)

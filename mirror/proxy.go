@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -384,8 +385,10 @@ func (tc *templateCache) get(q string, cache bool) (template, route string) {
 		}
 	}
 	template = hashing.TemplateHash(q)
-	if tags := hashing.Tags(q); tags != nil {
-		route = tags["route"]
+	if strings.Contains(q, "/*") { // tags live in block comments only
+		if tags := hashing.Tags(q); tags != nil {
+			route = tags["route"]
+		}
 	}
 	if cache && len(q) <= 4096 {
 		if len(tc.m) >= tc.max {

@@ -52,7 +52,7 @@ func (e *engine) Close() {
 //     audit query filters out (same answer) but must scan (route
 //     "audit-trail");
 //   - failing: its customers table lacks the loyalty_points column (route
-//     "loyalty", error 1054 only on the shadow);
+//     "loyalty": an unknown-column error only on the shadow);
 //   - wrong answer: one exchange rate differs (route "fx-convert").
 func startEngine(ctx context.Context, name string, shadow bool) (*engine, error) {
 	// go-mysql-server logs every connection and every failed query through

@@ -255,7 +255,7 @@ var planted = []struct {
 	kind, route, what string
 }{
 	{compare.FindingRegression, "audit-trail", "slower on the shadow: its audit_log holds another tenant's rows that the query filters out but must scan"},
-	{compare.FindingShadowFailure, "loyalty", "fails only on the shadow: its customers table has no loyalty_points column (error 1054)"},
+	{compare.FindingShadowFailure, "loyalty", "fails only on the shadow: its customers table has no loyalty_points column"},
 	{compare.FindingResultMismatch, "fx-convert", "a different answer on the shadow: its BRL exchange rate differs"},
 }
 

@@ -7,4 +7,27 @@
 // rows, the canonical result hash of DESIGN.md, and a command-aware response
 // reader (Conn.ReadResponse) that reads exactly one command's response while
 // handing every packet to a callback, so a relay forwards as it reads.
+//
+// # Canonical result hash
+//
+// Result.ResultHash is "<rows>:<32 hex digits>": the row count and the sum,
+// mod 2^128, of Hash128 over each canonical row (see AppendTextRow and
+// AppendBinaryRow for the canonical values). Text and binary rows of the same
+// data give the same hash; row order does not matter. Result.ColumnsHash is
+// the hex MD5 of the column names and types.
+//
+// # Performance
+//
+// Reading, relaying and hashing a 100-row text result set of sysbench's
+// sbtest shape costs about 50 ns per row, with no allocation per row:
+//
+//	go test -run XXX -bench . ./mirror/internal/wire
+//	BenchmarkReadResponse/rows=1     458 ns/op   8 B/op  4 allocs/op
+//	BenchmarkReadResponse/rows=100  5002 ns/op   8 B/op  4 allocs/op
+//	BenchmarkHash128 (200 bytes)      18 ns/op   (10.9 GB/s)
+//
+// (2-core shared machine.) Text rows whose columns are strings and integers
+// are their own canonical rows and are hashed in place; DECIMAL, FLOAT,
+// temporal and all binary-protocol rows are canonicalised into a reused
+// buffer first.
 package wire
