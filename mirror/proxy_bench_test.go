@@ -18,6 +18,7 @@ func BenchmarkProxyPointSelect(b *testing.B) {
 		b.Fatal(err)
 	}
 	_, _ = root.Exec("CREATE DATABASE IF NOT EXISTS bench")
+	b.Cleanup(func() { _, _ = root.Exec("DROP DATABASE IF EXISTS bench") })
 	_, _ = root.Exec("CREATE TABLE IF NOT EXISTS bench.t (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
 	for i := 1; i <= 1000; i += 100 {
 		q := "INSERT IGNORE INTO bench.t VALUES "
