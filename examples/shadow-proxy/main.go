@@ -1,8 +1,11 @@
 // Command shadow-proxy is the MySQL-protocol proxy of sqlshadow: clients
-// connect to it as to the primary and get the primary's answers, and every
-// command is logged to the query-logs dataset under -bucket-url.
+// connect to it as to the primary and get the primary's answers; with
+// -shadow, every command is also mirrored to the shadow after the client has
+// its answer; both sides are logged to the query-logs dataset under
+// -bucket-url.
 //
-//	shadow-proxy -listen 127.0.0.1:9030 -primary 10.0.0.5:9030 \
+//	SQLSHADOW_SHADOW_PASSWORD=... shadow-proxy -listen 127.0.0.1:9030 \
+//	    -primary 10.0.0.5:9030 -shadow 10.0.1.5:9030 -shadow-user mirror \
 //	    -bucket-url file:///var/lib/sqlshadow -metrics-listen 127.0.0.1:9031
 //
 // Every flag can also be set from the environment as SQLSHADOW_<FLAG>
@@ -21,12 +24,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	_ "net/http/pprof" // only served with -debug-pprof
+	"net/http/pprof"
 	"os"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/mirror"
@@ -50,6 +50,7 @@ type config struct {
 	redact, gzip                              bool
 	logLevel                                  string
 	pprof                                     bool
+	shadow                                    shadowConfig
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -73,6 +74,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.gzip, "gzip", false, "gzip the query-log objects")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.pprof, "debug-pprof", false, "also serve net/http/pprof under /debug/pprof/ on -metrics-listen")
+	c.shadow.register(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -151,8 +153,26 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		}
 		opts.Sink = logSink
 	}
+	var shadow *mirror.Shadow
+	if cfg.shadow.addr != "" {
+		var logs sink.Sink
+		if logSink != nil {
+			logs = logSink
+		}
+		so, err := cfg.shadow.options(logs, cfg.redact, reg, log)
+		if err != nil {
+			return err
+		}
+		if shadow, err = mirror.NewShadow(cfg.shadow.addr, so); err != nil {
+			return err
+		}
+		opts.Mirror = shadow
+	}
 	proxy, err := mirror.New(cfg.primary, opts)
 	if err != nil {
+		if shadow != nil {
+			_ = shadow.Close()
+		}
 		return err
 	}
 	l, err := net.Listen("tcp", cfg.listen)
@@ -163,7 +183,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 	log.Info("shadow-proxy listening", "listen", l.Addr().String(), "primary", cfg.primary,
 		"bucket_url", cfg.bucketURL, "client_tls", opts.ClientTLS != nil, "primary_tls", opts.PrimaryTLS != nil)
 
-	ops, err := serveOps(cfg, reg, log)
+	var extra []cli.Route
+	if cfg.pprof {
+		extra = []cli.Route{
+			{Pattern: "/debug/pprof/", Handler: http.HandlerFunc(pprof.Index)},
+			{Pattern: "/debug/pprof/profile", Handler: http.HandlerFunc(pprof.Profile)},
+			{Pattern: "/debug/pprof/trace", Handler: http.HandlerFunc(pprof.Trace)},
+		}
+	}
+	ops, err := cli.ServeOps(cfg.metricsListen, reg, log, extra...)
 	if err != nil {
 		_ = l.Close()
 		_ = proxy.Close()
@@ -183,8 +211,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.drainTimeout)
 	defer cancel()
+	// Order matters: the proxy stops taking commands, then the shadow
+	// drains its queues, then the log flushes what both wrote.
 	if serr := proxy.Shutdown(sctx); serr != nil && err == nil {
 		err = serr
+	}
+	if shadow != nil {
+		if serr := shadow.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
 	}
 	if logSink != nil {
 		if cerr := logSink.Close(sctx); cerr != nil && err == nil {
@@ -196,26 +231,4 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		err = nil
 	}
 	return err
-}
-
-// serveOps serves /metrics, /healthz and /readyz (and pprof when asked) on
-// -metrics-listen.
-func serveOps(cfg *config, reg *prometheus.Registry, log *slog.Logger) (*cli.Ops, error) {
-	if !cfg.pprof {
-		return cli.ServeOps(cfg.metricsListen, reg, log)
-	}
-	// pprof registers on http.DefaultServeMux: serve it on its own port
-	// next to the ops endpoints would need a second flag; keep one address
-	// by serving the default mux there with the ops handlers added.
-	mux := http.DefaultServeMux
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ready") })
-	ln, err := net.Listen("tcp", cfg.metricsListen)
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return cli.ServeOps("", reg, log)
 }

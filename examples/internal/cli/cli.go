@@ -109,16 +109,26 @@ type Ops struct {
 	done  chan error
 }
 
+// Route is an extra handler ServeOps serves beside its own endpoints.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
 // ServeOps starts the endpoints on addr ("" serves nothing and returns a
 // usable Ops). /healthz answers 200 while the process runs; /readyz answers
-// 200 once SetReady(true) was called.
-func ServeOps(addr string, gatherer prometheus.Gatherer, log *slog.Logger) (*Ops, error) {
+// 200 once SetReady(true) was called. Extra routes (e.g. pprof) are served
+// on the same address.
+func ServeOps(addr string, gatherer prometheus.Gatherer, log *slog.Logger, extra ...Route) (*Ops, error) {
 	o := &Ops{done: make(chan error, 1)}
 	if addr == "" {
 		close(o.done)
 		return o, nil
 	}
 	mux := http.NewServeMux()
+	for _, r := range extra {
+		mux.Handle(r.Pattern, r.Handler)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
