@@ -25,19 +25,7 @@ func TestProxyLogsToBucket(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Remove() })
 	dir := t.TempDir()
 	t.Setenv("SQLSHADOW_BUCKET_URL", "file://"+dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"-listen", "127.0.0.1:0", "-metrics-listen", "127.0.0.1:0", "-primary", srv.Addr()}, ready)
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case c := <-code:
-		t.Fatalf("exited with %d", c)
-	}
+	addr, stop := startProgram(t, "-listen", "127.0.0.1:0", "-metrics-listen", "127.0.0.1:0", "-primary", srv.Addr())
 	cfg, err := mysql.ParseDSN(srv.DSN(""))
 	require.NoError(t, err)
 	cfg.Addr = addr
@@ -47,13 +35,7 @@ func TestProxyLogsToBucket(t *testing.T) {
 	require.NoError(t, db.QueryRow("SELECT /*route='it'*/ 1").Scan(&one))
 	require.NoError(t, db.Close())
 
-	cancel() // as SIGTERM does
-	select {
-	case c := <-code:
-		require.Equal(t, 0, c)
-	case <-time.After(60 * time.Second):
-		t.Fatal("no graceful exit")
-	}
+	require.Equal(t, 0, stop(), "graceful exit")
 	var lines []string
 	require.NoError(t, filepath.WalkDir(filepath.Join(dir, "query-logs"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -77,4 +59,30 @@ func TestUsage(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 	require.Equal(t, 2, run(context.Background(), []string{"-primary", "127.0.0.1:1", "-listen", l.Addr().String(), "-metrics-listen", ""}, nil), "listen address in use")
+}
+
+// startProgram runs the program with args until the returned stop function
+// cancels it as SIGTERM does; stop returns the exit code.
+func startProgram(t *testing.T, args ...string) (addr string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ready := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, args, ready) }()
+	select {
+	case addr = <-ready:
+	case c := <-code:
+		t.Fatalf("exited with %d", c)
+	}
+	return addr, func() int {
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(60 * time.Second):
+			t.Fatal("no graceful exit")
+			return -1
+		}
+	}
 }

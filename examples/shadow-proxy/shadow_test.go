@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
@@ -43,20 +41,8 @@ func TestMirrorsToShadow(t *testing.T) {
 
 	dir := t.TempDir()
 	t.Setenv("SQLSHADOW_SHADOW_PASSWORD", testdb.Password)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"-listen", "127.0.0.1:0", "-metrics-listen", "", "-primary", primary.Addr(),
-			"-shadow", shadow.Addr(), "-shadow-user", testdb.User, "-bucket-url", "file://" + dir}, ready)
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case c := <-code:
-		t.Fatalf("exited with %d", c)
-	}
+	addr, stop := startProgram(t, "-listen", "127.0.0.1:0", "-metrics-listen", "", "-primary", primary.Addr(),
+		"-shadow", shadow.Addr(), "-shadow-user", testdb.User, "-bucket-url", "file://"+dir)
 	cfg, err := mysql.ParseDSN(primary.DSN("app"))
 	require.NoError(t, err)
 	cfg.Addr = addr
@@ -67,13 +53,8 @@ func TestMirrorsToShadow(t *testing.T) {
 	require.Equal(t, 30, sum, "the client gets the primary's answer")
 	require.NoError(t, db.Close())
 
-	cancel() // as SIGTERM does: drain the shadow, flush the logs
-	select {
-	case c := <-code:
-		require.Equal(t, 0, c)
-	case <-time.After(60 * time.Second):
-		t.Fatal("no graceful exit")
-	}
+	// As SIGTERM does: drain the shadow, flush the logs.
+	require.Equal(t, 0, stop(), "graceful exit")
 	byTarget := map[string]map[string]any{}
 	require.NoError(t, filepath.WalkDir(filepath.Join(dir, "query-logs"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
