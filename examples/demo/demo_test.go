@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
 // TestDemoFindsExactlyThePlantedDifferences runs the whole loop (smaller than
@@ -113,4 +114,34 @@ func stripComments(s string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestDemoWithMariaDBJoinsProfiles runs the -mariadb mode: real MariaDB
+// servers, performance_schema profiles collected from both and joined to the
+// slow shape, whose profiles show the shadow examining far more rows.
+func TestDemoWithMariaDBJoinsProfiles(t *testing.T) {
+	if err := testdb.Available(); err != nil {
+		testdb.SkipOrFail(t, err)
+	}
+	var progress bytes.Buffer
+	res, err := runDemo(context.Background(), config{statements: 1200, clients: 4, out: t.TempDir(), mariadb: true}, &progress)
+	require.NoError(t, err, progress.String())
+	defer res.close()
+	require.Zero(t, res.clientErrors)
+	require.True(t, res.foundAll())
+	var summary bytes.Buffer
+	printSummary(&summary, res)
+	require.Contains(t, summary.String(), "Where the time went in route:audit-trail")
+	for _, g := range res.report.Groups {
+		if g.Label != "route:audit-trail" {
+			continue
+		}
+		require.NotNil(t, g.Profiles, summary.String())
+		p, s := g.Profiles.Primary, g.Profiles.Shadow
+		require.Positive(t, p.Count)
+		require.Positive(t, s.Count)
+		require.NotNil(t, p.MeanScanRows)
+		require.NotNil(t, s.MeanScanRows)
+		require.Greater(t, *s.MeanScanRows, 100**p.MeanScanRows, "the shadow scans, the primary uses its index")
+	}
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/mirror"
+	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -46,6 +47,7 @@ type config struct {
 	out        string
 	keep       bool
 	quiet      bool
+	mariadb    bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -57,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.out, "out", "sqlshadow-demo", "output directory for the query logs and the report")
 	fs.BoolVar(&c.keep, "keep", false, "keep the primary, shadow and proxy running after the report (Ctrl-C to stop)")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the summary")
+	fs.BoolVar(&c.mariadb, "mariadb", false, "use two local MariaDB servers (when installed) instead of the embedded engine, and collect their execution profiles")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -97,6 +100,7 @@ type demoResult struct {
 	report                             *compare.ShadowReport
 	outDir, logsDir                    string
 	proxyAddr, primaryAddr, shadowAddr string
+	profiles                           bool
 	statements, clientErrors           int
 	elapsed                            time.Duration
 	closers                            []func()
@@ -132,18 +136,20 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 		return nil, err
 	}
 
-	prog.step("starting the embedded primary and shadow (go-mysql-server)")
-	primary, err := startEngine(ctx, "primary", false)
+	var be *backends
+	if c.mariadb {
+		prog.step("starting two local MariaDB servers (primary and shadow)")
+		be, err = mariadbBackends(ctx)
+	} else {
+		prog.step("starting the embedded primary and shadow (go-mysql-server)")
+		be, err = embeddedBackends(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
-	res.closers = append(res.closers, primary.Close)
-	shadowDB, err := startEngine(ctx, "shadow", true)
-	if err != nil {
-		return nil, err
-	}
-	res.closers = append(res.closers, shadowDB.Close)
-	res.primaryAddr, res.shadowAddr = primary.Addr(), shadowDB.Addr()
+	res.closers = append(res.closers, be.close)
+	res.primaryAddr, res.shadowAddr = be.primaryAddr, be.shadowAddr
+	res.profiles = be.profiles != nil
 
 	bucket, err := sink.OpenBucket(ctx, "file://"+filepath.ToSlash(res.logsDir))
 	if err != nil {
@@ -155,11 +161,11 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 		return nil, err
 	}
 	quietLog := slog.New(slog.DiscardHandler)
-	shadow, err := mirror.NewShadow(shadowDB.Addr(), &mirror.ShadowOptions{User: "root", Sink: logs, Logger: quietLog})
+	shadow, err := mirror.NewShadow(be.shadowAddr, &mirror.ShadowOptions{User: be.user, Password: be.password, Sink: logs, Logger: quietLog})
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := mirror.New(primary.Addr(), &mirror.Options{Sink: logs, Mirror: shadow, Logger: quietLog})
+	proxy, err := mirror.New(be.primaryAddr, &mirror.Options{Sink: logs, Mirror: shadow, Logger: quietLog})
 	if err != nil {
 		return nil, err
 	}
@@ -178,11 +184,39 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 		_ = shadow.Shutdown(sctx)
 		_ = logs.Close(sctx)
 	}
-	prog.step(fmt.Sprintf("proxy on %s: primary %s, shadow %s", res.proxyAddr, primary.Addr(), shadowDB.Addr()))
+	prog.step(fmt.Sprintf("proxy on %s: primary %s, shadow %s", res.proxyAddr, be.primaryAddr, be.shadowAddr))
+
+	stopProfiles, pollProfiles := func() {}, func() {}
+	if be.profiles != nil {
+		profiles, err := sink.NewWriter(bucket, profile.Dataset, nil)
+		if err != nil {
+			stopProxy()
+			return nil, err
+		}
+		poll, stop, err := be.profiles(ctx, profiles)
+		if err != nil {
+			stopProxy()
+			return nil, err
+		}
+		pollProfiles = poll
+		stopProfiles = func() {
+			stop()
+			cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = profiles.Close(cctx)
+		}
+		prog.step("collecting execution profiles from both servers' performance_schema")
+	}
 
 	prog.step(fmt.Sprintf("running %d statements from %d clients through the proxy", c.statements, c.clients))
-	wl, err := runWorkload(ctx, res.proxyAddr, c.statements, c.clients, prog.tick)
+	wl, err := runWorkload(ctx, res.proxyAddr, be.user, be.password, c.statements, c.clients, prog.tick, func() {
+		// The last poll while the sessions are open: the shadow's get a
+		// moment to finish their queues first.
+		time.Sleep(500 * time.Millisecond)
+		pollProfiles()
+	})
 	prog.done()
+	stopProfiles()
 	if err != nil {
 		stopProxy()
 		return nil, err
@@ -274,13 +308,17 @@ func (r *demoResult) found(kind, route string) *compare.Finding {
 	return nil
 }
 
+// foundAll reports whether the report names every planted difference and,
+// with the embedded engine, nothing else. With -mariadb both servers share
+// this machine's cores, so the shadow's planted full scans can also lengthen
+// the tail of its other queries: further findings are shown, not failed.
 func (r *demoResult) foundAll() bool {
 	for _, p := range planted {
 		if r.found(p.kind, p.route) == nil {
 			return false
 		}
 	}
-	return len(r.report.Findings) == len(planted)
+	return r.profiles || len(r.report.Findings) == len(planted)
 }
 
 func printSummary(w io.Writer, r *demoResult) {
@@ -296,6 +334,9 @@ func printSummary(w io.Writer, r *demoResult) {
 	}
 	if extra := len(r.report.Findings) - countFound(r); extra > 0 {
 		fmt.Fprintf(w, "  and %d other findings (see the report)\n", extra)
+		if r.profiles {
+			fmt.Fprintf(w, "  (both MariaDB servers share this machine: the shadow's planted full scans can slow\n   the tail of its other queries too)\n")
+		}
 	}
 	if len(r.report.Noise) > 0 {
 		fmt.Fprintf(w, "\nNoise, reported but not flagged:\n")
@@ -303,7 +344,11 @@ func printSummary(w io.Writer, r *demoResult) {
 			fmt.Fprintf(w, "  %-18s %-28s %d statements: %s\n", n.Kind, n.Group, n.Count, n.Reason)
 		}
 	}
-	fmt.Fprintf(w, "\nThe embedded engine has no execution profiles, so the report has no profile deltas;\nagainst StarRocks or MariaDB, examples/profile-collector adds them.\n")
+	if r.profiles {
+		printProfileDelta(w, r.report, "route:audit-trail")
+	} else {
+		fmt.Fprintf(w, "\nThe embedded engine has no execution profiles, so the report has no profile deltas;\nrun with -mariadb (MariaDB installed) to see them, or add examples/profile-collector\nin front of StarRocks.\n")
+	}
 	fmt.Fprintf(w, "\nReport:  %s\n         %s\n         %s\nLogs:    %s\n",
 		filepath.Join(r.outDir, "report.html"), filepath.Join(r.outDir, "report.md"), filepath.Join(r.outDir, "report.json"), r.logsDir)
 }
@@ -316,4 +361,32 @@ func countFound(r *demoResult) int {
 		}
 	}
 	return n
+}
+
+// printProfileDelta shows where the time went for one group, from the
+// profiles joined to its statements on each side.
+func printProfileDelta(w io.Writer, rep *compare.ShadowReport, label string) {
+	for _, g := range rep.Groups {
+		if g.Label != label {
+			continue
+		}
+		if g.Profiles == nil {
+			fmt.Fprintf(w, "\nNo execution profiles were joined to %s.\n", label)
+			return
+		}
+		f := func(v *float64) string {
+			if v == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", *v)
+		}
+		p, s := g.Profiles.Primary, g.Profiles.Shadow
+		fmt.Fprintf(w, "\nWhere the time went in %s (means per statement, from performance_schema):\n", label)
+		fmt.Fprintf(w, "  %-22s %12s %12s\n", "", "primary", "shadow")
+		fmt.Fprintf(w, "  %-22s %12d %12d\n", "profiles joined", p.Count, s.Count)
+		fmt.Fprintf(w, "  %-22s %12s %12s\n", "duration ms", f(p.MeanDurationMS), f(s.MeanDurationMS))
+		fmt.Fprintf(w, "  %-22s %12s %12s\n", "rows examined", f(p.MeanScanRows), f(s.MeanScanRows))
+		return
+	}
+	fmt.Fprintf(w, "\nThe report has no group %s.\n", label)
 }

@@ -56,9 +56,11 @@ type workloadResult struct {
 
 // runWorkload runs n statements through the proxy from clients concurrent
 // connections, calling tick after each.
-func runWorkload(ctx context.Context, proxyAddr string, n, clients int, tick func(done, total int)) (workloadResult, error) {
+// beforeClose, when not nil, runs after the statements and before the
+// sessions close.
+func runWorkload(ctx context.Context, proxyAddr, user, password string, n, clients int, tick func(done, total int), beforeClose func()) (workloadResult, error) {
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", proxyAddr, demoDB
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, "tcp", proxyAddr, demoDB
 	cfg.Timeout = 10 * time.Second
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
@@ -79,7 +81,8 @@ func runWorkload(ctx context.Context, proxyAddr string, n, clients int, tick fun
 	var done, clientErrs atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
-	var wg sync.WaitGroup
+	var wg, finished sync.WaitGroup
+	release := make(chan struct{})
 	per := n / clients
 	for c := 0; c < clients; c++ {
 		count := per
@@ -87,8 +90,11 @@ func runWorkload(ctx context.Context, proxyAddr string, n, clients int, tick fun
 			count += n - per*clients
 		}
 		wg.Add(1)
+		finished.Add(1)
 		go func(seed uint64, count int) {
 			defer wg.Done()
+			markFinished := sync.OnceFunc(finished.Done)
+			defer markFinished()
 			r := rand.New(rand.NewPCG(seed, 42))
 			// Each client is one session: prepared statements live on it.
 			sess, err := db.Conn(ctx)
@@ -96,7 +102,7 @@ func runWorkload(ctx context.Context, proxyAddr string, n, clients int, tick fun
 				errOnce.Do(func() { firstErr = err })
 				return
 			}
-			defer sess.Close()
+			defer func() { markFinished(); <-release; sess.Close() }()
 			stmts := map[string]*sql.Stmt{}
 			defer func() {
 				for _, st := range stmts {
@@ -140,6 +146,11 @@ func runWorkload(ctx context.Context, proxyAddr string, n, clients int, tick fun
 			}
 		}(uint64(c+1), count)
 	}
+	finished.Wait()
+	if beforeClose != nil {
+		beforeClose()
+	}
+	close(release)
 	wg.Wait()
 	if firstErr != nil {
 		return workloadResult{}, firstErr
