@@ -674,7 +674,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 		delete(c.stmts, stmtID)
 	}
 
-	if p.logCh != nil {
+	if p.logOn {
 		rec := Record{
 			TS:           sink.Time(received),
 			Target:       TargetPrimary,
@@ -695,7 +695,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 			BytesSent:    up,
 			BytesRecv:    down,
 		}
-		p.enqueue(logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare,
+		p.enqueue(&logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare,
 			sum: res.Sum, hasSum: hashOK, cols: colSum, hasCols: colsOK, ttfb: c.ttfb, wait: c.clientWait})
 	}
 	if c.sess != nil {

@@ -103,7 +103,13 @@ type Proxy struct {
 	connWG    sync.WaitGroup
 	serveWG   sync.WaitGroup
 
-	logCh     chan logItem
+	// The query-log queue: connections append under logMu, the log
+	// goroutine takes the whole batch at once (one lock per batch rather
+	// than a channel operation per record on both sides).
+	logOn     bool
+	logMu     sync.Mutex
+	logQ      []logItem
+	logClosed bool
 	logDone   chan struct{}
 	logOnce   sync.Once
 	closeOnce sync.Once
@@ -150,7 +156,7 @@ func New(primary string, opts *Options) (*Proxy, error) {
 		logDone:   make(chan struct{}),
 	}
 	if o.Sink != nil {
-		p.logCh = make(chan logItem, o.LogQueue)
+		p.logOn = true
 		go p.runLog()
 	} else {
 		close(p.logDone)
@@ -297,23 +303,21 @@ type logItem struct {
 	wait    time.Duration
 }
 
-// enqueue hands a record to the log goroutine without ever blocking.
-func (p *Proxy) enqueue(it logItem) {
-	if p.logCh == nil {
+// enqueue hands a record to the log goroutine without ever blocking: it is
+// dropped (and counted) when the queue holds LogQueue records, or after the
+// log was stopped (a record racing Close).
+func (p *Proxy) enqueue(it *logItem) {
+	if !p.logOn {
 		return
 	}
-	defer func() {
-		// The queue is closed only after every connection ended; a record
-		// racing Close is dropped.
-		if recover() != nil {
-			p.m.logDropped.Inc()
-		}
-	}()
-	select {
-	case p.logCh <- it:
-	default:
+	p.logMu.Lock()
+	if p.logClosed || len(p.logQ) >= p.opts.LogQueue {
+		p.logMu.Unlock()
 		p.m.logDropped.Inc()
+		return
 	}
+	p.logQ = append(p.logQ, *it)
+	p.logMu.Unlock()
 }
 
 // logPollInterval is how often the log goroutine looks for records when it
@@ -325,14 +329,21 @@ func (p *Proxy) runLog() {
 	defer close(p.logDone)
 	ctx := context.Background()
 	tc := newTemplateCache(4096)
+	var batch []logItem
 	for {
-		select {
-		case it, ok := <-p.logCh:
-			if !ok {
+		p.logMu.Lock()
+		batch, p.logQ = p.logQ, batch[:0]
+		closed := p.logClosed
+		p.logMu.Unlock()
+		for i := range batch {
+			it := batch[i]
+			batch[i] = logItem{} // let the batch's strings go
+			p.writeRecord(ctx, &it, tc)
+		}
+		if len(batch) == 0 {
+			if closed {
 				return
 			}
-			p.writeRecord(ctx, &it, tc)
-		default:
 			time.Sleep(logPollInterval)
 		}
 	}
@@ -401,9 +412,9 @@ func (tc *templateCache) get(q string, cache bool) (template, route string) {
 
 func (p *Proxy) stopLog(ctx context.Context) error {
 	p.logOnce.Do(func() {
-		if p.logCh != nil {
-			close(p.logCh)
-		}
+		p.logMu.Lock()
+		p.logClosed = true
+		p.logMu.Unlock()
 	})
 	select {
 	case <-p.logDone:
