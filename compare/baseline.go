@@ -27,8 +27,9 @@ type BaselineOptions struct {
 	// Warmup is the number of unmeasured runs of each SQL before measuring.
 	// Default 2; negative for none.
 	Warmup int
-	// MinRuns is the fewest measured runs whose latency can decide a pass;
-	// with fewer, a verdict that is not a fail is inconclusive. Default 5.
+	// MinRuns is the fewest measured runs whose latency can decide the
+	// verdict either way; with fewer, latency is inconclusive (rows and
+	// errors can still fail). Default 5.
 	MinRuns int
 	// Tolerance is the latency slowdown accepted: the candidate passes when
 	// the upper bound of the 95% interval of its median ratio is at most

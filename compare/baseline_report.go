@@ -130,10 +130,11 @@ func (r *BaselineReport) decide(o BaselineOptions) {
 		switch {
 		case l.Runs == 0:
 			inconclusive = append(inconclusive, "no successful measured runs")
+		case !l.Sufficient:
+			// A bootstrap of a handful of runs says nothing either way.
+			inconclusive = append(inconclusive, fmt.Sprintf("too few runs to judge latency: %d, need %d", l.Runs, o.MinRuns))
 		case l.CILow > limit:
 			fail = append(fail, fmt.Sprintf("the candidate is slower: median ratio %.2f (95%% CI %.2f-%.2f) above %.2f", l.Ratio, l.CILow, l.CIHigh, limit))
-		case !l.Sufficient:
-			inconclusive = append(inconclusive, fmt.Sprintf("too few runs to judge latency: %d, need %d", l.Runs, o.MinRuns))
 		case l.CIHigh > limit:
 			inconclusive = append(inconclusive, fmt.Sprintf("latency not shown within tolerance: median ratio %.2f, 95%% CI %.2f-%.2f reaches above %.2f", l.Ratio, l.CILow, l.CIHigh, limit))
 		}
