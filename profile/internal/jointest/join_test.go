@@ -53,8 +53,25 @@ func TestProxyLogJoinsProfileRecord(t *testing.T) {
 	var v string
 	require.NoError(t, client.QueryRowContext(ctx, query).Scan(&v))
 
-	recs, err := src.Collect(ctx) // while the client connection is open (processlist id)
-	require.NoError(t, err)
+	// Collect while the client connection is open (processlist id). The
+	// server finishes a statement's accounting after the client has its
+	// answer, so the statement can take a moment to reach the history.
+	var recs []profile.Record
+	for i := 0; i < 50; i++ {
+		got, err := src.Collect(ctx)
+		require.NoError(t, err)
+		recs = append(recs, got...)
+		found := false
+		for _, r := range got {
+			if r.SQLText == query {
+				found = true
+			}
+		}
+		if found {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	require.NoError(t, client.Close())
 	require.NoError(t, proxy.Shutdown(ctx))
 	<-served
