@@ -80,15 +80,14 @@
 //
 //	SQLSHADOW_BENCH_RECORDS=10000000 go test ./compare -run '^$' -bench ShadowReport -benchtime 1x
 //
-// Figures on this machine (2 cores shared with other jobs), 10 million
-// records (807 MB of gzip objects, generated once in 2m27s):
+// Figures on this machine (2 cores), 10 million records (807 MB of gzip
+// objects, generated once in 2m27s), same command:
 //
-//   - CPU: 36.4 s, i.e. 274,700 records per CPU second (gzip inflate is 37%
-//     of it, decoding 15%, aggregation 14%, the tests 20%); on two idle
-//     cores that is about 18 s, 550,000 records/s, 0.85x the DuckDB 1.5.5
-//     anchor (2 million records in 3.1 s, 645,000 records/s, 0.5 GiB).
-//   - Wall clock as measured: 113 s (88,500 records/s, 0.14x the anchor),
-//     with a load average of 15 on the two cores: the process got about a
-//     third of the machine.
-//   - Peak RSS: 607 MiB (target: under 1 GiB).
+//   - On a quiet machine (load average under 2): 14.8 s wall, 674,000
+//     records/s, 1.05x the DuckDB 1.5.5 anchor (2 million records in 3.1 s,
+//     645,000 records/s, 0.5 GiB); 350,000 records per CPU second; peak RSS
+//     570 MiB. Targets: under 60 s and 1 GiB.
+//   - With a load average of 15 (the process got about a third of the
+//     machine): 113 s wall, 36.4 s of CPU (gzip inflate 37% of it, decoding
+//     15%, aggregation 14%, the tests 20%), peak RSS 607 MiB.
 package compare
