@@ -15,6 +15,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/compare/internal/plan"
+	"github.com/sqlshadow/sqlshadow/compare/internal/stats"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/profile"
 )
@@ -304,18 +305,14 @@ func blRatio(a, b float64) float64 {
 	return math.Max(a, floor) / math.Max(b, floor)
 }
 
-// blMedian returns the median of x (x is not modified).
+// blMedian returns the median of x (x is not modified), 0 when x is empty.
 func blMedian(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
 	}
 	s := slices.Clone(x)
 	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return stats.Quantile(s, 0.5)
 }
 
 func blDetectEngine(ctx context.Context, c *sql.Conn) (engine, version string, err error) {
