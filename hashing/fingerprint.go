@@ -8,13 +8,18 @@ import "bytes"
 // package documentation. Fingerprint never fails: text that does not scan
 // (an unterminated string, say) is normalised as far as it goes.
 func Fingerprint(sql string) string {
-	f := fingerprinter{lx: lexer{s: sql}, out: make([]byte, 0, len(sql))}
+	return string(appendFingerprint(make([]byte, 0, len(sql)), sql))
+}
+
+// appendFingerprint appends Fingerprint(sql) to dst.
+func appendFingerprint(dst []byte, sql string) []byte {
+	f := fingerprinter{lx: lexer{s: sql}, out: dst}
 	f.run()
 	out := f.out
-	for len(out) > 0 && isSpace(out[len(out)-1]) {
+	for len(out) > len(dst) && isSpace(out[len(out)-1]) {
 		out = out[:len(out)-1] // an unterminated `quoted identifier
 	}
-	return string(out)
+	return out
 }
 
 // Categories of the last token written, for spacing and literal folding.

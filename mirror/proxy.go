@@ -301,6 +301,8 @@ type logItem struct {
 	hasCols bool
 	ttfb    time.Duration
 	wait    time.Duration
+	// rec.TTFBMS and rec.ClientWaitMS point here.
+	ttfbMS, waitMS float64
 }
 
 // enqueue hands a record to the log goroutine without ever blocking: it is
@@ -336,9 +338,8 @@ func (p *Proxy) runLog() {
 		closed := p.logClosed
 		p.logMu.Unlock()
 		for i := range batch {
-			it := batch[i]
+			p.writeRecord(ctx, &batch[i], tc)
 			batch[i] = logItem{} // let the batch's strings go
-			p.writeRecord(ctx, &it, tc)
 		}
 		if len(batch) == 0 {
 			if closed {
@@ -353,20 +354,20 @@ func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache)
 	if it.rec.QueryID == "" {
 		it.rec.QueryID = p.queryID(it.rec.ConnID, it.rec.Seq)
 	}
-	ttfb, wait := millis(it.ttfb), millis(it.wait)
-	it.rec.TTFBMS, it.rec.ClientWaitMS = &ttfb, &wait
+	it.ttfbMS, it.waitMS = millis(it.ttfb), millis(it.wait)
+	it.rec.TTFBMS, it.rec.ClientWaitMS = &it.ttfbMS, &it.waitMS
 	if it.hasSum {
 		it.rec.ResultHash = it.sum.String()
 	}
 	if it.hasCols {
-		it.rec.ColumnsHash = hex.EncodeToString(it.cols[:])
+		it.rec.ColumnsHash = tc.columnsHash(it.cols)
 	}
 	if it.query != "" {
 		if !p.opts.RedactQueryText {
 			it.rec.QueryText = it.query
 		}
-		it.rec.QueryHash = hashing.QueryHash(it.query)
-		it.rec.TemplateHash, it.rec.Route = tc.get(it.query, it.cache)
+		h := tc.get(it.query, it.cache)
+		it.rec.QueryHash, it.rec.TemplateHash, it.rec.Route = h.query, h.template, h.route
 	}
 	if err := p.opts.Sink.Write(ctx, time.Time(it.rec.TS), &it.rec); err != nil {
 		if errors.Is(err, sink.ErrDropped) {
@@ -378,36 +379,56 @@ func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache)
 	}
 }
 
-// templateCache remembers the template hash and route of statement texts
-// that repeat (prepared statements), bounded in entries.
+// templateCache remembers the hashes and route of statement texts that
+// repeat (prepared statements), and the hex form of column hashes (a
+// workload has few result shapes), bounded in entries. Only the log
+// goroutine uses it.
 type templateCache struct {
-	max int
-	m   map[string][2]string
+	max  int
+	m    map[string]textHashes
+	cols map[[16]byte]string
 }
+
+// textHashes are what a record derives from its statement text.
+type textHashes struct{ query, template, route string }
 
 func newTemplateCache(max int) *templateCache {
-	return &templateCache{max: max, m: make(map[string][2]string)}
+	return &templateCache{max: max, m: make(map[string]textHashes), cols: make(map[[16]byte]string)}
 }
 
-func (tc *templateCache) get(q string, cache bool) (template, route string) {
+func (tc *templateCache) columnsHash(sum [16]byte) string {
+	if h, ok := tc.cols[sum]; ok {
+		return h
+	}
+	h := hex.EncodeToString(sum[:])
+	if len(tc.cols) >= tc.max {
+		clear(tc.cols)
+	}
+	tc.cols[sum] = h
+	return h
+}
+
+// get returns the hashes and route of q, from the cache when cache says
+// that q repeats.
+func (tc *templateCache) get(q string, cache bool) textHashes {
 	if cache {
-		if v, ok := tc.m[q]; ok {
-			return v[0], v[1]
+		if h, ok := tc.m[q]; ok {
+			return h
 		}
 	}
-	template = hashing.TemplateHash(q)
+	h := textHashes{query: hashing.QueryHash(q), template: hashing.TemplateHash(q)}
 	if strings.Contains(q, "/*") { // tags live in block comments only
 		if tags := hashing.Tags(q); tags != nil {
-			route = tags["route"]
+			h.route = tags["route"]
 		}
 	}
 	if cache && len(q) <= 4096 {
 		if len(tc.m) >= tc.max {
 			clear(tc.m)
 		}
-		tc.m[q] = [2]string{template, route}
+		tc.m[q] = h
 	}
-	return template, route
+	return h
 }
 
 func (p *Proxy) stopLog(ctx context.Context) error {

@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -17,7 +16,7 @@ var _ sink.JSONAppender = (*Record)(nil)
 
 func appendRecordJSON(b []byte, r *Record) []byte {
 	b = append(b, `{"ts":"`...)
-	b = time.Time(r.TS).UTC().AppendFormat(b, sink.TimeFormat)
+	b, _ = r.TS.AppendText(b)
 	b = append(b, '"')
 	b = appendStrField(b, "query_id", r.QueryID, false)
 	b = appendStrField(b, "target", r.Target, false)

@@ -23,6 +23,12 @@ func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs escaping, then byte by
+		// byte.
+		for i+8 <= len(s) && !needsEscape8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
 		for i < len(s) && safeASCII[s[i]] {
 			i++
 		}
@@ -71,6 +77,16 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// needsEscape8 reports whether any of the eight bytes in x is a control
+// character, '"', '\\' or not ASCII: the bytes AppendJSONString does not copy
+// as they are.
+func needsEscape8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	below20 := (x - ones*0x20) & ^x & highs
+	return (below20|hasZero(x^(ones*'"'))|hasZero(x^(ones*'\\'))|x&highs) != 0
 }
 
 // safeASCII holds the bytes a JSON string carries as they are.

@@ -45,12 +45,34 @@ type Time time.Time
 
 // MarshalText implements encoding.TextMarshaler.
 func (t Time) MarshalText() ([]byte, error) {
-	return time.Time(t).UTC().AppendFormat(make([]byte, 0, len(TimeFormat)), TimeFormat), nil
+	return appendTime(make([]byte, 0, len(TimeFormat)), time.Time(t)), nil
 }
 
 // AppendText implements encoding.TextAppender.
 func (t Time) AppendText(b []byte) ([]byte, error) {
-	return time.Time(t).UTC().AppendFormat(b, TimeFormat), nil
+	return appendTime(b, time.Time(t)), nil
+}
+
+// appendTime appends t in TimeFormat. It is what t.UTC().AppendFormat(b,
+// TimeFormat) gives, without parsing the layout: every record has a
+// timestamp.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeFormat)
+	}
+	hour, minute, sec := t.Clock()
+	us := t.Nanosecond() / 1000
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
+		byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10), 'Z')
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it accepts TimeFormat

@@ -4,7 +4,6 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 )
 
 // Request says which response ReadResponse has to read.
@@ -69,8 +68,13 @@ type Result struct {
 	// Payload is, for COM_STATISTICS, the answer string.
 	Payload []byte
 
-	colHash hash.Hash
+	// colKey holds what the columns hash covers (names and types of every
+	// result set); lastKey and lastSum remember the previous command's, so
+	// that a connection repeating one statement shape hashes it once.
+	colKey  []byte
 	hasCols bool
+	lastKey []byte
+	lastSum [md5.Size]byte
 	row     []byte
 	// textRaw: every column's text form is canonical, so text rows are
 	// hashed as they are.
@@ -79,11 +83,8 @@ type Result struct {
 
 // Reset clears r for the next command, keeping its buffers.
 func (r *Result) Reset() {
-	h, row, cols := r.colHash, r.row[:0], r.Columns[:0]
-	*r = Result{colHash: h, row: row, Columns: cols}
-	if h != nil {
-		h.Reset()
-	}
+	row, cols, key, lastKey, lastSum := r.row[:0], r.Columns[:0], r.colKey[:0], r.lastKey, r.lastSum
+	*r = Result{row: row, Columns: cols, colKey: key, lastKey: lastKey, lastSum: lastSum}
 }
 
 // Rows is the design's rows field: rows returned plus rows affected.
@@ -114,9 +115,18 @@ func (r *Result) ColumnsSum() (sum [md5.Size]byte, ok bool) {
 	if !r.hasCols {
 		return sum, false
 	}
-	r.colHash.Sum(sum[:0])
-	return sum, true
+	if len(r.colKey) > maxCachedColumnsKey {
+		return md5.Sum(r.colKey), true
+	}
+	if r.lastKey == nil || string(r.colKey) != string(r.lastKey) {
+		r.lastSum = md5.Sum(r.colKey)
+		r.lastKey = append(r.lastKey[:0], r.colKey...)
+	}
+	return r.lastSum, true
 }
+
+// maxCachedColumnsKey bounds the column key a Result keeps between commands.
+const maxCachedColumnsKey = 4 << 10
 
 // HashOK reports whether ResultHash is not empty: the response had a result
 // set and every row decoded.
@@ -164,9 +174,6 @@ func (r *Result) eof(p []byte, deprecate bool) error {
 // authentication exchange: ReadResponse reads its first packet only, and
 // res.Success is false with res.Err nil when the exchange goes on.
 func (c *Conn) ReadResponse(req Request, fn func(raw []byte) error, res *Result) error {
-	if res.colHash == nil {
-		res.colHash = md5.New()
-	}
 	res.LocalInfile, res.InfileName = false, ""
 	res.Success = true
 	if HasNoResponse(req.Cmd) {
@@ -336,7 +343,7 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 	res.Columns = res.Columns[:0]
 	res.textRaw = true
 	if hashCols && res.hasCols {
-		res.colHash.Write([]byte{0xff}) // result set separator
+		res.colKey = append(res.colKey, 0xff) // result set separator
 	}
 	for i := 0; i < n; i++ {
 		p, err := read()
@@ -356,8 +363,8 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 		}
 		if hashCols {
 			res.hasCols = true
-			res.colHash.Write(name)
-			res.colHash.Write([]byte{0, col.Type})
+			res.colKey = append(res.colKey, name...)
+			res.colKey = append(res.colKey, 0, col.Type)
 		}
 	}
 	return nil

@@ -2,9 +2,12 @@ package wire
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -314,4 +317,36 @@ func TestHash128Distinct(t *testing.T) {
 	a1, a2 := Hash128([]byte{1, 2, 3})
 	b1, b2 := Hash128([]byte{1, 2, 3, 0})
 	require.False(t, a1 == b1 && a2 == b2)
+}
+
+// The columns hash is the MD5 of every result set's names and types, and a
+// Result reused across commands of different shapes never reports the
+// previous command's.
+func TestColumnsHashAcrossCommands(t *testing.T) {
+	want := func(parts ...string) string {
+		s := md5.Sum([]byte(strings.Join(parts, "")))
+		return hex.EncodeToString(s[:])
+	}
+	a, b, cc := "a\x00"+string(rune(TypeLong)), "b\x00"+string([]byte{TypeVarString}), "c\x00"+string(rune(TypeLong))
+	ab := want(a, b)
+	c := want(cc)
+	two := want(a, b, "\xff", cc)
+	shapes := map[string][][]byte{
+		ab: {[]byte{2}, colDef("a", TypeLong), colDef("b", TypeVarString), eofPacket(0), eofPacket(0)},
+		c:  {[]byte{1}, colDef("c", TypeLong), eofPacket(0), eofPacket(0)},
+		two: {[]byte{2}, colDef("a", TypeLong), colDef("b", TypeVarString), eofPacket(0), eofPacket(StatusMoreResultsExists),
+			[]byte{1}, colDef("c", TypeLong), eofPacket(0), eofPacket(0)},
+	}
+	var res Result
+	for _, key := range []string{ab, ab, c, two, ab, c, c, "", ab} {
+		var c *Conn
+		if key == "" {
+			c = respond(t, AppendOK(nil, 1, 0, 0, 0))
+		} else {
+			c = respond(t, shapes[key]...)
+		}
+		res.Reset()
+		require.NoError(t, c.ReadResponse(Request{Cmd: ComQuery, Caps: Supported &^ ClientDeprecateEOF}, nil, &res))
+		require.Equal(t, key, res.ColumnsHash())
+	}
 }
