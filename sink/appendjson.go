@@ -86,7 +86,7 @@ func needsEscape8(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
 	below20 := (x - ones*0x20) & ^x & highs
-	return (below20|hasZero(x^(ones*'"'))|hasZero(x^(ones*'\\'))|x&highs) != 0
+	return (below20 | hasZero(x^(ones*'"')) | hasZero(x^(ones*'\\')) | x&highs) != 0
 }
 
 // safeASCII holds the bytes a JSON string carries as they are.
