@@ -62,7 +62,8 @@ type clientConn struct {
 
 	// Per command.
 	res        wire.Result
-	start      time.Time
+	received   time.Time     // when the command was read (wall and monotonic)
+	start      time.Duration // when it was sent, after received
 	gotFirst   bool
 	ttfb       time.Duration
 	clientWait time.Duration
@@ -422,12 +423,13 @@ func (c *clientConn) relayAuth(off int) (bool, error) {
 func (c *clientConn) toClient(raw []byte) error {
 	if !c.gotFirst {
 		c.gotFirst = true
-		c.ttfb = time.Since(c.start)
+		c.ttfb = time.Since(c.received) - c.start
 	}
 	if len(raw) > c.client.Available() {
-		t := time.Now()
+		// Only monotonic readings here: time.Now also reads the wall clock.
+		t := time.Since(c.received)
 		err := c.client.WriteRaw(raw)
-		c.clientWait += time.Since(t)
+		c.clientWait += time.Since(c.received) - t
 		if err != nil {
 			c.clientErr = err
 		}
@@ -551,6 +553,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 		mcopy = append([]byte(nil), payload...)
 	}
 	dbBefore, userBefore := c.db, c.user
+	c.received = received
 	res := &c.res
 	res.Reset()
 	c.gotFirst, c.ttfb, c.clientWait, c.clientErr = false, 0, 0, nil
@@ -559,11 +562,11 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	if c.refused {
 		res.Success = false
 		res.Err = &wire.Err{Code: errCodeUnknown, SQLState: "08S01", Message: "sqlshadow proxy: " + wire.CommandName(cmd) + " is not supported through the proxy"}
-		c.start = time.Now()
+		c.start = time.Since(received)
 		c.sendErr(1, res.Err.Code, res.Err.SQLState, res.Err.Message)
 	} else {
 		ferr := c.primary.Flush()
-		c.start = time.Now()
+		c.start = time.Since(received)
 		switch {
 		case ferr != nil:
 			ioErr = ferr
@@ -591,7 +594,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 			}
 		}
 	}
-	end := time.Now()
+	end := time.Since(received)
 	if c.clientErr != nil {
 		return fmt.Errorf("mirror: write to client: %w", c.clientErr)
 	}
@@ -600,16 +603,15 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 		c.sendErr(1, errCodeLost, "08S01", "sqlshadow proxy: lost connection to the primary: "+ioErr.Error())
 	}
 	if c.client.Buffering() > 0 {
-		t := time.Now()
 		if err := c.client.Flush(); err != nil {
 			return fmt.Errorf("mirror: write to client: %w", err)
 		}
-		c.clientWait += time.Since(t)
+		c.clientWait += time.Since(received) - end
 	}
 	up, down := c.primary.BytesWritten-up0, c.primary.BytesRead-down0
 	p.m.bytesUp.Add(float64(up))
 	p.m.bytesDown.Add(float64(down))
-	dur := end.Sub(c.start)
+	dur := end - c.start
 	p.m.duration.Observe(dur.Seconds())
 
 	out := Outcome{Duration: dur, Success: res.Success && ioErr == nil, Rows: res.Rows()}

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -104,6 +105,9 @@ func appendFloatField(b []byte, name string, v *float64) []byte {
 	b = append(b, name...)
 	b = append(b, '"', ':')
 	f := *v
+	if ns, ok := exactMillis(f); ok {
+		return appendMillis(b, ns)
+	}
 	abs := f
 	if abs < 0 {
 		abs = -abs
@@ -122,4 +126,37 @@ func appendFloatField(b []byte, name string, v *float64) []byte {
 		}
 	}
 	return b
+}
+
+// exactMillis returns ns when f is float64(ns)/1e6 for a whole number of
+// nanoseconds under 1e15 (11 days): the durations the proxy records. Such an
+// f's shortest decimal form is ns/10⁶ itself (at most 15 significant digits,
+// which no other decimal of 15 digits or fewer shares), so appendMillis
+// writes what strconv would, without its general algorithm.
+func exactMillis(f float64) (int64, bool) {
+	if !(f >= 0 && f < 1e9) {
+		return 0, false
+	}
+	ns := int64(math.Round(f * 1e6))
+	return ns, float64(ns)/1e6 == f
+}
+
+// appendMillis appends ns/10⁶ in decimal, without trailing zeros.
+func appendMillis(b []byte, ns int64) []byte {
+	b = strconv.AppendInt(b, ns/1e6, 10)
+	frac := ns % 1e6
+	if frac == 0 {
+		return b
+	}
+	var d [7]byte
+	d[0] = '.'
+	for i := 6; i >= 1; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := 7
+	for d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
 }

@@ -3,6 +3,7 @@ package mirror
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -41,4 +42,35 @@ func TestAppendRecordJSONMatchesEncodingJSON(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, strings.TrimSuffix(want.String(), "\n"), string(got))
 	}
+}
+
+// Durations take appendFloatField's fast path; whatever the value, the
+// output is encoding/json's.
+func TestAppendFloatFieldMatchesEncodingJSON(t *testing.T) {
+	vals := []float64{0, 1e-6, 0.000001, 0.1, 0.123456, 1, 1.5, 999999.999999, 1e9 - 1e-6, 1e9, 1e15, 1e21, 5e-7,
+		-0.5, 0.1 + 0.2, 1.0 / 3, 123.456789, 86_400_000.000001}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		ns := r.Int64N(1 << r.IntN(51))
+		vals = append(vals, float64(ns)/1e6, float64(time.Duration(ns))/float64(time.Millisecond), r.Float64()*1e4)
+	}
+	for _, v := range vals {
+		want, err := json.Marshal(v)
+		require.NoError(t, err)
+		got := appendFloatField(nil, "x", &v)
+		require.Equal(t, `,"x":`+string(want), string(got), "%v", v)
+	}
+}
+
+func FuzzAppendFloatField(f *testing.F) {
+	for _, v := range []float64{0, 0.123456, 1e9, 1.0 / 3} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Skip("NaN or infinity: not a JSON number")
+		}
+		require.Equal(t, `,"x":`+string(want), string(appendFloatField(nil, "x", &v)))
+	})
 }
