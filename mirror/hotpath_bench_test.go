@@ -1,0 +1,164 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
+	"github.com/sqlshadow/sqlshadow/sink"
+	_ "github.com/sqlshadow/sqlshadow/sink/drivers"
+)
+
+// The two halves of the proxy's per-command CPU, without a network: what
+// the connection goroutine does for a command (BenchmarkCommandPath) and what
+// the log goroutine does for its record (BenchmarkQueryLogRecord). The
+// end-to-end figures come from scripts/bench-proxy.sh.
+//
+//	go test -run '^$' -bench 'CommandPath|QueryLogRecord' ./mirror/
+
+// replayConn is a net.Conn whose reads return the same bytes over and over
+// and whose writes are discarded.
+type replayConn struct {
+	data []byte
+	r    bytes.Reader
+}
+
+func newReplayConn(data []byte) *replayConn {
+	c := &replayConn{data: data}
+	c.r.Reset(data)
+	return c
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.r.Reset(c.data)
+		if n == 0 {
+			return c.r.Read(p)
+		}
+		err = nil
+	}
+	return n, err
+}
+func (c *replayConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *replayConn) Close() error                     { return nil }
+func (c *replayConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *replayConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
+func (c *replayConn) SetDeadline(time.Time) error      { return nil }
+func (c *replayConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
+
+// discardSink accepts records and keeps nothing.
+type discardSink struct{}
+
+func (discardSink) Write(context.Context, time.Time, any) error { return nil }
+func (discardSink) Flush(context.Context) error                 { return nil }
+func (discardSink) Close(context.Context) error                 { return nil }
+
+// packets frames payloads with sequence ids 1, 2, ...
+func packets(payloads ...[]byte) []byte {
+	var b []byte
+	for i, p := range payloads {
+		b = append(b, byte(len(p)), byte(len(p)>>8), byte(len(p)>>16), byte(i+1))
+		b = append(b, p...)
+	}
+	return b
+}
+
+// BenchmarkCommandPath relays sysbench's text point select (one CHAR(120)
+// column, one row, classic EOFs) through a connection's command path: read
+// and forward the command, read, hash and relay the response, count it and
+// hand its record to the log (nolog: no Sink).
+func BenchmarkCommandPath(b *testing.B) {
+	var col []byte
+	for _, s := range []string{"def", "sbtest", "sbtest1", "sbtest1", "c", "c"} {
+		col = wire.AppendLenEncString(col, []byte(s))
+	}
+	col = append(col, 0x0c, 33, 0, 0xe0, 1, 0, 0, wire.TypeString, 0, 0, 0, 0, 0)
+	eof := []byte{wire.HeaderEOF, 0, 0, 2, 0}
+	row := wire.AppendLenEncString(nil, bytes.Repeat([]byte("c"), 119))
+	resp := packets([]byte{1}, col, eof, row, eof)
+	q := []byte("\x03SELECT c FROM sbtest1 WHERE id=5000")
+	cmd := append([]byte{byte(len(q)), 0, 0, 0}, q...)
+	for _, logged := range []bool{false, true} {
+		name := "nolog"
+		var s sink.Sink
+		if logged {
+			name, s = "log", discardSink{}
+		}
+		b.Run(name, func(b *testing.B) {
+			p, err := New("127.0.0.1:1", &Options{Sink: s})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			c := p.newClientConn(newReplayConn(cmd))
+			c.primary = wire.NewConn(newReplayConn(resp))
+			c.primNet = c.primary.NetConn()
+			c.caps = wire.Supported &^ wire.ClientDeprecateEOF
+			c.user, c.db = "sbtest", "sbtest"
+			b.ReportAllocs()
+			for b.Loop() {
+				c.firstIn, c.refused = true, false
+				_, payload, err := c.client.ReadPacket(c.fwdCmdFn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := c.command(payload[0], payload, time.Now(), 0, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkQueryLogRecord is the log goroutine's work for one primary
+// record into a file:// sink: hashes, JSON, the sink's buffering and its
+// uploads (on another goroutine). text: every statement text is new (its
+// template is fingerprinted); prepared: the text repeats (cached).
+func BenchmarkQueryLogRecord(b *testing.B) {
+	for _, mode := range []string{"text", "prepared"} {
+		b.Run(mode, func(b *testing.B) {
+			bk, err := sink.OpenBucket(context.Background(), "file://"+b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bk.Close()
+			w, err := sink.NewWriter(bk, Dataset, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer w.Close(context.Background())
+			p, err := New("127.0.0.1:1", &Options{Sink: w})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			tc := newTemplateCache(4096)
+			texts := make([]string, 1000)
+			for i := range texts {
+				texts[i] = fmt.Sprintf("SELECT c FROM sbtest1 WHERE id=%d", i*7+1)
+				if mode == "prepared" {
+					texts[i] = "SELECT c FROM sbtest1 WHERE id=?"
+				}
+			}
+			batch := make([]logItem, 1)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				batch[0] = logItem{
+					rec: Record{TS: sink.Time(time.Now()), Target: TargetPrimary, Command: "COM_QUERY", Database: "sbtest",
+						User: "sbtest", ClientAddr: "127.0.0.1:45678", ConnID: 3, Seq: uint64(i), DurationMS: 0.123,
+						ServerConnID: 17, Success: true, Rows: 1, BytesSent: 40, BytesRecv: 200},
+					query: texts[i%len(texts)], cache: mode == "prepared", hasSum: true, hasCols: true,
+					ttfb: 100 * time.Microsecond,
+				}
+				p.writeRecord(context.Background(), &batch[0], tc)
+			}
+		})
+	}
+}
