@@ -45,10 +45,12 @@ func (c *replayConn) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-func (c *replayConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (c *replayConn) Close() error                     { return nil }
-func (c *replayConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *replayConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
+func (c *replayConn) Write(p []byte) (int, error) { return len(p), nil }
+func (c *replayConn) Close() error                { return nil }
+func (c *replayConn) LocalAddr() net.Addr         { return &net.TCPAddr{} }
+func (c *replayConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
 func (c *replayConn) SetDeadline(time.Time) error      { return nil }
 func (c *replayConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
