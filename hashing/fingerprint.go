@@ -13,13 +13,20 @@ func Fingerprint(sql string) string {
 
 // appendFingerprint appends Fingerprint(sql) to dst.
 func appendFingerprint(dst []byte, sql string) []byte {
+	out, _ := appendFingerprintDep(dst, sql)
+	return out
+}
+
+// appendFingerprintDep appends Fingerprint(sql) to dst and reports whether
+// the value of a literal (not only its kind and place) decided part of it.
+func appendFingerprintDep(dst []byte, sql string) ([]byte, bool) {
 	f := fingerprinter{lx: lexer{s: sql}, out: dst}
 	f.run()
 	out := f.out
 	for len(out) > len(dst) && isSpace(out[len(out)-1]) {
 		out = out[:len(out)-1] // an unterminated `quoted identifier
 	}
-	return out
+	return out, f.valueDep
 }
 
 // Categories of the last token written, for spacing and literal folding.
@@ -67,6 +74,10 @@ type fingerprinter struct {
 	lastWasBy  bool
 	lastString bool // the last value written was a string (adjacent strings concatenate)
 	pendSemi   bool
+
+	// valueDep: a literal's value (not only its kind and place) decided
+	// part of the output.
+	valueDep bool
 }
 
 func (f *fingerprinter) run() {
@@ -91,9 +102,14 @@ func (f *fingerprinter) run() {
 			f.lastString = true
 			continue
 		case tkNumber:
-			if f.byDepth == f.depth && (wasBy || f.last == outComma) && f.isInt(t) {
-				f.write(outValue, f.lx.s[t.start:t.end])
-				continue
+			if f.byDepth == f.depth && (wasBy || f.last == outComma) {
+				// ORDER BY 2 keeps the 2: the output depends on a
+				// literal's value (TemplateCache must not share it).
+				f.valueDep = true
+				if f.isInt(t) {
+					f.write(outValue, f.lx.s[t.start:t.end])
+					continue
+				}
 			}
 			f.literal()
 		case tkHex, tkParam:

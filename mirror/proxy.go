@@ -380,20 +380,23 @@ func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache)
 }
 
 // templateCache remembers the hashes and route of statement texts that
-// repeat (prepared statements), and the hex form of column hashes (a
-// workload has few result shapes), bounded in entries. Only the log
-// goroutine uses it.
+// repeat (prepared statements), the template hashes of statement shapes
+// (texts that differ only in literal values), and the hex form of column
+// hashes (a workload has few result shapes), bounded in entries. Only the
+// log goroutine uses it.
 type templateCache struct {
-	max  int
-	m    map[string]textHashes
-	cols map[[16]byte]string
+	max       int
+	m         map[string]textHashes
+	cols      map[[16]byte]string
+	templates *hashing.TemplateCache // texts that do not repeat may share a shape
 }
 
 // textHashes are what a record derives from its statement text.
 type textHashes struct{ query, template, route string }
 
 func newTemplateCache(max int) *templateCache {
-	return &templateCache{max: max, m: make(map[string]textHashes), cols: make(map[[16]byte]string)}
+	return &templateCache{max: max, m: make(map[string]textHashes), cols: make(map[[16]byte]string),
+		templates: hashing.NewTemplateCache(max)}
 }
 
 func (tc *templateCache) columnsHash(sum [16]byte) string {
@@ -416,7 +419,7 @@ func (tc *templateCache) get(q string, cache bool) textHashes {
 			return h
 		}
 	}
-	h := textHashes{query: hashing.QueryHash(q), template: hashing.TemplateHash(q)}
+	h := textHashes{query: hashing.QueryHash(q), template: tc.templates.TemplateHash(q)}
 	if strings.Contains(q, "/*") { // tags live in block comments only
 		if tags := hashing.Tags(q); tags != nil {
 			h.route = tags["route"]
