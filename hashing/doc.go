@@ -21,7 +21,9 @@
 // the query_hash of a query-log record and the join key to a server's own
 // statement digests. TemplateHash is the lower-case hex MD5 of
 // Fingerprint: the grouping key of reports and the robust join key between
-// primary, shadow and profiles.
+// primary, shadow and profiles. A TemplateCache gives the same hashes for a
+// stream of statements, fingerprinting each statement shape (the tokens but
+// the literals' values) once.
 //
 // # Fingerprint rules
 //
@@ -191,6 +193,9 @@
 //
 //	Fingerprint     about 170 cpu-MB/s (180 MB/s wall time on an idle machine)
 //	TemplateHash    about 140 cpu-MB/s (Fingerprint plus MD5)
+//	TemplateCache   about 100 ns and no allocation for a sysbench point
+//	                select whose shape it has seen, against about 490 ns for
+//	                TemplateHash (-bench 'TemplateCache' -cpu 1)
 //	Split           about 350 cpu-MB/s
 //	Classify        about 1000 cpu-MB/s over the corpus (INSERT bodies are not
 //	                scanned), about 300 ns and no allocation for a typical

@@ -26,6 +26,20 @@ func ExampleTemplateHash() {
 	// Output: true 86a4fd498c70095e35fc3906162972da
 }
 
+func ExampleTemplateCache() {
+	// One per goroutine on a hot path: statements of one shape are
+	// fingerprinted once.
+	c := hashing.NewTemplateCache(4096)
+	for _, id := range []int{1, 2, 3} {
+		q := fmt.Sprintf("SELECT * FROM t WHERE id = %d", id)
+		fmt.Println(c.TemplateHash(q) == hashing.TemplateHash(q))
+	}
+	// Output:
+	// true
+	// true
+	// true
+}
+
 func ExampleSplit() {
 	for _, s := range hashing.Split("SET NAMES utf8mb4; SELECT 'a;b' FROM t; -- done") {
 		fmt.Println(s)

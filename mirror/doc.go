@@ -57,20 +57,20 @@
 // printed:
 //
 //	workload           thr protocol  | direct_qps   p95ms |  relay_qps   p95ms |  proxy_qps   p95ms |  r/dir p/relay | relay_us proxy_us
-//	oltp_point_select    1 text      |   10395.41    0.13 |    6218.27    0.24 |    5675.67    0.26 |   0.60   0.91 |     73.6     89.0
-//	oltp_point_select    1 prepared  |   11541.14    0.11 |    6612.76    0.23 |    6463.35    0.23 |   0.57   0.98 |     71.7     79.8
-//	oltp_point_select    8 text      |   77014.00    0.20 |   34721.39    0.46 |   29275.79    0.65 |   0.45   0.84 |     15.5     22.3
-//	oltp_point_select    8 prepared  |   79709.14    0.22 |   37700.32    0.44 |   32615.29    0.59 |   0.47   0.87 |     15.3     21.3
-//	oltp_read_only       1 text      |    9025.00    2.14 |    5702.93    3.49 |    5258.32    3.82 |   0.63   0.92 |     75.3     91.2
-//	oltp_read_only       1 prepared  |   10567.82    1.89 |    6261.09    3.13 |    5945.00    3.36 |   0.59   0.95 |     68.9     82.7
-//	oltp_read_only       8 text      |   44564.50    4.41 |   26257.50    7.04 |   21753.12    8.58 |   0.59   0.83 |     18.1     27.4
-//	oltp_read_only       8 prepared  |   50630.23    4.49 |   27320.11    6.79 |   22775.06    7.98 |   0.54   0.83 |     18.5     27.2
+//	oltp_point_select    1 text      |   11555.98    0.11 |    6687.49    0.22 |    6055.58    0.25 |   0.58   0.91 |     67.9     85.5
+//	oltp_point_select    1 prepared  |   12421.45    0.10 |    7788.96    0.19 |    7569.77    0.21 |   0.63   0.97 |     60.3     71.8
+//	oltp_point_select    8 text      |   78229.81    0.21 |   36219.75    0.45 |   31988.75    0.59 |   0.46   0.88 |     15.9     21.4
+//	oltp_point_select    8 prepared  |   85108.73    0.21 |   37994.27    0.43 |   33607.28    0.56 |   0.45   0.88 |     15.3     20.9
+//	oltp_read_only       1 text      |    9537.42    1.96 |    6121.38    3.19 |    5553.74    3.49 |   0.64   0.91 |     69.5     86.0
+//	oltp_read_only       1 prepared  |   10421.30    1.96 |    6538.11    2.86 |    6102.51    3.49 |   0.63   0.93 |     65.7     77.6
+//	oltp_read_only       8 text      |   45788.81    4.57 |   27160.52    6.79 |   23227.46    7.84 |   0.59   0.86 |     17.2     25.6
+//	oltp_read_only       8 prepared  |   54957.87    3.89 |   28072.77    6.67 |   24168.52    7.70 |   0.51   0.86 |     18.1     25.8
 //
 // (relay_us and proxy_us: CPU microseconds the relay or proxy process used
-// per query. 1,945,091 records logged, none dropped.) Repeated runs move the
-// 8-thread ratios by about 0.04: an earlier build of this round gave 0.88
-// and 0.89 on the point-select lines. The target, 0.90 of the relay on every
-// line, holds at 1 thread and not at 8.
+// per query. 2,057,522 records logged, none dropped.) Runs move the 8-thread
+// ratios by about 0.04 (the run before the template cache below gave 0.84,
+// 0.87, 0.83 and 0.83). The target, 0.90 of the relay on every line, holds at
+// 1 thread and not at 8.
 //
 // At 8 threads the two cores are saturated by sysbench, MariaDB and the
 // process in the middle, so QPS follows the CPU a query costs all three:
@@ -86,9 +86,9 @@
 //     (BENCH_NO_LOG=1 BENCH_THREADS=8 BENCH_TARGETS="relay proxy") it used
 //     16.4 and 15.3 on the point-select lines, at 0.92 and 0.96 of the
 //     relay's QPS (read_only text: 0.93).
-//   - The query log adds 4 to 6 in place, although its work is about 1.3 us
-//     per record (BenchmarkQueryLogRecord, text): fingerprinting and the two
-//     MD5s (0.6), JSON (0.3), the sink (0.2). A busy machine multiplies
+//   - The query log added 4 to 6 in place, although its work was about 1.3
+//     us per record (BenchmarkQueryLogRecord, text): fingerprinting and the
+//     two MD5s (0.6), JSON (0.3), the sink (0.2). A busy machine multiplies
 //     every microsecond: the profile puts the log goroutine at about 2 us per
 //     record there, and the rest is the processor it takes from the others.
 //     A spin of 1.3 us per record in place of the log's work cost the same:
@@ -110,11 +110,13 @@
 // per result shape; timestamps, durations and JSON strings are formatted
 // without time.Format, strconv's general float path or a byte-at-a-time
 // escape loop; a command reads the wall clock once and measures the rest
-// with monotonic readings (time.Now costs 42 ns here, time.Since 25). The
-// command path costs 0.5 us of CPU and the log 1.3 us per text record
-// (0.7 prepared) in BenchmarkCommandPath and BenchmarkQueryLogRecord; from
-// the previous session's 23.8 and 21.5 us per 8-thread point-select query
-// the proxy went to 20-23 and 17-21.
+// with monotonic readings (time.Now costs 42 ns here, time.Since 25); text
+// statements' templates come from a hashing.TemplateCache, which
+// fingerprints each statement shape once. The command path costs 0.5 us of
+// CPU and the log 1.0 us per text record (0.65 prepared) in
+// BenchmarkCommandPath and BenchmarkQueryLogRecord; from the previous
+// session's 23.8 and 21.5 us per 8-thread point-select query the proxy went
+// to about 21.
 //
 // Scheduling matters as much: sysbench, MariaDB and the proxy are started in
 // one session by the script, so the kernel shares the cores per thread.
