@@ -15,8 +15,9 @@ import (
 // literal's value (ORDER BY 2) is never cached.
 //
 // It suits hot paths that see many statements of few shapes, such as a
-// query log. It holds a bounded number of shapes (clearing itself when full) and is
-// not safe for concurrent use.
+// query log. It holds a bounded number of shapes, clearing itself when full,
+// each under a key of at most 4 KiB (longer statements are fingerprinted
+// every time). It is not safe for concurrent use.
 type TemplateCache struct {
 	max    int
 	shapes map[string]string // shape key -> template hash
@@ -35,14 +36,18 @@ const maxShapeKey = 4 << 10
 
 // TemplateHash returns TemplateHash(sql).
 func (c *TemplateCache) TemplateHash(sql string) string {
-	c.key = appendShapeKey(c.key[:0], sql)
-	if h, ok := c.shapes[string(c.key)]; ok {
+	key, ok := appendShapeKey(c.key[:0], sql)
+	if !ok {
+		return TemplateHash(sql)
+	}
+	c.key = key
+	if h, ok := c.shapes[string(key)]; ok {
 		return h
 	}
 	fp, valueDep := appendFingerprintDep(make([]byte, 0, len(sql)), sql)
 	sum := md5.Sum(fp)
 	h := hex.EncodeToString(sum[:])
-	if !valueDep && len(c.key) <= maxShapeKey {
+	if !valueDep {
 		if len(c.shapes) >= c.max {
 			clear(c.shapes)
 		}
@@ -55,14 +60,15 @@ func (c *TemplateCache) TemplateHash(sql string) string {
 // the fingerprint reads, with the text of each token but literals.
 // Comments and hints, which the fingerprint skips, are left out. Two
 // statements with the same key differ only in the values of their literals,
-// and the fingerprint depends on those only where it reports valueDep.
-func appendShapeKey(dst []byte, sql string) []byte {
+// and the fingerprint depends on those only where it reports valueDep. It
+// reports false, and stops, when the key would pass maxShapeKey.
+func appendShapeKey(dst []byte, sql string) ([]byte, bool) {
 	lx := lexer{s: sql}
-	for {
+	for start := len(dst); len(dst)-start <= maxShapeKey; {
 		t := lx.next()
 		switch t.kind {
 		case tkEOF:
-			return dst
+			return dst, true
 		case tkComment, tkHint:
 			continue
 		case tkString, tkNumber, tkHex, tkParam:
@@ -73,4 +79,5 @@ func appendShapeKey(dst []byte, sql string) []byte {
 			dst = append(dst, sql[t.start:t.end]...)
 		}
 	}
+	return dst, false
 }

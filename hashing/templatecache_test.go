@@ -158,3 +158,21 @@ func BenchmarkTemplateCache(b *testing.B) {
 		c.TemplateHash(qs[i%len(qs)])
 	}
 }
+
+// A statement whose shape is too long to keep is still hashed right, and
+// the cache does not keep its key.
+func TestTemplateCacheLongStatement(t *testing.T) {
+	c := NewTemplateCache(8)
+	long := "SELECT " + strings.Repeat("col_name, ", 2000) + "x FROM t WHERE id = 1"
+	for range 2 {
+		if got, want := c.TemplateHash(long), TemplateHash(long); got != want {
+			t.Fatalf("cached %s, want %s", got, want)
+		}
+	}
+	if len(c.shapes) != 0 || cap(c.key) > 2*maxShapeKey {
+		t.Fatalf("%d shapes, key buffer of %d bytes", len(c.shapes), cap(c.key))
+	}
+	if got, want := c.TemplateHash("SELECT 1"), TemplateHash("SELECT 1"); got != want || len(c.shapes) != 1 {
+		t.Fatalf("short statement after a long one: %s, want %s; %d shapes", got, want, len(c.shapes))
+	}
+}
