@@ -8,18 +8,13 @@ import "bytes"
 // package documentation. Fingerprint never fails: text that does not scan
 // (an unterminated string, say) is normalised as far as it goes.
 func Fingerprint(sql string) string {
-	return string(appendFingerprint(make([]byte, 0, len(sql)), sql))
+	fp, _ := appendFingerprint(make([]byte, 0, len(sql)), sql)
+	return string(fp)
 }
 
-// appendFingerprint appends Fingerprint(sql) to dst.
-func appendFingerprint(dst []byte, sql string) []byte {
-	out, _ := appendFingerprintDep(dst, sql)
-	return out
-}
-
-// appendFingerprintDep appends Fingerprint(sql) to dst and reports whether
-// the value of a literal (not only its kind and place) decided part of it.
-func appendFingerprintDep(dst []byte, sql string) ([]byte, bool) {
+// appendFingerprint appends Fingerprint(sql) to dst and reports whether the
+// value of a literal (not only its kind and place) decided part of it.
+func appendFingerprint(dst []byte, sql string) ([]byte, bool) {
 	f := fingerprinter{lx: lexer{s: sql}, out: dst}
 	f.run()
 	out := f.out

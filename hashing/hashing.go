@@ -15,6 +15,7 @@ func QueryHash(sql string) string {
 // TemplateHash returns the lower-case hex MD5 of Fingerprint(sql): the
 // grouping key of reports and the robust join key to profiles.
 func TemplateHash(sql string) string {
-	sum := md5.Sum(appendFingerprint(make([]byte, 0, len(sql)), sql))
+	fp, _ := appendFingerprint(make([]byte, 0, len(sql)), sql)
+	sum := md5.Sum(fp)
 	return hex.EncodeToString(sum[:])
 }

@@ -44,7 +44,7 @@ func (c *TemplateCache) TemplateHash(sql string) string {
 	if h, ok := c.shapes[string(key)]; ok {
 		return h
 	}
-	fp, valueDep := appendFingerprintDep(make([]byte, 0, len(sql)), sql)
+	fp, valueDep := appendFingerprint(make([]byte, 0, len(sql)), sql)
 	sum := md5.Sum(fp)
 	h := hex.EncodeToString(sum[:])
 	if !valueDep {

@@ -621,11 +621,14 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	}
 	var colSum [16]byte
 	var colsOK bool
-	if out.Success {
+	if out.Success && (p.logOn || c.sess != nil) {
 		colSum, colsOK = res.ColumnsSum()
 	}
+	var queryID string
 	if c.sess != nil {
-		// The mirror needs the strings now; the log formats its own.
+		// The mirror needs the strings now; the log record reuses them
+		// (without a mirror, the log goroutine formats them).
+		queryID = p.queryID(c.id, c.seq)
 		if hashOK {
 			out.ResultHash = res.Sum.String()
 		}
@@ -679,6 +682,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	if p.logOn {
 		rec := Record{
 			TS:           sink.Time(received),
+			QueryID:      queryID,
 			Target:       TargetPrimary,
 			Command:      wire.CommandName(cmd),
 			Database:     dbBefore,
@@ -693,16 +697,19 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 			SQLState:     out.SQLState,
 			Error:        out.Error,
 			Rows:         out.Rows,
+			ResultHash:   out.ResultHash,
+			ColumnsHash:  out.ColumnsHash,
 			FloatCols:    out.FloatCols,
 			BytesSent:    up,
 			BytesRecv:    down,
 		}
 		p.enqueue(&logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare,
-			sum: res.Sum, hasSum: hashOK, cols: colSum, hasCols: colsOK, ttfb: c.ttfb, wait: c.clientWait})
+			sum: res.Sum, hasSum: hashOK && rec.ResultHash == "", cols: colSum, hasCols: colsOK && rec.ColumnsHash == "",
+			ttfb: c.ttfb, wait: c.clientWait})
 	}
 	if c.sess != nil {
 		ok := c.sess.Submit(Command{
-			QueryID: p.queryID(c.id, c.seq), Seq: c.seq, Received: received, Payload: mcopy,
+			QueryID: queryID, Seq: c.seq, Received: received, Payload: mcopy,
 			Query: query, StmtID: stmtID, Primary: out,
 		})
 		if !ok {

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/mirror/internal/replay"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
 	_ "github.com/sqlshadow/sqlshadow/sink/drivers"
@@ -20,47 +19,6 @@ import (
 // end-to-end figures come from scripts/bench-proxy.sh.
 //
 //	go test -run '^$' -bench 'CommandPath|QueryLogRecord' ./mirror/
-
-// replayConn is a net.Conn whose reads return the same bytes over and over
-// and whose writes are discarded.
-type replayConn struct {
-	data []byte
-	r    bytes.Reader
-}
-
-func newReplayConn(data []byte) *replayConn {
-	c := &replayConn{data: data}
-	c.r.Reset(data)
-	return c
-}
-
-func (c *replayConn) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		c.r.Reset(c.data)
-		if n == 0 {
-			return c.r.Read(p)
-		}
-		err = nil
-	}
-	return n, err
-}
-func (c *replayConn) Write(p []byte) (int, error) { return len(p), nil }
-func (c *replayConn) Close() error                { return nil }
-func (c *replayConn) LocalAddr() net.Addr         { return &net.TCPAddr{} }
-func (c *replayConn) RemoteAddr() net.Addr {
-	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
-}
-func (c *replayConn) SetDeadline(time.Time) error      { return nil }
-func (c *replayConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
-
-// discardSink accepts records and keeps nothing.
-type discardSink struct{}
-
-func (discardSink) Write(context.Context, time.Time, any) error { return nil }
-func (discardSink) Flush(context.Context) error                 { return nil }
-func (discardSink) Close(context.Context) error                 { return nil }
 
 // packets frames payloads with sequence ids 1, 2, ...
 func packets(payloads ...[]byte) []byte {
@@ -91,7 +49,7 @@ func BenchmarkCommandPath(b *testing.B) {
 		name := "nolog"
 		var s sink.Sink
 		if logged {
-			name, s = "log", discardSink{}
+			name, s = "log", &countSink{}
 		}
 		b.Run(name, func(b *testing.B) {
 			p, err := New("127.0.0.1:1", &Options{Sink: s})
@@ -99,8 +57,8 @@ func BenchmarkCommandPath(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer p.Close()
-			c := p.newClientConn(newReplayConn(cmd))
-			c.primary = wire.NewConn(newReplayConn(resp))
+			c := p.newClientConn(replay.NewConn(cmd))
+			c.primary = wire.NewConn(replay.NewConn(resp))
 			c.primNet = c.primary.NetConn()
 			c.caps = wire.Supported &^ wire.ClientDeprecateEOF
 			c.user, c.db = "sbtest", "sbtest"

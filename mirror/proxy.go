@@ -294,7 +294,8 @@ type logItem struct {
 	rec   Record
 	query string
 	cache bool // the text repeats (prepared statement): cache its template
-	// The hashes, formatted by the log goroutine.
+	// The hashes for the log goroutine to format (when the mirror already
+	// needed them as strings, they are in rec and these flags are false).
 	sum     wire.RowSum
 	hasSum  bool
 	cols    [16]byte

@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"database/sql"
-	"fmt"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -13,25 +12,12 @@ import (
 // (interpolated parameters) and prepared statements.
 func BenchmarkProxyPointSelect(b *testing.B) {
 	srv := rig.Server(b, 0)
-	root, err := srv.Root()
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, _ = root.Exec("CREATE DATABASE IF NOT EXISTS bench")
-	b.Cleanup(func() { _, _ = root.Exec("DROP DATABASE IF EXISTS bench") })
-	_, _ = root.Exec("CREATE TABLE IF NOT EXISTS bench.t (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
-	for i := 1; i <= 1000; i += 100 {
-		q := "INSERT IGNORE INTO bench.t VALUES "
-		for j := i; j < i+100; j++ {
-			if j > i {
-				q += ","
-			}
-			q += fmt.Sprintf("(%d, %d, REPEAT('c', 119), REPEAT('p', 59))", j, j)
+	benchTable(b, srv)
+	b.Cleanup(func() {
+		if root, err := srv.Root(); err == nil {
+			_, _ = root.Exec("DROP DATABASE IF EXISTS bench")
 		}
-		if _, err := root.Exec(q); err != nil {
-			b.Fatal(err)
-		}
-	}
+	})
 	pr := startProxyB(b, srv.Addr())
 	for _, target := range []string{"direct", "proxy"} {
 		for _, mode := range []string{"text", "prepared"} {

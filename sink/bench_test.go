@@ -60,14 +60,15 @@ func benchRecords() []benchRecord {
 	return out
 }
 
-func benchWriter(b *testing.B, gz bool) {
+// benchWriter writes recs round and round into a file:// bucket with opts,
+// Close included, and reports records/s and CPU per record.
+func benchWriter[R any](b *testing.B, opts *sink.WriterOptions, recs []R, ts func(*R) time.Time) {
 	ctx := context.Background()
 	bucket, err := sink.OpenBucket(ctx, "file://"+b.TempDir())
 	require.NoError(b, err)
 	defer func() { _ = bucket.Close() }()
-	recs := benchRecords()
 	line, _ := json.Marshal(recs[0])
-	w, err := sink.NewWriter(bucket, "query-logs", &sink.WriterOptions{Gzip: gz})
+	w, err := sink.NewWriter(bucket, "query-logs", opts)
 	require.NoError(b, err)
 	b.SetBytes(int64(len(line) + 1))
 	b.ReportAllocs()
@@ -75,7 +76,7 @@ func benchWriter(b *testing.B, gz bool) {
 	b.ResetTimer()
 	for i := range b.N {
 		r := &recs[i%len(recs)]
-		if err := w.Write(ctx, time.Time(r.TS), r); err != nil {
+		if err := w.Write(ctx, ts(r), r); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -87,11 +88,13 @@ func benchWriter(b *testing.B, gz bool) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/record")
 }
 
+func benchRecordTS(r *benchRecord) time.Time { return time.Time(r.TS) }
+
 // BenchmarkWriterFile measures one goroutine writing query-log records into
 // a file:// bucket, Close (every record durable) included.
 func BenchmarkWriterFile(b *testing.B) {
-	b.Run("plain", func(b *testing.B) { benchWriter(b, false) })
-	b.Run("gzip", func(b *testing.B) { benchWriter(b, true) })
+	b.Run("plain", func(b *testing.B) { benchWriter(b, nil, benchRecords(), benchRecordTS) })
+	b.Run("gzip", func(b *testing.B) { benchWriter(b, &sink.WriterOptions{Gzip: true}, benchRecords(), benchRecordTS) })
 }
 
 // BenchmarkWriteDrop measures the cost of Write on a proxy's client path
@@ -218,32 +221,10 @@ func TestFastRecordMatchesEncodingJSON(t *testing.T) {
 // BenchmarkWriterFileAppender is BenchmarkWriterFile/plain with records that
 // implement sink.JSONAppender.
 func BenchmarkWriterFileAppender(b *testing.B) {
-	ctx := context.Background()
-	bucket, err := sink.OpenBucket(ctx, "file://"+b.TempDir())
-	require.NoError(b, err)
-	defer func() { _ = bucket.Close() }()
 	recs := benchRecords()
 	fast := make([]fastRecord, len(recs))
 	for i, r := range recs {
 		fast[i] = fastRecord(r)
 	}
-	line, _ := json.Marshal(recs[0])
-	w, err := sink.NewWriter(bucket, "query-logs", nil)
-	require.NoError(b, err)
-	b.SetBytes(int64(len(line) + 1))
-	b.ReportAllocs()
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	for i := range b.N {
-		r := &fast[i%len(fast)]
-		if err := w.Write(ctx, time.Time(r.TS), r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/record")
+	benchWriter(b, nil, fast, func(r *fastRecord) time.Time { return time.Time(r.TS) })
 }

@@ -96,4 +96,6 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 }
 
 // String returns the time in TimeFormat.
-func (t Time) String() string { return time.Time(t).UTC().Format(TimeFormat) }
+func (t Time) String() string {
+	return string(appendTime(make([]byte, 0, len(TimeFormat)), time.Time(t)))
+}

@@ -3,37 +3,10 @@ package wire
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"testing"
-	"time"
+
+	"github.com/sqlshadow/sqlshadow/mirror/internal/replay"
 )
-
-// loopConn is a net.Conn that reads the same bytes over and over and
-// discards writes.
-type loopConn struct {
-	data []byte
-	r    *bytes.Reader
-}
-
-func (c *loopConn) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		c.r.Reset(c.data)
-		if n == 0 {
-			return c.r.Read(p)
-		}
-		err = nil
-	}
-	return n, err
-}
-func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (c *loopConn) Close() error                     { return nil }
-func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (c *loopConn) SetDeadline(time.Time) error      { return nil }
-func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
 
 func resultStream(rows int, deprecate bool) []byte {
 	var b []byte
@@ -72,8 +45,8 @@ func BenchmarkReadResponse(b *testing.B) {
 	for _, rows := range []int{1, 100} {
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
 			data := resultStream(rows, false)
-			server := NewConn(&loopConn{data: data, r: bytes.NewReader(data)})
-			client := NewConn(&loopConn{r: bytes.NewReader(nil)})
+			server := NewConn(replay.NewConn(data))
+			client := NewConn(replay.NewConn(nil))
 			fn := func(raw []byte) error { return client.WriteRaw(raw) }
 			var res Result
 			b.SetBytes(int64(len(data)))

@@ -217,37 +217,17 @@ func (c *Conn) ReadResponse(req Request, fn func(raw []byte) error, res *Result)
 	case ComStmtPrepare:
 		return c.readPrepare(read, deprecate, res)
 	case ComFieldList:
-		for {
-			p, err := read()
-			if err != nil {
-				return err
-			}
-			switch {
-			case len(p) > 0 && p[0] == HeaderErr:
-				return res.fail(p)
-			case IsEOF(p):
-				return res.eof(p, deprecate)
-			}
-			if _, _, err := ParseColumn(p); err != nil {
-				return err
-			}
-		}
+		return res.readList(read, deprecate, func(p []byte) error {
+			_, _, err := ParseColumn(p)
+			return err
+		})
 	case ComStmtFetch:
 		res.Columns = append(res.Columns[:0], req.Columns...)
 		res.ResultSets = 1
-		for {
-			p, err := read()
-			if err != nil {
-				return err
-			}
-			switch {
-			case len(p) > 0 && p[0] == HeaderErr:
-				return res.fail(p)
-			case IsEOF(p):
-				return res.eof(p, deprecate)
-			}
+		return res.readList(read, deprecate, func(p []byte) error {
 			res.addRow(p, true, req.NoHash)
-		}
+			return nil
+		})
 	}
 	binary := req.Cmd == ComStmtExecute || req.Cmd == ComStmtBulkExecute
 	for {
@@ -285,6 +265,26 @@ func (c *Conn) ReadResponse(req Request, fn func(raw []byte) error, res *Result)
 		}
 		more, err := c.readResultSet(read, int(n), req.Cmd, binary, deprecate, req.NoHash, res)
 		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// readList reads the packets of a list up to the ERR or EOF that ends it,
+// handing each of the others to each.
+func (res *Result) readList(read func() ([]byte, error), deprecate bool, each func(p []byte) error) error {
+	for {
+		p, err := read()
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(p) > 0 && p[0] == HeaderErr:
+			return res.fail(p)
+		case IsEOF(p):
+			return res.eof(p, deprecate)
+		}
+		if err := each(p); err != nil {
 			return err
 		}
 	}
