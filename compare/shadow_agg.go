@@ -552,22 +552,22 @@ func (a *shadowAgg) addBeforeAfter(r *shadowLine, ba *shadowWindows) {
 	into(g).add(shadowItem{h: h, a: d})
 }
 
+// mergeMap folds src into dst: values under a key of both merge, the others
+// move over.
+func mergeMap[K comparable, V interface{ merge(V) }](dst, src map[K]V) {
+	for k, v := range src {
+		if mine, ok := dst[k]; ok {
+			mine.merge(v)
+		} else {
+			dst[k] = v
+		}
+	}
+}
+
 // merge folds o into a; o must not be used afterwards.
 func (a *shadowAgg) merge(o *shadowAgg) {
-	for k, g := range o.routes {
-		if mine, ok := a.routes[k]; ok {
-			mine.merge(g)
-		} else {
-			a.routes[k] = g
-		}
-	}
-	for k, g := range o.templates {
-		if mine, ok := a.templates[k]; ok {
-			mine.merge(g)
-		} else {
-			a.templates[k] = g
-		}
-	}
+	mergeMap(a.routes, o.routes)
+	mergeMap(a.templates, o.templates)
 	for code, f := range o.failures {
 		mine, ok := a.failures[code]
 		if !ok {
@@ -580,13 +580,7 @@ func (a *shadowAgg) merge(o *shadowAgg) {
 		}
 		mine.examples.merge(&f.examples)
 	}
-	for qh, m := range o.mismatches {
-		if mine, ok := a.mismatches[qh]; ok {
-			mine.merge(m)
-		} else {
-			a.mismatches[qh] = m
-		}
-	}
+	mergeMap(a.mismatches, o.mismatches)
 	for k, st := range o.queries {
 		mine, ok := a.queries[k]
 		if !ok {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -144,19 +145,5 @@ func exactMillis(f float64) (int64, bool) {
 // appendMillis appends ns/10⁶ in decimal, without trailing zeros.
 func appendMillis(b []byte, ns int64) []byte {
 	b = strconv.AppendInt(b, ns/1e6, 10)
-	frac := ns % 1e6
-	if frac == 0 {
-		return b
-	}
-	var d [7]byte
-	d[0] = '.'
-	for i := 6; i >= 1; i-- {
-		d[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	n := 7
-	for d[n-1] == '0' {
-		n--
-	}
-	return append(b, d[:n]...)
+	return wire.AppendFraction(b, uint32(ns%1e6))
 }

@@ -142,32 +142,21 @@ type TestResult struct {
 // there are no ties (R's rule).
 const exactLimit = 50
 
-// WilcoxonSignedRank tests whether the differences d are symmetric about zero
-// (two-sided), as R's wilcox.test(d) with its defaults: zero differences are
-// dropped; the exact distribution is used when fewer than 50 remain and
-// there are no ties, otherwise the normal approximation with tie and
-// continuity correction. It returns P = 1 when no non-zero difference remains.
-func WilcoxonSignedRank(d []float64) TestResult {
-	type absd struct {
-		a   float64
-		pos bool
-	}
-	xs := make([]absd, 0, len(d))
-	for _, v := range d {
-		if v != 0 && !math.IsNaN(v) {
-			xs = append(xs, absd{math.Abs(v), v > 0})
-		}
-	}
-	n := len(xs)
-	if n == 0 {
-		return TestResult{P: 1}
-	}
-	sort.Slice(xs, func(i, j int) bool { return xs[i].a < xs[j].a })
-	var v, tieSum float64
-	ties := false
-	for i := 0; i < n; {
+// rankObs is an observation to rank, and whether its rank counts.
+type rankObs struct {
+	v      float64
+	counts bool
+}
+
+// rankSum ranks obs by value (it sorts them), ties taking the average of
+// their ranks, and returns the sum of the ranks that count, the tie
+// correction term (the sum of t³-t over groups of t tied values) and whether
+// there were ties.
+func rankSum(obs []rankObs) (sum, tieSum float64, ties bool) {
+	sort.Slice(obs, func(i, j int) bool { return obs[i].v < obs[j].v })
+	for i := 0; i < len(obs); {
 		j := i
-		for j+1 < n && xs[j+1].a == xs[i].a {
+		for j+1 < len(obs) && obs[j+1].v == obs[i].v {
 			j++
 		}
 		rank := float64(i+j+2) / 2 // average of ranks i+1..j+1
@@ -176,12 +165,32 @@ func WilcoxonSignedRank(d []float64) TestResult {
 			tieSum += t*t*t - t
 		}
 		for k := i; k <= j; k++ {
-			if xs[k].pos {
-				v += rank
+			if obs[k].counts {
+				sum += rank
 			}
 		}
 		i = j + 1
 	}
+	return sum, tieSum, ties
+}
+
+// WilcoxonSignedRank tests whether the differences d are symmetric about zero
+// (two-sided), as R's wilcox.test(d) with its defaults: zero differences are
+// dropped; the exact distribution is used when fewer than 50 remain and
+// there are no ties, otherwise the normal approximation with tie and
+// continuity correction. It returns P = 1 when no non-zero difference remains.
+func WilcoxonSignedRank(d []float64) TestResult {
+	xs := make([]rankObs, 0, len(d))
+	for _, v := range d {
+		if v != 0 && !math.IsNaN(v) {
+			xs = append(xs, rankObs{math.Abs(v), v > 0})
+		}
+	}
+	n := len(xs)
+	if n == 0 {
+		return TestResult{P: 1}
+	}
+	v, tieSum, ties := rankSum(xs)
 	nf := float64(n)
 	mean := nf * (nf + 1) / 4
 	if n < exactLimit && !ties {
@@ -259,38 +268,15 @@ func MannWhitneyU(x, y []float64) TestResult {
 	if m == 0 || n == 0 {
 		return TestResult{P: 1}
 	}
-	type obs struct {
-		v   float64
-		inX bool
-	}
-	all := make([]obs, 0, m+n)
+	all := make([]rankObs, 0, m+n)
 	for _, v := range x {
-		all = append(all, obs{v, true})
+		all = append(all, rankObs{v, true})
 	}
 	for _, v := range y {
-		all = append(all, obs{v, false})
+		all = append(all, rankObs{v, false})
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v < all[j].v })
 	N := len(all)
-	var rankSumX, tieSum float64
-	ties := false
-	for i := 0; i < N; {
-		j := i
-		for j+1 < N && all[j+1].v == all[i].v {
-			j++
-		}
-		rank := float64(i+j+2) / 2
-		if t := float64(j - i + 1); t > 1 {
-			ties = true
-			tieSum += t*t*t - t
-		}
-		for k := i; k <= j; k++ {
-			if all[k].inX {
-				rankSumX += rank
-			}
-		}
-		i = j + 1
-	}
+	rankSumX, tieSum, ties := rankSum(all)
 	mf, nf := float64(m), float64(n)
 	u := rankSumX - mf*(mf+1)/2
 	mean := mf * nf / 2

@@ -145,7 +145,9 @@ func appendTemporalText(b, v []byte) []byte {
 
 func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10%10), byte('0'+v%10)) }
 
-func appendFrac(b []byte, us uint32) []byte {
+// AppendFraction appends the fraction of a second us microseconds make,
+// without trailing zeros (".5" for 500000), and nothing for 0.
+func AppendFraction(b []byte, us uint32) []byte {
 	if us == 0 {
 		return b
 	}
@@ -264,7 +266,7 @@ func appendBinaryValue(b []byte, c *Column, p []byte) ([]byte, int) {
 			b = append2(b, mi)
 			b = append(b, ':')
 			b = append2(b, s)
-			b = appendFrac(b, us)
+			b = AppendFraction(b, us)
 		}
 		n = 1 + l
 	case TypeTime, TypeTime2:
@@ -296,7 +298,7 @@ func appendBinaryValue(b []byte, c *Column, p []byte) ([]byte, int) {
 		b = append2(b, mi)
 		b = append(b, ':')
 		b = append2(b, s)
-		b = appendFrac(b, us)
+		b = AppendFraction(b, us)
 		n = 1 + l
 	default:
 		s, _, m := ReadLenEncString(p)
