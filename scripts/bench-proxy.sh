@@ -40,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 need() { command -v "$1" >/dev/null || { echo "bench-proxy: $1 is not installed" >&2; exit 2; }; }
-need mariadbd; need mariadb-install-db; need sysbench; need mariadb; need go
+need mariadbd; need mariadb-install-db; need sysbench; need mariadb; need go; need python3
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 user_args=(); [ "$(id -u)" = 0 ] && user_args=(--user=root)
