@@ -2,12 +2,14 @@
 # bench-proxy.sh: sysbench through nothing, a bare TCP relay, and the
 # sqlshadow proxy (query log to file:// on), in one run, with QPS ratios.
 #
-#   scripts/bench-proxy.sh                                 # 3 rounds of 5 s per target and line
-#   BENCH_TIME=20 BENCH_ROUNDS=5 scripts/bench-proxy.sh    # steadier figures
+#   scripts/bench-proxy.sh                                 # 5 rounds of 5 s per target and line
+#   BENCH_TIME=20 BENCH_ROUNDS=7 scripts/bench-proxy.sh    # steadier figures
 #
 # Each line runs the three targets alternately, BENCH_ROUNDS times, and
 # reports the median QPS and median p95 of each target, so that a noisy
-# neighbour hurts all three alike.
+# neighbour hurts all three alike. p/relay is the median of the rounds'
+# proxy/relay ratios (each round's two runs are back to back), and p/r range
+# their lowest and highest: how far one run can be trusted.
 #
 # It starts a throwaway MariaDB in a temporary directory (mariadbd,
 # mariadb-install-db and sysbench must be installed), prepares the sysbench
@@ -18,7 +20,7 @@
 set -euo pipefail
 
 BENCH_TIME=${BENCH_TIME:-5}
-BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_ROUNDS=${BENCH_ROUNDS:-5}
 BENCH_WORKLOADS=${BENCH_WORKLOADS:-"oltp_point_select oltp_read_only"}
 BENCH_THREADS=${BENCH_THREADS:-"1 8"}
 BENCH_MODES=${BENCH_MODES:-"disable auto"}
@@ -108,8 +110,8 @@ run() { # port workload threads psmode [pid] -> "qps p95 cpu_us_per_query"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
-printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s | %8s %8s\n' \
-	workload thr protocol direct_qps p95ms relay_qps p95ms proxy_qps p95ms r/dir p/relay relay_us proxy_us
+printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s %11s | %8s %8s\n' \
+	workload thr protocol direct_qps p95ms relay_qps p95ms proxy_qps p95ms r/dir p/relay 'p/r range' relay_us proxy_us
 fail=0
 echo "bench-proxy: proxy metrics on http://127.0.0.1:$METRICS_PORT/metrics" >&2
 for wl in $BENCH_WORKLOADS; do
@@ -117,7 +119,7 @@ for wl in $BENCH_WORKLOADS; do
 		for ps in $BENCH_MODES; do
 			proto=text; [ "$ps" = auto ] && proto=prepared
 			sb "$DB_PORT" "$wl" "$th" "$ps" --time=2 --report-interval=0 run >/dev/null 2>&1 || true # warm-up
-			dqs=(); dps=(); rqs=(); rps=(); pqs=(); pps=(); rus=(); pus=()
+			dqs=(); dps=(); rqs=(); rps=(); pqs=(); pps=(); rus=(); pus=(); prs=()
 			for _ in $(seq 1 "$BENCH_ROUNDS"); do
 				q=0 p=0 u=0
 				[[ $BENCH_TARGETS == *direct* ]] && read -r q p u < <(run "$DB_PORT" "$wl" "$th" "$ps"); dqs+=("$q"); dps+=("$p")
@@ -125,21 +127,23 @@ for wl in $BENCH_WORKLOADS; do
 				[[ $BENCH_TARGETS == *relay* ]] && read -r q p u < <(run "$RELAY_PORT" "$wl" "$th" "$ps" "$RELAY_PID"); rqs+=("$q"); rps+=("$p"); rus+=("$u")
 				q=0 p=0 u=0
 				[[ $BENCH_TARGETS == *proxy* ]] && read -r q p u < <(run "$PROXY_PORT" "$wl" "$th" "$ps" "$PROXY_PID"); pqs+=("$q"); pps+=("$p"); pus+=("$u")
+				prs+=("$(awk -v a="${pqs[-1]}" -v b="${rqs[-1]}" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
 			done
 			dq=$(median "${dqs[@]}"); dp=$(median "${dps[@]}")
 			rq=$(median "${rqs[@]}"); rp=$(median "${rps[@]}")
 			pq=$(median "${pqs[@]}"); pp=$(median "${pps[@]}")
 			ru=$(median "${rus[@]}"); pu=$(median "${pus[@]}")
 			rr=$(awk -v a="$rq" -v b="$dq" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-			pr=$(awk -v a="$pq" -v b="$rq" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+			pr=$(median "${prs[@]}" | awk '{ printf "%.2f", $1 }')
+			prange=$(printf '%s\n' "${prs[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
 			awk -v r="$pr" 'BEGIN { exit !(r < 0.90) }' && fail=1
-			printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s | %8s %8s\n' \
-				"$wl" "$th" "$proto" "$dq" "$dp" "$rq" "$rp" "$pq" "$pp" "$rr" "$pr" "$ru" "$pu"
+			printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s %11s | %8s %8s\n' \
+				"$wl" "$th" "$proto" "$dq" "$dp" "$rq" "$rp" "$pq" "$pp" "$rr" "$pr" "$prange" "$ru" "$pu"
 		done
 	done
 done
 records=$(find "$WORK/logs" -name '*.jsonl*' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
 drops=$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null | awk '/^sqlshadow_proxy_log_dropped_total/ { print $2 }')
 echo "query-log records flushed so far: $records; dropped: ${drops:-?}"
-echo "r/dir = relay/direct QPS, p/relay = proxy/relay QPS (target >= 0.90); relay_us, proxy_us = CPU microseconds the relay or proxy process spent per query"
+echo "r/dir = relay/direct QPS, p/relay = median of the rounds' proxy/relay QPS (target >= 0.90), p/r range = lowest-highest of them; relay_us, proxy_us = CPU microseconds the relay or proxy process spent per query"
 exit $fail
