@@ -52,55 +52,68 @@
 // scripts/bench-proxy.sh drives sysbench (oltp_point_select and
 // oltp_read_only, 1 and 8 threads, text and prepared) directly against
 // MariaDB, through a bare TCP relay (io.Copy both ways) and through the proxy
-// with its query log on file://, alternating the targets (3 rounds of 5 s,
-// medians). On the 2-core development machine with nothing else running it
+// with its query log on file://, alternating the targets (5 rounds of 5 s;
+// p/relay is the median of the rounds' paired ratios, p/r range their
+// spread). On the 2-core development machine with nothing else running it
 // printed:
 //
-//	workload           thr protocol  | direct_qps   p95ms |  relay_qps   p95ms |  proxy_qps   p95ms |  r/dir p/relay | relay_us proxy_us
-//	oltp_point_select    1 text      |   11555.98    0.11 |    6687.49    0.22 |    6055.58    0.25 |   0.58   0.91 |     67.9     85.5
-//	oltp_point_select    1 prepared  |   12421.45    0.10 |    7788.96    0.19 |    7569.77    0.21 |   0.63   0.97 |     60.3     71.8
-//	oltp_point_select    8 text      |   78229.81    0.21 |   36219.75    0.45 |   31988.75    0.59 |   0.46   0.88 |     15.9     21.4
-//	oltp_point_select    8 prepared  |   85108.73    0.21 |   37994.27    0.43 |   33607.28    0.56 |   0.45   0.88 |     15.3     20.9
-//	oltp_read_only       1 text      |    9537.42    1.96 |    6121.38    3.19 |    5553.74    3.49 |   0.64   0.91 |     69.5     86.0
-//	oltp_read_only       1 prepared  |   10421.30    1.96 |    6538.11    2.86 |    6102.51    3.49 |   0.63   0.93 |     65.7     77.6
-//	oltp_read_only       8 text      |   45788.81    4.57 |   27160.52    6.79 |   23227.46    7.84 |   0.59   0.86 |     17.2     25.6
-//	oltp_read_only       8 prepared  |   54957.87    3.89 |   28072.77    6.67 |   24168.52    7.70 |   0.51   0.86 |     18.1     25.8
+//	workload           thr protocol  | direct_qps   p95ms |  relay_qps   p95ms |  proxy_qps   p95ms |  r/dir p/relay   p/r range | relay_us proxy_us
+//	oltp_point_select    1 text      |   11455.37    0.11 |    6848.26    0.22 |    5952.33    0.25 |   0.60   0.91   0.78-0.99 |     66.9     84.9
+//	oltp_point_select    1 prepared  |   12146.94    0.11 |    7375.65    0.20 |    6392.66    0.23 |   0.61   0.87   0.85-0.95 |     65.1     82.2
+//	oltp_point_select    8 text      |   67915.70    0.24 |   34774.33    0.46 |   29840.20    0.63 |   0.51   0.86   0.81-0.87 |     16.0     23.1
+//	oltp_point_select    8 prepared  |   83232.39    0.19 |   37675.40    0.43 |   31220.18    0.61 |   0.45   0.83   0.81-0.86 |     15.8     22.8
+//	oltp_read_only       1 text      |    9126.36    2.11 |    5854.93    3.49 |    5469.94    3.55 |   0.64   0.97   0.89-1.07 |     73.5     89.2
+//	oltp_read_only       1 prepared  |   10058.71    1.89 |    6293.97    3.13 |    5682.55    3.49 |   0.63   0.95   0.88-0.96 |     71.1     87.3
+//	oltp_read_only       8 text      |   49510.46    4.49 |   26348.51    7.04 |   22454.48    8.28 |   0.53   0.85   0.83-0.91 |     18.2     26.6
+//	oltp_read_only       8 prepared  |   52981.01    4.57 |   28724.15    6.67 |   23468.50    7.98 |   0.54   0.83   0.81-0.86 |     17.1     25.8
 //
 // (relay_us and proxy_us: CPU microseconds the relay or proxy process used
-// per query. 2,057,522 records logged, none dropped.) Runs move the 8-thread
-// ratios by about 0.04 (the run before the template cache below gave 0.84,
-// 0.87, 0.83 and 0.83). The target, 0.90 of the relay on every line, holds at
-// 1 thread and not at 8.
+// per query. 3,294,712 records logged, none dropped.) The target, 0.90 of the
+// relay on every line, does not hold. Earlier runs of the same code gave
+// 0.91, 0.97, 0.91 and 0.93 at 1 thread and 0.86-0.88 at 8: one run's ratio
+// moves by up to 0.1 at 1 thread and 0.05 at 8, so the ranges matter as much
+// as the medians. With the log off (BENCH_NO_LOG=1 BENCH_TARGETS="relay
+// proxy") one run gave 1.10, 1.02, 0.96 and 0.96 at 1 thread and 0.93, 0.91,
+// 0.94 and 0.86 at 8.
 //
 // At 8 threads the two cores are saturated by sysbench, MariaDB and the
-// process in the middle, so QPS follows the CPU a query costs all three:
-// every microsecond the proxy spends beyond the relay shows. Measured per
-// process from /proc while sysbench ran (8-thread text point select,
-// microseconds of CPU per query):
+// process in the middle, so QPS follows the CPU a query costs all of them
+// together (about 50 us through the relay, counting the kernel's network
+// work): 0.90 of the relay's QPS leaves the proxy about 5.5 us of CPU per
+// query more than the relay, and without its log it already takes 2 to 3.
+// Measured per process from /proc, and with perf and pprof:
 //
-//   - A relay with read(2) and write(2) costs what the splice(2) relay costs
-//     (12-14 against 13-14): copying the bytes through user space is not the
-//     gap.
-//   - The proxy makes fewer system calls than the relay (2 writes and about
-//     3.5 reads per query, against 6 splices). Without its query log
-//     (BENCH_NO_LOG=1 BENCH_THREADS=8 BENCH_TARGETS="relay proxy") it used
-//     16.4 and 15.3 on the point-select lines, at 0.92 and 0.96 of the
-//     relay's QPS (read_only text: 0.93).
-//   - The query log added 4 to 6 in place, although its work was about 1.3
-//     us per record (BenchmarkQueryLogRecord, text): fingerprinting and the
-//     two MD5s (0.6), JSON (0.3), the sink (0.2). A busy machine multiplies
-//     every microsecond: the profile puts the log goroutine at about 2 us per
-//     record there, and the rest is the processor it takes from the others.
-//     A spin of 1.3 us per record in place of the log's work cost the same:
-//     any CPU the log goroutine takes is multiplied on this machine. Neither
-//     the garbage collector (GOGC=off), how often the log goroutine wakes (1,
-//     5 or 20 ms), GOMAXPROCS (1 or 3) nor a memory bucket changed it; the
-//     log goroutine's thread at nice 19 gave back about 1 us, not adopted (a
-//     library should not change its thread priorities behind its user).
-//   - Two thirds of the proxy's CPU is write(2) and the scheduler on both
-//     sides of it (perf: 35% of it is the kernel switching threads in,
-//     and a tenth is Go's sysmon thread waking up); the relay spends the
-//     same way.
+//   - A relay with read(2) and write(2) costs what the splice(2) relay costs:
+//     copying the bytes through user space is not the gap. The proxy makes
+//     fewer system calls than the relay (2 writes and about 3.4 reads per
+//     query). Two thirds of its CPU, like the relay's, is write(2) (which
+//     runs the receiver's TCP processing and wake-up), the scheduler and
+//     Go's sysmon thread waking up.
+//   - Where the query log's cost goes, by removing its parts one at a time
+//     in experiment builds (8-thread text point select, 5 to 7 alternating
+//     rounds, proxy/relay QPS): no log 0.93-0.98; records built but not
+//     queued 0.91-0.93; queued, then dropped by the log goroutine 0.89-0.92;
+//     formatted but not handed to the sink 0.87; all of it 0.84-0.86. The
+//     log costs 5 to 6 us of the machine's CPU per query for about 1.3 us of
+//     benchmarked work (the connection's side 0.23, the log goroutine 0.95,
+//     the sink's file writes about 0.2): to fit, it would have to cost half
+//     as much, and the query text's MD5, the template hash and the JSON that
+//     the record's contract requires take more than half of it.
+//   - No effect: sharding the log queue's mutex by connection, leaving out
+//     the per-command Prometheus updates, the garbage collector (GOGC=off),
+//     how often the log goroutine wakes (1, 5 or 20 ms), GOMAXPROCS (1 to 3),
+//     writing the sink's objects in 16 KiB writes, a memory bucket.
+//   - The log goroutine on a thread of its own at SCHED_IDLE priority
+//     (runtime.LockOSThread, sched_setscheduler) took back about half of the
+//     log's cost in one A/B run (0.91 against 0.86, no record dropped), nice
+//     19 a third. Not adopted: a Go thread that the kernel starves still
+//     holds one of the runtime's Ps, and a stop-the-world pause of the
+//     garbage collector waits for every P, so on a saturated machine every
+//     client would wait for the lowest-priority thread.
+//   - The prepared lines pay one thing more: the proxy clears MariaDB's
+//     CACHE_METADATA (DESIGN.md), so MariaDB sends each execute's column
+//     definitions again (197 bytes per point-select execute through the
+//     proxy, 150 directly or through the relay).
 //
 // What was cut, by measurement: connections hand records to the log
 // goroutine through a mutex-guarded slice taken a batch at a time (not a
@@ -114,16 +127,14 @@
 // statements' templates come from a hashing.TemplateCache, which
 // fingerprints each statement shape once. The command path costs 0.5 us of
 // CPU and the log 1.0 us per text record (0.65 prepared) in
-// BenchmarkCommandPath and BenchmarkQueryLogRecord; from the previous
-// session's 23.8 and 21.5 us per 8-thread point-select query the proxy went
-// to about 21.
+// BenchmarkCommandPath and BenchmarkQueryLogRecord.
 //
 // Scheduling matters as much: sysbench, MariaDB and the proxy are started in
 // one session by the script, so the kernel shares the cores per thread.
 // Started each in a session of its own (setsid; separate services are),
 // autogroup scheduling shares them per session, the relay falls to about
-// 27,000 QPS and the proxy ran at 1.0-1.2 of it. The script keeps the
-// harder case.
+// 27,000 QPS and the proxy ran at 1.0-1.2 of it: that setup hides the
+// proxy's cost, and the script keeps the harder case.
 //
 // # The shadow side
 //
