@@ -133,3 +133,9 @@ func BenchmarkObfuscatorQuery(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkQueryHash measures QueryHash, which the query log runs on every
+// record's statement text.
+func BenchmarkQueryHash(b *testing.B) {
+	benchmarkCorpus(b, func(q string) { QueryHash(q) })
+}

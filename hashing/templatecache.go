@@ -1,10 +1,6 @@
 package hashing
 
-import (
-	"crypto/md5"
-	"encoding/binary"
-	"encoding/hex"
-)
+import "encoding/binary"
 
 // TemplateCache computes TemplateHash for a stream of statements, caching
 // by statement shape: statements whose tokens are the same except for the
@@ -44,9 +40,7 @@ func (c *TemplateCache) TemplateHash(sql string) string {
 	if h, ok := c.shapes[string(key)]; ok {
 		return h
 	}
-	fp, valueDep := appendFingerprint(make([]byte, 0, len(sql)), sql)
-	sum := md5.Sum(fp)
-	h := hex.EncodeToString(sum[:])
+	h, valueDep := templateHash(sql)
 	if !valueDep {
 		if len(c.shapes) >= c.max {
 			clear(c.shapes)
