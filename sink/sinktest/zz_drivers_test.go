@@ -1,4 +1,0 @@
-package sinktest_test
-
-// The tests open buckets by URL.
-import _ "github.com/sqlshadow/sqlshadow/sink/drivers"

@@ -1,4 +1,0 @@
-package sink_test
-
-// The tests open buckets by URL.
-import _ "github.com/sqlshadow/sqlshadow/sink/drivers"
