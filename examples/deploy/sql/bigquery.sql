@@ -12,6 +12,7 @@ CREATE OR REPLACE EXTERNAL TABLE `my_project.sqlshadow.query_logs` (
   columns_hash STRING, float_cols BOOL,
   primary_duration_ms FLOAT64, primary_success BOOL, primary_error_code INT64,
   primary_rows INT64, primary_result_hash STRING,
+  primary_client_wait_ms FLOAT64, primary_columns_hash STRING,
   bytes_sent INT64, bytes_recv INT64,
   filtered BOOL, filter_reason STRING, dropped BOOL, diverged BOOL
 )

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS sqlshadow.query_logs (
   columns_hash VARCHAR(64), float_cols BOOLEAN,
   primary_duration_ms DOUBLE, primary_success BOOLEAN, primary_error_code INT,
   primary_rows BIGINT, primary_result_hash VARCHAR(64),
+  primary_client_wait_ms DOUBLE, primary_columns_hash VARCHAR(64),
   bytes_sent BIGINT, bytes_recv BIGINT,
   filtered BOOLEAN, filter_reason VARCHAR(64), dropped BOOLEAN, diverged BOOLEAN
 )

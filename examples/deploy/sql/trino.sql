@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS hive.sqlshadow.query_logs (
   columns_hash VARCHAR, float_cols BOOLEAN,
   primary_duration_ms DOUBLE, primary_success BOOLEAN, primary_error_code INTEGER,
   primary_rows BIGINT, primary_result_hash VARCHAR,
+  primary_client_wait_ms DOUBLE, primary_columns_hash VARCHAR,
   bytes_sent BIGINT, bytes_recv BIGINT,
   filtered BOOLEAN, filter_reason VARCHAR, dropped BOOLEAN, diverged BOOLEAN,
   year VARCHAR, month VARCHAR, day VARCHAR, hour VARCHAR
