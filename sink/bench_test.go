@@ -16,7 +16,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
-// benchRecord is shaped like a mirror query-log record (DESIGN.md).
+// benchRecord is shaped like a query-log record of the mirror package.
 type benchRecord struct {
 	TS           sink.Time `json:"ts"`
 	QueryID      string    `json:"query_id"`
@@ -133,7 +133,7 @@ func BenchmarkWriteDrop(b *testing.B) {
 		under, err := sink.OpenBucket(context.Background(), "mem://")
 		require.NoError(b, err)
 		defer func() { _ = under.Close() }()
-		fb := sinktest.NewFaultyBucket(under)
+		fb := sinktest.NewFaultyBucket(under, nil)
 		fb.Hang()
 		run(b, fb.Bucket())
 	})

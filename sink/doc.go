@@ -19,17 +19,22 @@
 // # Opening buckets
 //
 // OpenBucket opens a URL (file://, s3://, gs://, mem://) with the project's
-// rules. Package sink links the four drivers itself, so binaries and tests
-// need no blank imports (a deliberate exception to "binaries choose the
-// drivers": every binary needs the same ones). For file:// it adds
-// metadata=skip and create_dir=1 and probes that an object can be written
-// there: fileblob writes into TMPDIR and renames into the bucket directory,
-// which fails across filesystems, and the *ProbeError says how to fix it
-// (TMPDIR on the same filesystem, or no_tmp_dir=1). For S3-compatible stores
-// use a path-style URL with explicit credentials in the environment, as the
-// tests do:
+// rules. Package sink imports no bucket driver and no cloud SDK: the driver
+// of a URL's scheme must be registered with gocloud's default URL mux, and
+// binaries do that by importing github.com/sqlshadow/sqlshadow/sink/drivers
+// (all four kinds), or only the gocloud driver they need. For file:// it
+// adds metadata=skip and create_dir=1 and probes that an object can be
+// written there: fileblob writes into TMPDIR and renames into the bucket
+// directory, which fails across filesystems, and the *ProbeError says how to
+// fix it (TMPDIR on the same filesystem, or no_tmp_dir=1). For S3-compatible
+// stores use a path-style URL with explicit credentials in the environment,
+// as the tests do:
 //
 //	s3://BUCKET?endpoint=http://127.0.0.1:7070&use_path_style=true&region=us-east-1
+//
+// For gs:// set WriterOptions.Aborter to drivers.AbortGCS, so that a write
+// abandoned by Close commits nothing (the GCS client can otherwise commit
+// it); the other kinds need no Aborter.
 //
 // # Writing
 //
@@ -47,7 +52,7 @@
 // it is full, Write either blocks until there is room or its ctx ends (the
 // default, for collectors), or, with DropWhenFull, returns ErrDropped at once
 // and counts the drop (for the proxy: a slow or dead bucket never slows
-// client traffic; a drop costs about 15 ns and no allocation). Flush waits
+// client traffic; a drop costs no encoding and no allocation). Flush waits
 // until everything accepted is written. Close flushes, stops the goroutines
 // and, if its ctx ends first, aborts the writes in progress (nothing partial
 // appears) and returns a *LostError counting the records lost. Nothing
@@ -79,25 +84,6 @@
 // ErrDropped, ErrClosed, ErrTooLarge and ErrNotObject are sentinels for
 // errors.Is; *LostError and *ProbeError are for errors.As.
 //
-// # Performance
-//
-// One goroutine writing query-log records (about 600 bytes of JSON each,
-// shaped like mirror.Record) into file://, Close included (every record
-// written and fsynced), on the 2-core development machine while other builds
-// shared it (load average 11): records/s is wall-clock throughput under that
-// load, cpu-ns/record what a record costs the process in CPU, both of the
-// writer's goroutines included.
-//
-//	go test -run '^$' -bench . -benchtime 2s ./sink/
-//
-//	BenchmarkWriterFile/plain     179,000 records/s  1,940 cpu-ns/record  encoding/json
-//	BenchmarkWriterFile/gzip      146,000 records/s  2,420 cpu-ns/record  encoding/json, gzip.BestSpeed
-//	BenchmarkWriterFileAppender   444,000 records/s  1,130 cpu-ns/record  JSONAppender (as mirror.Record)
-//	BenchmarkWriteDrop/full       11 cpu-ns and 0 allocations per Write while the bucket is down
-//
-// The record encoding runs in the caller and the object writes in a
-// background goroutine, so on an idle machine one writer reaches about
-// 500,000 records/s with encoding/json (its CPU cost, about 2 us, is the
-// limit); records that implement JSONAppender pass the 300,000 records/s
-// target even on the loaded machine.
+// Throughput and cost per record are in the "sink" section of
+// docs/performance.md.
 package sink

@@ -20,6 +20,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/sink/drivers"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
@@ -213,7 +214,8 @@ func (g *fakeGCS) newBucket(t *testing.T) *blob.Bucket {
 func TestConformanceGCS(t *testing.T) {
 	g := startGCS(t)
 	sinktest.RunConformance(t, sinktest.Harness{
-		Open: g.newBucket,
+		Open:    g.newBucket,
+		Aborter: drivers.AbortGCS,
 		Outage: func(t *testing.T) func() {
 			g.stop()
 			return func() { require.NoError(t, g.start()) }

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cloud.google.com/go/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"gocloud.dev/blob"
 )
@@ -56,6 +55,17 @@ type WriterOptions struct {
 	Registerer prometheus.Registerer
 	// Logger receives write failures and losses. Default nil: discard.
 	Logger *slog.Logger
+	// Aborter makes an abandoned object write certain to commit nothing,
+	// for drivers where cancelling the write's ctx is not enough. It is
+	// called before each object write with the driver's As function (as in
+	// gocloud's blob.WriterOptions.BeforeWrite); the function it returns,
+	// if not nil, is called with the cause when the write is abandoned,
+	// before the blob writer is closed. Default nil: an abandoned write is
+	// cancelled through its ctx, which is enough for file://, mem:// and
+	// s3://. For gs:// set it to drivers.AbortGCS (package
+	// github.com/sqlshadow/sqlshadow/sink/drivers): the GCS client notices a
+	// cancelled ctx asynchronously and can still commit what was written.
+	Aborter func(as func(any) bool) (abort func(error))
 }
 
 func (o *WriterOptions) withDefaults() WriterOptions {
@@ -532,14 +542,16 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 		contentType = "application/gzip"
 	}
 	var (
-		f  *os.File        // fileblob: the temporary file, to sync before the rename
-		sw *storage.Writer // gcsblob: to abort for certain
+		f     *os.File    // fileblob: the temporary file, to sync before the rename
+		abort func(error) // from Aborter: aborts the write for certain
 	)
 	bw, err := w.bucket.NewWriter(ctx, key, &blob.WriterOptions{
 		ContentType: contentType,
 		BeforeWrite: func(as func(any) bool) error {
 			as(&f)
-			as(&sw)
+			if w.opts.Aborter != nil {
+				abort = w.opts.Aborter(as)
+			}
 			return nil
 		},
 	})
@@ -554,7 +566,9 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 	}
 	fail := func(err error) (int64, error) {
 		cancel()
-		abortGCS(sw, err)
+		if abort != nil {
+			abort(err)
+		}
 		_ = bw.Close()
 		return 0, fmt.Errorf("sink: write %s: %w", key, err)
 	}
@@ -580,16 +594,6 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 		return 0, fmt.Errorf("sink: write %s: %w", key, err)
 	}
 	return cw.n, nil
-}
-
-// abortGCS makes sure an abandoned GCS write is not committed. The storage
-// client notices a cancelled ctx in a goroutine, so a Close right after the
-// cancel can still commit what was written (seen with fake-gcs-server);
-// CloseWithError aborts at once.
-func abortGCS(sw *storage.Writer, err error) {
-	if sw != nil {
-		_ = sw.CloseWithError(err) //nolint:staticcheck // SA1019: the only synchronous abort.
-	}
 }
 
 // Flush implements Sink: it rolls every open object and waits until every

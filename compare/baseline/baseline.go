@@ -1,4 +1,4 @@
-package compare
+package baseline
 
 import (
 	"context"
@@ -14,15 +14,16 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/sqlshadow/sqlshadow/compare/internal/plan"
-	"github.com/sqlshadow/sqlshadow/compare/internal/stats"
+	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/plan"
+	"github.com/sqlshadow/sqlshadow/compare/stats"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/profile"
 )
 
-// BaselineOptions configures a Baseline. A nil *BaselineOptions, or a zero
+// Options configures a Baseline. A nil *Options, or a zero
 // field, means the default documented on the field.
-type BaselineOptions struct {
+type Options struct {
 	// Runs is the number of measured runs of each SQL. Default 10.
 	Runs int
 	// Warmup is the number of unmeasured runs of each SQL before measuring.
@@ -58,8 +59,8 @@ type BaselineOptions struct {
 	Logger *slog.Logger
 }
 
-func (o *BaselineOptions) withDefaults() BaselineOptions {
-	var v BaselineOptions
+func (o *Options) withDefaults() Options {
+	var v Options
 	if o != nil {
 		v = *o
 	}
@@ -110,29 +111,29 @@ const (
 
 // Baseline verifies one SQL change: it runs a baseline SQL and a candidate
 // SQL, alternating, and compares their rows, latency, plans and engine
-// statistics. It is a Comparator; Compare may be called more than once.
-type Baseline struct {
+// statistics. It is a compare.Comparator; Compare may be called more than once.
+type Harness struct {
 	baselineDB, candidateDB   *sql.DB
 	baselineSQL, candidateSQL string
-	opts                      BaselineOptions
+	opts                      Options
 }
 
-// NewBaseline returns a harness for baselineSQL on baselineDB against
+// New returns a harness for baselineSQL on baselineDB against
 // candidateSQL on candidateDB (pass the same *sql.DB twice to compare two
 // statements on one server). Each side runs on one dedicated connection, so
 // session settings hold for all its runs.
-func NewBaseline(baselineDB, candidateDB *sql.DB, baselineSQL, candidateSQL string, opts *BaselineOptions) (*Baseline, error) {
+func New(baselineDB, candidateDB *sql.DB, baselineSQL, candidateSQL string, opts *Options) (*Harness, error) {
 	if baselineDB == nil || candidateDB == nil {
 		return nil, errors.New("compare: baseline: nil database")
 	}
 	if strings.TrimSpace(baselineSQL) == "" || strings.TrimSpace(candidateSQL) == "" {
 		return nil, errors.New("compare: baseline: empty SQL")
 	}
-	return &Baseline{baselineDB: baselineDB, candidateDB: candidateDB, baselineSQL: baselineSQL, candidateSQL: candidateSQL, opts: opts.withDefaults()}, nil
+	return &Harness{baselineDB: baselineDB, candidateDB: candidateDB, baselineSQL: baselineSQL, candidateSQL: candidateSQL, opts: opts.withDefaults()}, nil
 }
 
-// Compare implements Comparator; the result is a *BaselineReport.
-func (b *Baseline) Compare(ctx context.Context) (Result, error) {
+// Compare implements compare.Comparator; the result is a *Report.
+func (b *Harness) Compare(ctx context.Context) (compare.Result, error) {
 	r, err := b.Run(ctx)
 	if err != nil {
 		return nil, err
@@ -143,7 +144,7 @@ func (b *Baseline) Compare(ctx context.Context) (Result, error) {
 // Run runs the comparison and returns its report. An error means the
 // comparison itself could not run (a connection failed); errors of the
 // statements are findings in the report.
-func (b *Baseline) Run(ctx context.Context) (*BaselineReport, error) {
+func (b *Harness) Run(ctx context.Context) (*Report, error) {
 	o := b.opts
 	bc, err := b.baselineDB.Conn(ctx)
 	if err != nil {
@@ -156,7 +157,7 @@ func (b *Baseline) Run(ctx context.Context) (*BaselineReport, error) {
 	}
 	defer cc.Close()
 
-	rep := &BaselineReport{SchemaVersion: BaselineSchemaVersion, Tolerance: o.Tolerance, Runs: o.Runs, Warmup: o.Warmup}
+	rep := &Report{SchemaVersion: ReportSchemaVersion, Tolerance: o.Tolerance, Runs: o.Runs, Warmup: o.Warmup}
 	rep.Engine, rep.ServerVersion, err = blDetectEngine(ctx, bc)
 	if err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func (b *Baseline) Run(ctx context.Context) (*BaselineReport, error) {
 
 type blSide struct {
 	conn      *sql.Conn
-	report    *BaselineSide
+	report    *Side
 	sql, exec string
 	result    *blResult
 	err       error
@@ -221,7 +222,7 @@ type blSide struct {
 
 // measure runs warm-up and measured runs, alternating the sides and the
 // order within a round (ABBA), so drift and caches favour neither.
-func (b *Baseline) measure(ctx context.Context, sides []*blSide) error {
+func (b *Harness) measure(ctx context.Context, sides []*blSide) error {
 	o := b.opts
 	for round := 0; round < o.Warmup+o.Runs; round++ {
 		order := []*blSide{sides[0], sides[1]}
@@ -252,7 +253,7 @@ func (b *Baseline) measure(ctx context.Context, sides []*blSide) error {
 	return nil
 }
 
-// LatencyComparison is the latency evidence of a BaselineReport.
+// LatencyComparison is the latency evidence of a Report.
 type LatencyComparison struct {
 	BaselineMedianMS  float64 `json:"baseline_median_ms"`
 	CandidateMedianMS float64 `json:"candidate_median_ms"`
@@ -267,7 +268,7 @@ type LatencyComparison struct {
 	Sufficient bool `json:"sufficient"`
 }
 
-func blLatency(base, cand []float64, o BaselineOptions) LatencyComparison {
+func blLatency(base, cand []float64, o Options) LatencyComparison {
 	l := LatencyComparison{Runs: min(len(base), len(cand))}
 	if len(base) == 0 || len(cand) == 0 {
 		return l
@@ -393,7 +394,7 @@ func blIdentByte(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
-func (b *Baseline) explain(ctx context.Context, rep *BaselineReport, sides []*blSide) {
+func (b *Harness) explain(ctx context.Context, rep *Report, sides []*blSide) {
 	for _, s := range sides {
 		var (
 			tree *plan.Node
@@ -450,7 +451,7 @@ func blQueryLines(ctx context.Context, c *sql.Conn, q string) (string, error) {
 
 // statistics collects what the engine measured for one run of each side:
 // MariaDB's ANALYZE FORMAT=JSON, StarRocks' query profile.
-func (b *Baseline) statistics(ctx context.Context, rep *BaselineReport, sides []*blSide) {
+func (b *Harness) statistics(ctx context.Context, rep *Report, sides []*blSide) {
 	for _, s := range sides {
 		if s.err != nil {
 			continue
@@ -529,7 +530,7 @@ func blEngineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attemp
 }
 
 // captureSchema records SHOW CREATE TABLE of the tables the plans read.
-func blCaptureSchema(ctx context.Context, c *sql.Conn, rep *BaselineReport) []TableSchema {
+func blCaptureSchema(ctx context.Context, c *sql.Conn, rep *Report) []TableSchema {
 	seen := map[string]bool{}
 	var out []TableSchema
 	for _, p := range []*plan.Node{rep.Baseline.Plan, rep.Candidate.Plan} {
@@ -560,4 +561,4 @@ func blQuoteIdent(s string) string {
 
 // planDiff compares the plans of two sides of possibly different runs (for
 // example before and after a schema change).
-func planDiff(a, b BaselineSide) []plan.Change { return plan.Diff(a.Plan, b.Plan) }
+func planDiff(a, b Side) []plan.Change { return plan.Diff(a.Plan, b.Plan) }

@@ -1,4 +1,4 @@
-package compare
+package baseline
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -32,9 +33,9 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		INSERT INTO orders SELECT seq, 1 + seq % 200, (seq % 1000) / 10, seq / 7 FROM seq_1_to_20000;`)
 	require.NoError(t, err)
 
-	run := func(t *testing.T, base, cand string, opts *BaselineOptions) *BaselineReport {
+	run := func(t *testing.T, base, cand string, opts *Options) *Report {
 		t.Helper()
-		h, err := NewBaseline(db, db, base, cand, opts)
+		h, err := New(db, db, base, cand, opts)
 		require.NoError(t, err)
 		rep, err := h.Run(ctx)
 		require.NoError(t, err)
@@ -42,10 +43,10 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		require.NoError(t, rep.WriteJSON(&js))
 		var back map[string]any
 		require.NoError(t, json.Unmarshal(js.Bytes(), &back))
-		require.Equal(t, string(rep.Decision), back["verdict"])
+		require.Equal(t, string(rep.Outcome), back["verdict"])
 		var md bytes.Buffer
 		require.NoError(t, rep.WriteMarkdown(&md))
-		require.Contains(t, md.String(), strings.ToUpper(string(rep.Decision)))
+		require.Contains(t, md.String(), strings.ToUpper(string(rep.Outcome)))
 		return rep
 	}
 
@@ -54,15 +55,15 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		cand := "SELECT c.region, (SELECT SUM(o.amount) FROM orders o WHERE o.customer_id IN (SELECT id FROM customers c2 WHERE c2.region = c.region)) AS total FROM (SELECT DISTINCT region FROM customers) c ORDER BY 1"
 		// A wide tolerance: this machine is shared and noisy; the point is that
 		// equal rows and equal speed reach a pass.
-		rep := run(t, base, base, &BaselineOptions{Runs: 20, Tolerance: 1.0})
-		require.Equal(t, VerdictPass, rep.Decision, rep.Reasons)
+		rep := run(t, base, base, &Options{Runs: 20, Tolerance: 1.0})
+		require.Equal(t, compare.VerdictPass, rep.Outcome, rep.Reasons)
 		require.True(t, rep.Rows.Equal)
 		require.True(t, rep.Rows.Ordered)
 		require.Equal(t, "mariadb", rep.Engine)
 		require.NotEmpty(t, rep.Schema)
 		require.Contains(t, rep.Baseline.Stats, "rows_examined")
 		// A rewrite with other SQL: rows are equal; latency may go either way.
-		rep = run(t, base, cand, &BaselineOptions{Runs: 5})
+		rep = run(t, base, cand, &Options{Runs: 5})
 		require.True(t, rep.Rows.Equal, rep.Rows)
 		require.NotEmpty(t, rep.PlanChanges, "another query shape has another plan")
 	})
@@ -71,8 +72,8 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		rep := run(t,
 			"SELECT id, amount FROM orders WHERE customer_id = 7",
 			"SELECT id, amount FROM orders WHERE customer_id = 7 AND amount > 10",
-			&BaselineOptions{Runs: 5})
-		require.Equal(t, VerdictFail, rep.Decision)
+			&Options{Runs: 5})
+		require.Equal(t, compare.VerdictFail, rep.Outcome)
 		require.False(t, rep.Rows.Equal)
 		require.Positive(t, rep.Rows.BaselineOnly)
 		require.Zero(t, rep.Rows.CandidateOnly)
@@ -85,7 +86,7 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		rep := run(t,
 			"SELECT customer_id, SUM(amount) AS s, SUM(score) AS f FROM orders GROUP BY customer_id",
 			"SELECT customer_id, CAST(SUM(amount) AS DECIMAL(20,4)) AS s, SUM(score) * (1 + 1e-13) AS f FROM orders GROUP BY customer_id",
-			&BaselineOptions{Runs: 5})
+			&Options{Runs: 5})
 		require.True(t, rep.Rows.Equal, rep.Rows.Examples)
 	})
 
@@ -93,15 +94,15 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		rep := run(t,
 			"SELECT id FROM orders WHERE customer_id = 3 ORDER BY id",
 			"SELECT id FROM orders WHERE customer_id = 3 ORDER BY id DESC",
-			&BaselineOptions{Runs: 5})
-		require.Equal(t, VerdictFail, rep.Decision)
+			&Options{Runs: 5})
+		require.Equal(t, compare.VerdictFail, rep.Outcome)
 		require.True(t, rep.Rows.Ordered)
 		require.False(t, rep.Rows.OrderEqual)
 	})
 
 	t.Run("an index changes the plan and the diff names it", func(t *testing.T) {
 		q := "SELECT id, amount FROM orders WHERE customer_id = 42"
-		h, err := NewBaseline(db, db, q, q, &BaselineOptions{Runs: 3})
+		h, err := New(db, db, q, q, &Options{Runs: 3})
 		require.NoError(t, err)
 		before, err := h.Run(ctx)
 		require.NoError(t, err)
@@ -121,8 +122,8 @@ func TestBaselineOnMariaDB(t *testing.T) {
 		// The derived table sleeps once per run: 30 ms on top of a scan of
 		// a few milliseconds.
 		cand := "SELECT COUNT(*) FROM orders, (SELECT SLEEP(0.03) AS s) AS d WHERE customer_id = 9 AND d.s = 0"
-		rep := run(t, base, cand, &BaselineOptions{Runs: 10})
-		require.Equal(t, VerdictFail, rep.Decision, rep.Reasons)
+		rep := run(t, base, cand, &Options{Runs: 10})
+		require.Equal(t, compare.VerdictFail, rep.Outcome, rep.Reasons)
 		require.True(t, rep.Rows.Equal)
 		require.Greater(t, rep.Latency.CILow, 1.1)
 		require.Contains(t, strings.Join(rep.Reasons, " "), "slower")
@@ -130,19 +131,19 @@ func TestBaselineOnMariaDB(t *testing.T) {
 
 	t.Run("too few runs are inconclusive", func(t *testing.T) {
 		q := "SELECT id FROM customers WHERE region = 'emea'"
-		rep := run(t, q, q, &BaselineOptions{Runs: 2, Warmup: -1})
-		require.Equal(t, VerdictInconclusive, rep.Decision, rep.Reasons)
+		rep := run(t, q, q, &Options{Runs: 2, Warmup: -1})
+		require.Equal(t, compare.VerdictInconclusive, rep.Outcome, rep.Reasons)
 		require.Contains(t, rep.Reasons[0], "too few runs")
 	})
 
 	t.Run("a failing candidate fails with its error", func(t *testing.T) {
-		rep := run(t, "SELECT id FROM customers", "SELECT id, no_such_column FROM customers", &BaselineOptions{Runs: 3})
-		require.Equal(t, VerdictFail, rep.Decision)
+		rep := run(t, "SELECT id FROM customers", "SELECT id, no_such_column FROM customers", &Options{Runs: 3})
+		require.Equal(t, compare.VerdictFail, rep.Outcome)
 		require.Equal(t, uint16(1054), rep.Candidate.ErrorCode)
 	})
 }
 
-func diffSides(t *testing.T, a, b BaselineSide) string {
+func diffSides(t *testing.T, a, b Side) string {
 	t.Helper()
 	require.NotNil(t, a.Plan)
 	require.NotNil(t, b.Plan)

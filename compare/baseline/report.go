@@ -1,4 +1,4 @@
-package compare
+package baseline
 
 import (
 	"encoding/json"
@@ -6,15 +6,16 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sqlshadow/sqlshadow/compare/internal/plan"
+	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/plan"
 )
 
-// BaselineSchemaVersion is the version of the BaselineReport JSON schema.
+// ReportSchemaVersion is the version of the Report JSON schema.
 // It changes only when a field changes meaning or disappears; new fields may
 // appear within a version.
-const BaselineSchemaVersion = 1
+const ReportSchemaVersion = 1
 
-// BaselineReport is the evidence and verdict of one Baseline run. Its JSON
+// Report is the evidence and verdict of one Baseline run. Its JSON
 // form (WriteJSON) is the contract for automated callers:
 //
 //	verdict         "pass" | "fail" | "inconclusive"
@@ -32,18 +33,19 @@ const BaselineSchemaVersion = 1
 //	plan_changes    [{kind, path, before, after}] (empty: same plan)
 //	stats_delta     candidate - baseline per statistic
 //	schema          [{table, create_table}] of the tables the plans read
-type BaselineReport struct {
-	SchemaVersion int      `json:"schema_version"`
-	Decision      Verdict  `json:"verdict"`
-	Reasons       []string `json:"reasons"`
-	Engine        string   `json:"engine"`
-	ServerVersion string   `json:"server_version"`
-	Tolerance     float64  `json:"tolerance"`
-	Runs          int      `json:"runs"`
-	Warmup        int      `json:"warmup"`
+type Report struct {
+	SchemaVersion int `json:"schema_version"`
+	// Outcome is the verdict; Reasons say why.
+	Outcome       compare.Verdict `json:"verdict"`
+	Reasons       []string        `json:"reasons"`
+	Engine        string          `json:"engine"`
+	ServerVersion string          `json:"server_version"`
+	Tolerance     float64         `json:"tolerance"`
+	Runs          int             `json:"runs"`
+	Warmup        int             `json:"warmup"`
 
-	Baseline  BaselineSide `json:"baseline"`
-	Candidate BaselineSide `json:"candidate"`
+	Baseline  Side `json:"baseline"`
+	Candidate Side `json:"candidate"`
 
 	Rows        RowsComparison     `json:"rows"`
 	Latency     LatencyComparison  `json:"latency"`
@@ -52,8 +54,8 @@ type BaselineReport struct {
 	Schema      []TableSchema      `json:"schema,omitempty"`
 }
 
-// BaselineSide is what one side (baseline or candidate) did.
-type BaselineSide struct {
+// Side is what one side (baseline or candidate) did.
+type Side struct {
 	SQL          string      `json:"sql"`
 	QueryHash    string      `json:"query_hash"`
 	TemplateHash string      `json:"template_hash"`
@@ -82,22 +84,35 @@ type TableSchema struct {
 	Error       string `json:"error,omitempty"`
 }
 
-// Verdict implements Result.
-func (r *BaselineReport) Verdict() Verdict { return r.Decision }
+// Verdict implements compare.Result.
+func (r *Report) Verdict() compare.Verdict { return r.Outcome }
 
-// Summary implements Result.
-func (r *BaselineReport) Summary() string {
-	s := string(r.Decision)
-	if len(r.Reasons) > 0 {
-		s += ": " + r.Reasons[0]
+// Summary implements compare.Result: the first of Reasons.
+func (r *Report) Summary() string {
+	if len(r.Reasons) == 0 {
+		return ""
 	}
-	return s
+	return r.Reasons[0]
 }
+
+// Details implements compare.Result: the rest of Reasons.
+func (r *Report) Details() []string {
+	if len(r.Reasons) < 2 {
+		return nil
+	}
+	return r.Reasons[1:]
+}
+
+// The report's formats.
+var (
+	_ compare.JSONWriter     = (*Report)(nil)
+	_ compare.MarkdownWriter = (*Report)(nil)
+)
 
 // decide sets the verdict: fail when rows or errors differ or the latency
 // interval lies above 1 + tolerance; pass when rows are equal and the
 // interval's upper bound is at most 1 + tolerance; otherwise inconclusive.
-func (r *BaselineReport) decide(o BaselineOptions) {
+func (r *Report) decide(o Options) {
 	var fail, inconclusive []string
 	b, c := r.Baseline, r.Candidate
 	limit := 1 + o.Tolerance
@@ -141,11 +156,11 @@ func (r *BaselineReport) decide(o BaselineOptions) {
 	}
 	switch {
 	case len(fail) > 0:
-		r.Decision, r.Reasons = VerdictFail, append(fail, inconclusive...)
+		r.Outcome, r.Reasons = compare.VerdictFail, append(fail, inconclusive...)
 	case len(inconclusive) > 0:
-		r.Decision, r.Reasons = VerdictInconclusive, inconclusive
+		r.Outcome, r.Reasons = compare.VerdictInconclusive, inconclusive
 	default:
-		r.Decision = VerdictPass
+		r.Outcome = compare.VerdictPass
 		r.Reasons = []string{fmt.Sprintf("same rows; median ratio %.2f (95%% CI %.2f-%.2f) within %.2f", r.Latency.Ratio, r.Latency.CILow, r.Latency.CIHigh, limit)}
 	}
 	if r.Rows.NamesDiffer {
@@ -157,16 +172,16 @@ func (r *BaselineReport) decide(o BaselineOptions) {
 }
 
 // WriteJSON writes the report as indented JSON.
-func (r *BaselineReport) WriteJSON(w io.Writer) error {
+func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
 // WriteMarkdown writes the report for people.
-func (r *BaselineReport) WriteMarkdown(w io.Writer) error {
+func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Baseline comparison: %s\n\n", strings.ToUpper(string(r.Decision)))
+	fmt.Fprintf(&b, "# Baseline comparison: %s\n\n", strings.ToUpper(string(r.Outcome)))
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", reason)
 	}

@@ -1,4 +1,4 @@
-package compare
+package baseline
 
 import (
 	"context"
@@ -135,7 +135,7 @@ func blDecimal(s string) string {
 	return s
 }
 
-// RowsComparison is the rows evidence of a BaselineReport.
+// RowsComparison is the rows evidence of a Report.
 type RowsComparison struct {
 	// Equal is true when both sides returned the same multiset of rows (and,
 	// when the query orders its output, in the same order up to ties).

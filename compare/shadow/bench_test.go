@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"bufio"
@@ -267,11 +267,11 @@ func BenchmarkShadowReport(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = bucket.Close() }()
-	s := NewShadow(bucket, Window{From: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, nil)
+	s := New(bucket, Window{From: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, nil)
 	runtime.GC()
 	cpu0 := cpuSeconds()
 	b.ResetTimer()
-	var rep *ShadowReport
+	var rep *Report
 	for b.Loop() {
 		if rep, err = s.Report(ctx); err != nil {
 			b.Fatal(err)

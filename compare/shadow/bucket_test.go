@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -68,17 +69,17 @@ func TestShadowFromBucket(t *testing.T) {
 	defer func() { require.NoError(t, bucket.Close()) }()
 
 	now := func() time.Time { return genStart.Add(48 * time.Hour) }
-	s := NewShadow(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)}, &ShadowOptions{Now: now})
+	s := New(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)}, &Options{Now: now})
 	res, err := s.Compare(ctx)
 	require.NoError(t, err)
-	rep := res.(*ShadowReport)
+	rep := res.(*Report)
 	require.Equal(t, []string{
 		"regression route:checkout",
 		"result_mismatch " + templateLabel(qUsers),
 		"shadow_failure  error 1054",
 	}, findingKeys(rep))
 	require.Equal(t, 4*6, rep.Window.Objects)
-	require.Equal(t, VerdictFail, res.Verdict())
+	require.Equal(t, compare.VerdictFail, res.Verdict())
 
 	// The same logs through readers give the same findings and counts.
 	direct := plantedReport(t)
@@ -86,10 +87,10 @@ func TestShadowFromBucket(t *testing.T) {
 	require.Equal(t, direct.Findings, rep.Findings)
 
 	// An empty window: inconclusive, no error.
-	empty := NewShadow(bucket, Window{From: genStart.Add(-48 * time.Hour), To: genStart.Add(-24 * time.Hour)}, &ShadowOptions{Now: now})
+	empty := New(bucket, Window{From: genStart.Add(-48 * time.Hour), To: genStart.Add(-24 * time.Hour)}, &Options{Now: now})
 	rep, err = empty.Report(ctx)
 	require.NoError(t, err)
-	require.Equal(t, VerdictInconclusive, rep.Verdict())
+	require.Equal(t, compare.VerdictInconclusive, rep.Verdict())
 	require.Zero(t, rep.Window.Objects)
 }
 
@@ -144,8 +145,8 @@ func TestShadowJoinsProfiles(t *testing.T) {
 	bucket, err := sink.OpenBucket(ctx, "file://"+root)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, bucket.Close()) }()
-	rep, err := NewShadow(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)},
-		&ShadowOptions{Now: func() time.Time { return genStart.Add(48 * time.Hour) }}).Report(ctx)
+	rep, err := New(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)},
+		&Options{Now: func() time.Time { return genStart.Add(48 * time.Hour) }}).Report(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 2*joined, rep.Counts.Profiles)
 	require.EqualValues(t, joined, rep.Counts.ProfilesJoined)
@@ -163,15 +164,15 @@ func TestShadowJoinsProfiles(t *testing.T) {
 	require.Len(t, rep.Findings, 3)
 
 	// Disabled join.
-	rep, err = NewShadow(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)},
-		&ShadowOptions{ProfilesDataset: "-", Now: func() time.Time { return genStart.Add(48 * time.Hour) }}).Report(ctx)
+	rep, err = New(bucket, Window{From: genStart, To: genStart.Add(24 * time.Hour)},
+		&Options{ProfilesDataset: "-", Now: func() time.Time { return genStart.Add(48 * time.Hour) }}).Report(ctx)
 	require.NoError(t, err)
 	require.Zero(t, rep.Counts.Profiles)
 	require.Nil(t, group(rep, "route:checkout").Profiles)
 }
 
 func TestReportsShowProfiles(t *testing.T) {
-	rep := &ShadowReport{Schema: ShadowReportSchema, Mode: "shadow", Outcome: VerdictPass}
+	rep := &Report{Schema: ReportSchema, Mode: "shadow", Outcome: compare.VerdictPass}
 	two, six := 2.0, 6.0
 	rep.Groups = []GroupReport{{Label: "route:x", Status: StatusNoChange, Profiles: &GroupProfiles{
 		Primary: ProfileStats{Count: 3, MeanCPUMS: &two}, Shadow: ProfileStats{Count: 4, MeanCPUMS: &six},

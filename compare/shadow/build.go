@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"cmp"
@@ -12,7 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sqlshadow/sqlshadow/compare/internal/stats"
+	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/stats"
 )
 
 // shadowEpsilonMS keeps log ratios finite for zero durations.
@@ -206,9 +207,9 @@ func maxRatio(g *GroupReport) float64 {
 	return r
 }
 
-func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, objects int, profiles map[shadowProfileKey]*shadowProfileAgg) (*ShadowReport, error) {
-	rep := &ShadowReport{
-		Schema:      ShadowReportSchema,
+func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, objects int, profiles map[shadowProfileKey]*shadowProfileAgg) (*Report, error) {
+	rep := &Report{
+		Schema:      ReportSchema,
 		GeneratedAt: cfg.now().UTC(),
 		Mode:        "shadow",
 		Window: ReportWindow{
@@ -367,11 +368,11 @@ func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, obj
 
 	switch {
 	case len(rep.Findings) > 0:
-		rep.Outcome = VerdictFail
+		rep.Outcome = compare.VerdictFail
 	case tested > 0:
-		rep.Outcome = VerdictPass
+		rep.Outcome = compare.VerdictPass
 	default:
-		rep.Outcome = VerdictInconclusive
+		rep.Outcome = compare.VerdictInconclusive
 	}
 	rep.SummaryLine = findingsSummary(rep)
 	return rep, nil
@@ -445,7 +446,7 @@ func toExample(x shadowExample, count int64) Example {
 	}
 }
 
-func (cfg *shadowConfig) buildFailures(a *shadowAgg, rep *ShadowReport) {
+func (cfg *shadowConfig) buildFailures(a *shadowAgg, rep *Report) {
 	for _, f := range a.failures {
 		fr := FailureReport{ErrorCode: f.code, Count: f.count, Groups: []GroupCount{}, Examples: []Example{}}
 		for g, n := range f.groups {
@@ -487,7 +488,7 @@ func (cfg *shadowConfig) buildFailures(a *shadowAgg, rep *ShadowReport) {
 
 // buildMismatches classifies every mismatching query hash as a column
 // difference, noise, or a real wrong answer, and aggregates by group.
-func (cfg *shadowConfig) buildMismatches(a *shadowAgg, rep *ShadowReport) {
+func (cfg *shadowConfig) buildMismatches(a *shadowAgg, rep *Report) {
 	type acc struct {
 		rep      MismatchReport
 		examples []Example

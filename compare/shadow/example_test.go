@@ -1,4 +1,4 @@
-package compare_test
+package shadow_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
 )
 
 // Query logs as the shadow proxy writes them (JSON Lines, one record per
@@ -32,13 +32,13 @@ func exampleLogs() io.Reader {
 	return strings.NewReader(b.String())
 }
 
-func ExampleAnalyzeShadowLogs() {
-	rep, err := compare.AnalyzeShadowLogs(context.Background(), compare.Window{}, []io.Reader{exampleLogs()}, nil)
+func ExampleAnalyze() {
+	rep, err := shadow.Analyze(context.Background(), shadow.Window{}, []io.Reader{exampleLogs()}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(rep.Summary())
+	fmt.Printf("%s: %s\n", rep.Verdict(), rep.Summary())
 	for _, f := range rep.Findings {
 		fmt.Printf("%s: %s\n", f.Kind, f.Title)
 	}

@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"fmt"
@@ -43,7 +43,7 @@ func (s *svgBuilder) done() template.HTML {
 
 // ratioChart draws, per group, the P50 and P99 ratios on a log axis with the
 // thresholds.
-func ratioChart(r *ShadowReport) template.HTML {
+func ratioChart(r *Report) template.HTML {
 	type row struct {
 		label    string
 		r50, r99 float64
@@ -218,7 +218,7 @@ type htmlGroupChart struct {
 }
 
 type htmlData struct {
-	R          *ShadowReport
+	R          *Report
 	A, B       string
 	Ratios     template.HTML
 	Failures   template.HTML
@@ -318,7 +318,7 @@ Thresholds: ratio ≥ {{ratio .R.Settings.Ratio}}, adjusted p &lt; {{.R.Settings
 // WriteHTML writes r as one self-contained HTML page: styles inline, charts
 // as inline SVG (latency ratios per group, latency distributions of both
 // sides per group, failures, mismatches), no script and no network access.
-func (r *ShadowReport) WriteHTML(w io.Writer) error {
+func (r *Report) WriteHTML(w io.Writer) error {
 	a, b := r.sideNames()
 	d := htmlData{R: r, A: a, B: b, Ratios: ratioChart(r)}
 	var labels []string

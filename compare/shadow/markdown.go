@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"bufio"
@@ -60,7 +60,7 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func (r *ShadowReport) sideNames() (string, string) {
+func (r *Report) sideNames() (string, string) {
 	if r.Mode == "before_after" {
 		return "before", "after"
 	}
@@ -69,7 +69,7 @@ func (r *ShadowReport) sideNames() (string, string) {
 
 // WriteMarkdown writes r as a Markdown document for people (a pull request
 // comment, a ticket).
-func (r *ShadowReport) WriteMarkdown(w io.Writer) error {
+func (r *Report) WriteMarkdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	a, b := r.sideNames()

@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"encoding/json"
@@ -6,13 +6,15 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/sqlshadow/sqlshadow/compare"
 )
 
-// ShadowReportSchema identifies the JSON schema of ShadowReport; it is the
+// ReportSchema identifies the JSON schema of Report; it is the
 // value of the report's "schema" field. The version changes only when a
 // field is removed or changes meaning; new fields may appear within a
 // version, so readers must ignore fields they do not know.
-const ShadowReportSchema = "sqlshadow.shadow-report/v1"
+const ReportSchema = "sqlshadow.shadow-report/v1"
 
 // Finding kinds (Finding.Kind).
 const (
@@ -57,14 +59,14 @@ const (
 	NoiseSmallSample = "small_sample"
 )
 
-// ShadowReport is the result of the shadow analysis: what got slower, what
+// Report is the result of the shadow analysis: what got slower, what
 // fails only on the shadow, which answers differ, and what is only noise. It
-// is the JSON document described by ShadowReportSchema: every field below is
+// is the JSON document described by ReportSchema: every field below is
 // part of that schema, with the JSON name in its tag. Durations are in
 // milliseconds, times in RFC 3339 UTC, ratios are shadow/primary (or
 // after/before), p-values are two-sided.
-type ShadowReport struct {
-	// Schema is ShadowReportSchema.
+type Report struct {
+	// Schema is ReportSchema.
 	Schema string `json:"schema"`
 	// GeneratedAt is when the report was made.
 	GeneratedAt time.Time `json:"generated_at"`
@@ -74,8 +76,9 @@ type ShadowReport struct {
 	// Outcome is the verdict: "fail" when Findings is not empty, "pass"
 	// when it is and at least one group had enough data, else
 	// "inconclusive".
-	Outcome Verdict `json:"verdict"`
-	// SummaryLine is a one-line summary for people.
+	Outcome compare.Verdict `json:"verdict"`
+	// SummaryLine is a one-line summary for people, without the verdict
+	// (Summary returns it).
 	SummaryLine string `json:"summary"`
 	// Window is the time range analysed.
 	Window ReportWindow `json:"window"`
@@ -102,11 +105,27 @@ type ShadowReport struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// Verdict implements Result.
-func (r *ShadowReport) Verdict() Verdict { return r.Outcome }
+// Verdict implements compare.Result.
+func (r *Report) Verdict() compare.Verdict { return r.Outcome }
 
-// Summary implements Result.
-func (r *ShadowReport) Summary() string { return r.SummaryLine }
+// Summary implements compare.Result.
+func (r *Report) Summary() string { return r.SummaryLine }
+
+// Details implements compare.Result: one line per finding, "kind: title".
+func (r *Report) Details() []string {
+	d := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		d[i] = f.Kind + ": " + f.Title
+	}
+	return d
+}
+
+// The report's formats.
+var (
+	_ compare.JSONWriter     = (*Report)(nil)
+	_ compare.MarkdownWriter = (*Report)(nil)
+	_ compare.HTMLWriter     = (*Report)(nil)
+)
 
 // ReportWindow is the analysed time range.
 type ReportWindow struct {
@@ -162,7 +181,7 @@ type ReportCounts struct {
 	// Mismatches: both succeeded with different result hashes, noise included.
 	Mismatches int64 `json:"mismatches"`
 	// UntrackedQueries counts records whose query hash could not be tracked
-	// (ShadowOptions.MaxTrackedQueries reached); UntrackedMismatches,
+	// (Options.MaxTrackedQueries reached); UntrackedMismatches,
 	// mismatches not reported for the same reason.
 	UntrackedQueries    int64 `json:"untracked_queries"`
 	UntrackedMismatches int64 `json:"untracked_mismatches"`
@@ -363,7 +382,7 @@ type WindowsReport struct {
 }
 
 // WriteJSON writes r as indented JSON.
-func (r *ShadowReport) WriteJSON(w io.Writer) error {
+func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
@@ -372,27 +391,27 @@ func (r *ShadowReport) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// ReadShadowReport decodes a report written by WriteJSON, checking its
+// ReadReport decodes a report written by WriteJSON, checking its
 // schema version.
-func ReadShadowReport(rd io.Reader) (*ShadowReport, error) {
-	var r ShadowReport
+func ReadReport(rd io.Reader) (*Report, error) {
+	var r Report
 	if err := json.NewDecoder(rd).Decode(&r); err != nil {
 		return nil, fmt.Errorf("compare: read JSON report: %w", err)
 	}
-	if r.Schema != ShadowReportSchema {
-		return nil, fmt.Errorf("compare: report schema %q, want %q", r.Schema, ShadowReportSchema)
+	if r.Schema != ReportSchema {
+		return nil, fmt.Errorf("compare: report schema %q, want %q", r.Schema, ReportSchema)
 	}
 	return &r, nil
 }
 
 // findingsSummary builds the one-line summary.
-func findingsSummary(r *ShadowReport) string {
+func findingsSummary(r *Report) string {
 	if len(r.Findings) == 0 {
 		switch r.Outcome {
-		case VerdictInconclusive:
-			return "inconclusive: no findings, but no group had enough data"
+		case compare.VerdictInconclusive:
+			return "no findings, but no group had enough data"
 		default:
-			return fmt.Sprintf("pass: no findings in %d groups", len(r.Groups))
+			return fmt.Sprintf("no findings in %d groups", len(r.Groups))
 		}
 	}
 	byKind := map[string]int{}
@@ -411,5 +430,5 @@ func findingsSummary(r *ShadowReport) string {
 	if len(r.Findings) == 1 {
 		s = ""
 	}
-	return fmt.Sprintf("fail: %d finding%s: %s", len(r.Findings), s, strings.Join(parts, ", "))
+	return fmt.Sprintf("%d finding%s: %s", len(r.Findings), s, strings.Join(parts, ", "))
 }

@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"bytes"
@@ -14,21 +14,22 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
 var (
 	plantedOnce sync.Once
-	plantedRep  *ShadowReport
+	plantedRep  *Report
 )
 
 // plantedReport is the report of the planted scenario, computed once.
-func plantedReport(t *testing.T) *ShadowReport {
+func plantedReport(t *testing.T) *Report {
 	t.Helper()
 	plantedOnce.Do(func() {
 		bufs := genShadowLogs(1, genStart, 6*time.Hour, 4, plantedScenario())
-		rep, err := AnalyzeShadowLogs(context.Background(), Window{From: genStart, To: genStart.Add(24 * time.Hour)}, readers(bufs),
-			&ShadowOptions{Now: func() time.Time { return genStart.Add(48 * time.Hour) }})
+		rep, err := Analyze(context.Background(), Window{From: genStart, To: genStart.Add(24 * time.Hour)}, readers(bufs),
+			&Options{Now: func() time.Time { return genStart.Add(48 * time.Hour) }})
 		if err == nil {
 			plantedRep = rep
 		}
@@ -42,13 +43,13 @@ func TestReportJSONRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&buf))
 	require.Contains(t, buf.String(), `"schema": "sqlshadow.shadow-report/v1"`)
-	back, err := ReadShadowReport(&buf)
+	back, err := ReadReport(&buf)
 	require.NoError(t, err)
 	require.Equal(t, rep.Findings, back.Findings)
-	require.Equal(t, VerdictFail, back.Verdict())
+	require.Equal(t, compare.VerdictFail, back.Verdict())
 	require.Equal(t, rep.Summary(), back.Summary())
 
-	_, err = ReadShadowReport(strings.NewReader(`{"schema":"other/v9"}`))
+	_, err = ReadReport(strings.NewReader(`{"schema":"other/v9"}`))
 	require.Error(t, err)
 }
 
@@ -75,7 +76,7 @@ func TestReportMarkdownNamesTheThree(t *testing.T) {
 	require.Contains(t, md, "Unknown column 'total'")
 }
 
-func writeHTML(t *testing.T, rep *ShadowReport) string {
+func writeHTML(t *testing.T, rep *Report) string {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, rep.WriteHTML(&buf))
@@ -140,18 +141,4 @@ func TestReportHTMLInChromium(t *testing.T) {
 	require.Greater(t, strings.Count(dom, `class="bar"`), 10)
 	require.Greater(t, strings.Count(dom, `class="dist"`), 2*len(rep.Groups)-2)
 	require.Equal(t, 3, strings.Count(dom, `class="finding"`))
-}
-
-func TestVerdictExitCodeAndComparatorFunc(t *testing.T) {
-	require.Equal(t, 0, VerdictPass.ExitCode())
-	require.Equal(t, 1, VerdictFail.ExitCode())
-	require.Equal(t, 3, VerdictInconclusive.ExitCode())
-	require.Equal(t, 2, Verdict("").ExitCode())
-	var c Comparator = ComparatorFunc(func(context.Context) (Result, error) {
-		return &ShadowReport{Outcome: VerdictPass, SummaryLine: "ok"}, nil
-	})
-	res, err := c.Compare(context.Background())
-	require.NoError(t, err)
-	require.Equal(t, VerdictPass, res.Verdict())
-	require.Equal(t, "ok", res.Summary())
 }

@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 
 	"gocloud.dev/blob"
 
+	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -38,9 +39,9 @@ type BeforeAfter struct {
 	Target string
 }
 
-// ShadowOptions configure the shadow analysis. A nil *ShadowOptions means
+// Options configure the shadow analysis. A nil *Options means
 // all defaults.
-type ShadowOptions struct {
+type Options struct {
 	// Ratio is the smallest slowdown reported as a regression: a group
 	// regresses when shadow/primary of its P50 or P99 is >= Ratio and the
 	// test is significant. Faster by the same factor (<= 1/Ratio) is an
@@ -94,7 +95,7 @@ type ShadowOptions struct {
 	// ProfilesDataset is the profile dataset joined to the query logs (by
 	// side, server_conn_id, query_hash and time) to show where the time went
 	// on each side; "-" disables the join. Default ProfilesDataset. Ignored
-	// by AnalyzeShadowLogs and in before/after mode.
+	// by Analyze and in before/after mode.
 	ProfilesDataset string
 	// PrimaryCluster and ShadowCluster are the profile records' "cluster"
 	// values of each side. Default "primary" and "shadow".
@@ -142,9 +143,9 @@ func microsOr(t time.Time, zero int64) int64 {
 	return t.UnixMicro()
 }
 
-func newShadowConfig(w Window, o *ShadowOptions) (*shadowConfig, error) {
+func newShadowConfig(w Window, o *Options) (*shadowConfig, error) {
 	if o == nil {
-		o = &ShadowOptions{}
+		o = &Options{}
 	}
 	c := &shadowConfig{
 		ratio: o.Ratio, alpha: o.Alpha, minPairs: o.MinPairs, minTail: o.MinTailPairs,
@@ -247,32 +248,32 @@ func newShadowConfig(w Window, o *ShadowOptions) (*shadowConfig, error) {
 }
 
 // Shadow is the shadow analysis over the query logs of one bucket: it
-// implements Comparator. It is safe for concurrent use; each Compare or
+// implements compare.Comparator. It is safe for concurrent use; each Compare or
 // Report call reads the logs again.
-type Shadow struct {
+type Analyzer struct {
 	bucket *blob.Bucket
 	window Window
-	opts   ShadowOptions
+	opts   Options
 }
 
-// NewShadow returns the analysis of the query logs under bucket (the root
+// New returns the analysis of the query logs under bucket (the root
 // where datasets live) in window w. In before/after mode (opts.BeforeAfter)
 // w is ignored and the two windows are read.
-func NewShadow(bucket *blob.Bucket, w Window, opts *ShadowOptions) *Shadow {
-	s := &Shadow{bucket: bucket, window: w}
+func New(bucket *blob.Bucket, w Window, opts *Options) *Analyzer {
+	s := &Analyzer{bucket: bucket, window: w}
 	if opts != nil {
 		s.opts = *opts
 	}
 	return s
 }
 
-// Compare implements Comparator; the Result is a *ShadowReport.
-func (s *Shadow) Compare(ctx context.Context) (Result, error) { return s.Report(ctx) }
+// Compare implements compare.Comparator; the result is a *Report.
+func (s *Analyzer) Compare(ctx context.Context) (compare.Result, error) { return s.Report(ctx) }
 
 // Report lists the query-log objects of the window, decodes them in
 // parallel and returns the report. Cancelling ctx aborts and returns
 // ctx.Err().
-func (s *Shadow) Report(ctx context.Context) (*ShadowReport, error) {
+func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
 	cfg, err := newShadowConfig(s.window, &s.opts)
 	if err != nil {
 		return nil, err
@@ -298,7 +299,7 @@ func (s *Shadow) Report(ctx context.Context) (*ShadowReport, error) {
 	return runShadow(ctx, cfg, s.sources(objs), profiles)
 }
 
-func (s *Shadow) sources(objs []sink.Object) []shadowSource {
+func (s *Analyzer) sources(objs []sink.Object) []shadowSource {
 	sources := make([]shadowSource, len(objs))
 	for i, o := range objs {
 		sources[i] = func(ctx context.Context) (io.ReadCloser, error) { return sink.OpenObject(ctx, s.bucket, o) }
@@ -320,11 +321,11 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// AnalyzeShadowLogs runs the shadow analysis over query logs given as JSON
+// Analyze runs the shadow analysis over query logs given as JSON
 // Lines readers (decompressed), in window w; readers are decoded in
 // parallel. Use it when the logs do not come from a bucket in the sink's
 // layout.
-func AnalyzeShadowLogs(ctx context.Context, w Window, logs []io.Reader, opts *ShadowOptions) (*ShadowReport, error) {
+func Analyze(ctx context.Context, w Window, logs []io.Reader, opts *Options) (*Report, error) {
 	cfg, err := newShadowConfig(w, opts)
 	if err != nil {
 		return nil, err
@@ -341,7 +342,7 @@ type shadowSource func(ctx context.Context) (io.ReadCloser, error)
 
 // runShadow decodes the sources with cfg.parallelism workers, each with its
 // own aggregation, merges them and builds the report.
-func runShadow(ctx context.Context, cfg *shadowConfig, sources, profiles []shadowSource) (*ShadowReport, error) {
+func runShadow(ctx context.Context, cfg *shadowConfig, sources, profiles []shadowSource) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := min(cfg.parallelism, max(len(sources), 1))

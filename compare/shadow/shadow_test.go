@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/sqlshadow/sqlshadow/compare"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -67,20 +69,20 @@ func plantedScenario() []shadowGenGroup {
 	return gs
 }
 
-func analyze(t *testing.T, bufs [][]byte, opts *ShadowOptions) *ShadowReport {
+func analyze(t *testing.T, bufs [][]byte, opts *Options) *Report {
 	t.Helper()
 	if opts == nil {
-		opts = &ShadowOptions{}
+		opts = &Options{}
 	}
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return genStart.Add(48 * time.Hour) }
 	}
-	rep, err := AnalyzeShadowLogs(context.Background(), Window{From: genStart, To: genStart.Add(24 * time.Hour)}, readers(bufs), opts)
+	rep, err := Analyze(context.Background(), Window{From: genStart, To: genStart.Add(24 * time.Hour)}, readers(bufs), opts)
 	require.NoError(t, err)
 	return rep
 }
 
-func findingKeys(rep *ShadowReport) []string {
+func findingKeys(rep *Report) []string {
 	var out []string
 	for _, f := range rep.Findings {
 		k := f.Kind + " " + f.Group
@@ -93,7 +95,7 @@ func findingKeys(rep *ShadowReport) []string {
 	return out
 }
 
-func group(rep *ShadowReport, label string) *GroupReport {
+func group(rep *Report, label string) *GroupReport {
 	for i := range rep.Groups {
 		if rep.Groups[i].Label == label {
 			return &rep.Groups[i]
@@ -119,8 +121,8 @@ func TestShadowReportNamesExactlyThePlantedThree(t *testing.T) {
 		"result_mismatch " + usersLabel,
 		"shadow_failure  error 1054",
 	}, findingKeys(rep), "findings: %+v", rep.Findings)
-	require.Equal(t, VerdictFail, rep.Verdict())
-	require.Equal(t, ShadowReportSchema, rep.Schema)
+	require.Equal(t, compare.VerdictFail, rep.Verdict())
+	require.Equal(t, ReportSchema, rep.Schema)
 
 	// The regression's evidence: P50 about 3x, significant.
 	co := group(rep, "route:checkout")
@@ -211,8 +213,8 @@ func TestShadowReportIsDeterministic(t *testing.T) {
 	// Same logs split differently and read with different parallelism give
 	// the same report.
 	gs := plantedScenario()
-	a := analyze(t, genShadowLogs(3, genStart, time.Hour, 1, gs), &ShadowOptions{Parallelism: 1})
-	b := analyze(t, genShadowLogs(3, genStart, time.Hour, 5, gs), &ShadowOptions{Parallelism: 3})
+	a := analyze(t, genShadowLogs(3, genStart, time.Hour, 1, gs), &Options{Parallelism: 1})
+	b := analyze(t, genShadowLogs(3, genStart, time.Hour, 5, gs), &Options{Parallelism: 3})
 	require.Equal(t, 1, a.Window.Objects)
 	require.Equal(t, 5, b.Window.Objects)
 	b.Window.Objects = 1
@@ -224,7 +226,7 @@ func TestShadowReportIsDeterministic(t *testing.T) {
 
 func TestShadowSmallReservoirStillFindsRegression(t *testing.T) {
 	gs := []shadowGenGroup{{query: qCheckout, literals: 50, n: 3000, baseMS: 4, factor: 2}}
-	rep := analyze(t, genShadowLogs(4, genStart, time.Hour, 2, gs), &ShadowOptions{Reservoir: 600, Resamples: 300})
+	rep := analyze(t, genShadowLogs(4, genStart, time.Hour, 2, gs), &Options{Reservoir: 600, Resamples: 300})
 	g := group(rep, "route:checkout")
 	require.EqualValues(t, 3000, g.Pairs)
 	require.Equal(t, 600, g.Sampled)
@@ -238,8 +240,8 @@ func TestShadowWindowAndGrace(t *testing.T) {
 	bufs := genShadowLogs(5, genStart, 2*time.Hour, 2, gs)
 	// now is 10:00 + 2h05m: with a 15 min grace the hour 11:00-12:00 is not
 	// complete yet, so only 10:00-11:00 is read.
-	rep, err := AnalyzeShadowLogs(context.Background(), Window{From: genStart, To: genStart.Add(3 * time.Hour)}, readers(bufs),
-		&ShadowOptions{Now: func() time.Time { return genStart.Add(2*time.Hour + 5*time.Minute) }})
+	rep, err := Analyze(context.Background(), Window{From: genStart, To: genStart.Add(3 * time.Hour)}, readers(bufs),
+		&Options{Now: func() time.Time { return genStart.Add(2*time.Hour + 5*time.Minute) }})
 	require.NoError(t, err)
 	require.Equal(t, genStart.Add(time.Hour), rep.Window.EffectiveTo)
 	require.InDelta(t, 600, rep.Counts.OutOfWindow, 10)
@@ -252,7 +254,7 @@ func TestShadowInconclusiveAndMalformed(t *testing.T) {
 	rep := analyze(t, [][]byte{logs}, nil)
 	require.EqualValues(t, 2, rep.Counts.Malformed)
 	require.EqualValues(t, 1, rep.Counts.Primary)
-	require.Equal(t, VerdictInconclusive, rep.Verdict())
+	require.Equal(t, compare.VerdictInconclusive, rep.Verdict())
 	require.Empty(t, rep.Findings)
 }
 
@@ -267,7 +269,7 @@ func TestShadowBeforeAfter(t *testing.T) {
 	}
 	b1 := genShadowLogs(6, genStart, time.Hour, 2, before)
 	b2 := genShadowLogs(7, genStart.Add(2*time.Hour), time.Hour, 2, after)
-	rep, err := AnalyzeShadowLogs(context.Background(), Window{}, readers(slices.Concat(b1, b2)), &ShadowOptions{
+	rep, err := Analyze(context.Background(), Window{}, readers(slices.Concat(b1, b2)), &Options{
 		Now: func() time.Time { return genStart.Add(48 * time.Hour) },
 		BeforeAfter: &BeforeAfter{
 			Before: Window{From: genStart, To: genStart.Add(time.Hour)},
@@ -283,20 +285,20 @@ func TestShadowBeforeAfter(t *testing.T) {
 	require.Equal(t, StatusNoChange, group(rep, "route:orders").Status)
 	require.Equal(t, 1, rep.Windows.Regressions)
 
-	_, err = AnalyzeShadowLogs(context.Background(), Window{}, nil, &ShadowOptions{BeforeAfter: &BeforeAfter{}})
+	_, err = Analyze(context.Background(), Window{}, nil, &Options{BeforeAfter: &BeforeAfter{}})
 	require.Error(t, err)
 }
 
 func TestShadowCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := AnalyzeShadowLogs(ctx, Window{}, readers(genShadowLogs(1, genStart, time.Hour, 2, stableGroups())), nil)
+	_, err := Analyze(ctx, Window{}, readers(genShadowLogs(1, genStart, time.Hour, 2, stableGroups())), nil)
 	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestShadowOptionsValidation(t *testing.T) {
-	_, err := AnalyzeShadowLogs(context.Background(), Window{}, nil, &ShadowOptions{Ratio: 0.5})
+	_, err := Analyze(context.Background(), Window{}, nil, &Options{Ratio: 0.5})
 	require.Error(t, err)
-	_, err = AnalyzeShadowLogs(context.Background(), Window{}, nil, &ShadowOptions{Alpha: 2})
+	_, err = Analyze(context.Background(), Window{}, nil, &Options{Alpha: 2})
 	require.Error(t, err)
 }

@@ -1,4 +1,4 @@
-package compare
+package shadow
 
 // The tests open buckets by URL.
 import _ "github.com/sqlshadow/sqlshadow/sink/drivers"

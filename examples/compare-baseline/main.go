@@ -16,12 +16,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/baseline"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 )
 
@@ -71,9 +71,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		var candSQL string
 		candSQL, err = readSQL(*candFile)
 		if err == nil {
-			return compareFiles(baseSQL, candSQL, *baseDSN, *candDSN, password, &compare.BaselineOptions{
+			return compareFiles(baseSQL, candSQL, *baseDSN, *candDSN, password, &baseline.Options{
 				Runs: *runs, Warmup: warmupOption(*warmup), Tolerance: *tolerance, FloatTolerance: *floatTol, Cold: *cold,
-			}, *out, *asJSON, stdout, stderr)
+			}, &compare.MainOptions{Name: "compare-baseline", Dir: *out, Stdout: stdout, Stderr: stderr, JSON: *asJSON})
 		}
 	}
 	fmt.Fprintln(stderr, "compare-baseline:", err)
@@ -88,53 +88,29 @@ func warmupOption(n int) int {
 	return n
 }
 
-func compareFiles(baseSQL, candSQL, baseDSN, candDSN, password string, opts *compare.BaselineOptions, out string, asJSON bool, stdout, stderr io.Writer) int {
+func compareFiles(baseSQL, candSQL, baseDSN, candDSN, password string, opts *baseline.Options, mainOpts *compare.MainOptions) int {
 	baseDB, err := openDB(baseDSN, password)
 	if err != nil {
-		fmt.Fprintln(stderr, "compare-baseline: baseline DSN:", err)
+		fmt.Fprintln(mainOpts.Stderr, "compare-baseline: baseline DSN:", err)
 		return cli.ExitError
 	}
 	defer baseDB.Close()
 	candDB := baseDB
 	if candDSN != baseDSN {
 		if candDB, err = openDB(candDSN, password); err != nil {
-			fmt.Fprintln(stderr, "compare-baseline: candidate DSN:", err)
+			fmt.Fprintln(mainOpts.Stderr, "compare-baseline: candidate DSN:", err)
 			return cli.ExitError
 		}
 		defer candDB.Close()
 	}
+	h, err := baseline.New(baseDB, candDB, baseSQL, candSQL, opts)
+	if err != nil {
+		fmt.Fprintln(mainOpts.Stderr, "compare-baseline:", err)
+		return cli.ExitError
+	}
 	ctx, cancel := cli.SignalContext()
 	defer cancel()
-	h, err := compare.NewBaseline(baseDB, candDB, baseSQL, candSQL, opts)
-	if err != nil {
-		fmt.Fprintln(stderr, "compare-baseline:", err)
-		return cli.ExitError
-	}
-	rep, err := h.Run(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "compare-baseline:", err)
-		return cli.ExitError
-	}
-	if out != "" {
-		if err := writeReports(rep, out); err != nil {
-			fmt.Fprintln(stderr, "compare-baseline:", err)
-			return cli.ExitError
-		}
-	}
-	if asJSON {
-		if err := rep.WriteJSON(stdout); err != nil {
-			return cli.ExitError
-		}
-	} else {
-		fmt.Fprintf(stdout, "%s\n", strings.ToUpper(string(rep.Decision)))
-		for _, r := range rep.Reasons {
-			fmt.Fprintf(stdout, "  - %s\n", r)
-		}
-		if out != "" {
-			fmt.Fprintf(stdout, "report: %s, %s\n", filepath.Join(out, "report.md"), filepath.Join(out, "report.json"))
-		}
-	}
-	return rep.Verdict().ExitCode()
+	return compare.Main(ctx, h, mainOpts)
 }
 
 func readSQL(path string) (string, error) {
@@ -163,24 +139,4 @@ func openDB(dsn, password string) (*sql.DB, error) {
 		return nil, err
 	}
 	return sql.OpenDB(conn), nil
-}
-
-func writeReports(rep *compare.BaselineReport, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, write := range map[string]func(io.Writer) error{"report.json": rep.WriteJSON, "report.md": rep.WriteMarkdown} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		if err := write(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -19,11 +19,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	failOn := fs.Bool("fail", false, "exit 1 when anything was found (3 when inconclusive)")
 	windows := fs.String("windows", "", "before/after mode: FROM/TO,FROM/TO (RFC 3339) of one side")
 	target := fs.String("windows-target", "shadow", "side compared in before/after mode: shadow or primary")
-	dataset := fs.String("dataset", compare.QueryLogsDataset, "query-log dataset under the bucket")
+	dataset := fs.String("dataset", shadow.QueryLogsDataset, "query-log dataset under the bucket")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !from.Before(to) {
 		return usage("-from must be before -to")
 	}
-	opts := &compare.ShadowOptions{Ratio: *ratio, Alpha: *alpha, Grace: *grace, Dataset: *dataset, Logger: cli.Logger(*logLevel)}
+	opts := &shadow.Options{Ratio: *ratio, Alpha: *alpha, Grace: *grace, Dataset: *dataset, Logger: cli.Logger(*logLevel)}
 	if *grace == 0 {
 		opts.Grace = -1
 	}
@@ -96,33 +96,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cli.ExitError
 	}
 	defer func() { _ = bucket.Close() }()
-	rep, err := compare.NewShadow(bucket, compare.Window{From: from, To: to}, opts).Report(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "shadow-report:", err)
-		return cli.ExitError
-	}
-	if err := writeReports(*out, rep); err != nil {
-		fmt.Fprintln(stderr, "shadow-report:", err)
-		return cli.ExitError
-	}
-	fmt.Fprintln(stdout, rep.Summary())
-	for _, f := range rep.Findings {
-		fmt.Fprintf(stdout, "  %s: %s\n", f.Kind, f.Title)
-	}
-	fmt.Fprintf(stdout, "reports in %s\n", *out)
-	if *failOn {
-		return rep.Verdict().ExitCode()
-	}
-	return cli.ExitOK
+	return compare.Main(ctx, shadow.New(bucket, shadow.Window{From: from, To: to}, opts), &compare.MainOptions{
+		Name: "shadow-report", Dir: *out, Stdout: stdout, Stderr: stderr, ReportOnly: !*failOn,
+	})
 }
 
 // parseWindows parses "FROM/TO,FROM/TO".
-func parseWindows(s string) (*compare.BeforeAfter, error) {
+func parseWindows(s string) (*shadow.BeforeAfter, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 2 {
 		return nil, fmt.Errorf("want FROM/TO,FROM/TO, got %q", s)
 	}
-	var ws [2]compare.Window
+	var ws [2]shadow.Window
 	for i, p := range parts {
 		a, b, ok := strings.Cut(strings.TrimSpace(p), "/")
 		if !ok {
@@ -136,29 +121,7 @@ func parseWindows(s string) (*compare.BeforeAfter, error) {
 		if err != nil {
 			return nil, err
 		}
-		ws[i] = compare.Window{From: from, To: to}
+		ws[i] = shadow.Window{From: from, To: to}
 	}
-	return &compare.BeforeAfter{Before: ws[0], After: ws[1]}, nil
-}
-
-func writeReports(dir string, rep *compare.ShadowReport) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, write := range map[string]func(io.Writer) error{
-		"report.json": rep.WriteJSON, "report.md": rep.WriteMarkdown, "report.html": rep.WriteHTML,
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		err = write(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return &shadow.BeforeAfter{Before: ws[0], After: ws[1]}, nil
 }

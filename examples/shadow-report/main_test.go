@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
 )
 
 var hour = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -67,7 +67,7 @@ func TestShadowReportBinary(t *testing.T) {
 	f, err := os.Open(filepath.Join(out, "report.json"))
 	require.NoError(t, err)
 	defer f.Close()
-	rep, err := compare.ReadShadowReport(f)
+	rep, err := shadow.ReadReport(f)
 	require.NoError(t, err)
 	require.Len(t, rep.Findings, 1)
 	require.EqualValues(t, 20, rep.Failures[0].Count)
@@ -90,7 +90,7 @@ func TestShadowReportBinaryWindows(t *testing.T) {
 	code := run([]string{"-bucket-url", "file://" + root, "-out", t.TempDir(), "-fail",
 		"-windows", "2026-11-20T10:00:00Z/2026-11-20T11:00:00Z,2026-11-20T12:00:00Z/2026-11-20T13:00:00Z"}, &stdout, &stderr)
 	require.Equal(t, 0, code, "stdout %s stderr: %s", stdout.String(), stderr.String())
-	require.True(t, strings.HasPrefix(stdout.String(), "pass"), stdout.String())
+	require.True(t, strings.HasPrefix(stdout.String(), "PASS: "), stdout.String())
 }
 
 func TestShadowReportBinaryUsage(t *testing.T) {

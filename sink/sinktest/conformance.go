@@ -31,6 +31,9 @@ type Harness struct {
 	// Dir, optional, returns the directory holding a file:// bucket's
 	// objects, to check that nothing else is ever left in it.
 	Dir func(b *blob.Bucket) string
+	// Aborter, optional, is the sink.WriterOptions.Aborter the suite's
+	// writers and FaultyBuckets use: drivers.AbortGCS for gs:// buckets.
+	Aborter func(as func(any) bool) func(error)
 }
 
 // Rec is the record the conformance suite writes: shaped like a query log.
@@ -96,9 +99,14 @@ func records(n, writer int) []Rec {
 	return out
 }
 
-func newWriter(t *testing.T, b *blob.Bucket, opts *sink.WriterOptions) *sink.Writer {
+func newWriter(t *testing.T, h Harness, b *blob.Bucket, opts *sink.WriterOptions) *sink.Writer {
 	t.Helper()
-	w, err := sink.NewWriter(b, dataset, opts)
+	var o sink.WriterOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Aborter = h.Aborter
+	w, err := sink.NewWriter(b, dataset, &o)
 	require.NoError(t, err)
 	return w
 }
@@ -197,7 +205,7 @@ func checkDir(t *testing.T, h Harness, b *blob.Bucket) {
 
 func testPartitions(t *testing.T, h Harness, gz bool) {
 	b := h.Open(t)
-	w := newWriter(t, b, &sink.WriterOptions{Gzip: gz})
+	w := newWriter(t, h, b, &sink.WriterOptions{Gzip: gz})
 	recs := records(500, 0)
 	writeAll(t, w, recs)
 	require.NoError(t, w.Flush(ctxT(t)))
@@ -237,7 +245,7 @@ func testPartitions(t *testing.T, h Harness, gz bool) {
 
 func testReaderRange(t *testing.T, h Harness, gz bool) {
 	b := h.Open(t)
-	w := newWriter(t, b, &sink.WriterOptions{Gzip: gz})
+	w := newWriter(t, h, b, &sink.WriterOptions{Gzip: gz})
 	recs := records(300, 0)
 	writeAll(t, w, recs)
 	require.NoError(t, w.Close(ctxT(t)))
@@ -285,7 +293,7 @@ func testReaderRange(t *testing.T, h Harness, gz bool) {
 
 func testRolling(t *testing.T, h Harness) {
 	b := h.Open(t)
-	w := newWriter(t, b, &sink.WriterOptions{MaxObjectBytes: 4 << 10, MaxObjectAge: 50 * time.Millisecond})
+	w := newWriter(t, h, b, &sink.WriterOptions{MaxObjectBytes: 4 << 10, MaxObjectAge: 50 * time.Millisecond})
 	ctx := ctxT(t)
 	// By size: one hour, many objects.
 	var recs []Rec
@@ -316,7 +324,7 @@ func testRolling(t *testing.T, h Harness) {
 
 func testConcurrent(t *testing.T, h Harness) {
 	b := h.Open(t)
-	w := newWriter(t, b, &sink.WriterOptions{MaxObjectBytes: 32 << 10, BufferBytes: 128 << 10, Uploaders: 3})
+	w := newWriter(t, h, b, &sink.WriterOptions{MaxObjectBytes: 32 << 10, BufferBytes: 128 << 10, Uploaders: 3})
 	const writers, n = 8, 400
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
@@ -346,9 +354,9 @@ func testConcurrent(t *testing.T, h Harness) {
 
 func testCancelledWrite(t *testing.T, h Harness) {
 	under := h.Open(t)
-	fb := NewFaultyBucket(under)
+	fb := NewFaultyBucket(under, h.Aborter)
 	b := fb.Bucket()
-	w := newWriter(t, b, &sink.WriterOptions{RetryMin: 5 * time.Millisecond})
+	w := newWriter(t, h, b, &sink.WriterOptions{RetryMin: 5 * time.Millisecond})
 	fb.Hang()
 	// Large enough that the driver has started the object when it hangs.
 	var recs []Rec
@@ -379,8 +387,8 @@ func testOutage(t *testing.T, h Harness) {
 	for _, mode := range []string{"fail", "hang"} {
 		t.Run(mode, func(t *testing.T) {
 			under := h.Open(t)
-			fb := NewFaultyBucket(under)
-			w := newWriter(t, fb.Bucket(), &sink.WriterOptions{
+			fb := NewFaultyBucket(under, h.Aborter)
+			w := newWriter(t, h, fb.Bucket(), &sink.WriterOptions{
 				RetryMin: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond,
 				UploadTimeout: 200 * time.Millisecond, MaxObjectBytes: 8 << 10,
 			})
@@ -408,7 +416,7 @@ func testOutage(t *testing.T, h Harness) {
 
 func testServerOutage(t *testing.T, h Harness) {
 	b := h.Open(t)
-	w := newWriter(t, b, &sink.WriterOptions{
+	w := newWriter(t, h, b, &sink.WriterOptions{
 		RetryMin: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		UploadTimeout: 5 * time.Second, MaxObjectBytes: 8 << 10,
 	})
@@ -431,8 +439,8 @@ func testServerOutage(t *testing.T, h Harness) {
 
 func testDropMode(t *testing.T, h Harness) {
 	under := h.Open(t)
-	fb := NewFaultyBucket(under)
-	w := newWriter(t, fb.Bucket(), &sink.WriterOptions{
+	fb := NewFaultyBucket(under, h.Aborter)
+	w := newWriter(t, h, fb.Bucket(), &sink.WriterOptions{
 		DropWhenFull: true, BufferBytes: 16 << 10, MaxObjectBytes: 4 << 10,
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
 	})
@@ -461,8 +469,8 @@ func testDropMode(t *testing.T, h Harness) {
 
 func testBlockMode(t *testing.T, h Harness) {
 	under := h.Open(t)
-	fb := NewFaultyBucket(under)
-	w := newWriter(t, fb.Bucket(), &sink.WriterOptions{
+	fb := NewFaultyBucket(under, h.Aborter)
+	w := newWriter(t, h, fb.Bucket(), &sink.WriterOptions{
 		BufferBytes: 8 << 10, MaxObjectBytes: 4 << 10,
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
 	})
@@ -493,7 +501,7 @@ func testBlockMode(t *testing.T, h Harness) {
 
 func testMalformed(t *testing.T, h Harness) {
 	b := h.Open(t)
-	w := newWriter(t, b, nil)
+	w := newWriter(t, h, b, nil)
 	recs := records(20, 0)
 	writeAll(t, w, recs)
 	require.NoError(t, w.Close(ctxT(t)))

@@ -9,7 +9,5 @@
 //     Package sink runs it on mem://, file://, s3:// (a real versitygw on
 //     loopback, stopped and restarted mid-test) and gs:// (fake-gcs-server,
 //     likewise);
-//   - FaultyBucket, a bucket wrapper whose writes fail or hang on demand;
-//   - IgnoreGoroutines, the goleak options for packages that link sink's
-//     bucket drivers.
+//   - FaultyBucket, a bucket wrapper whose writes fail or hang on demand.
 package sinktest

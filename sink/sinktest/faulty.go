@@ -6,7 +6,6 @@ import (
 	"io"
 	"sync"
 
-	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/driver"
 	"gocloud.dev/gcerrors"
@@ -21,7 +20,8 @@ var ErrOutage = errors.New("sinktest: simulated bucket outage")
 // cancelled write in progress). Reads, lists and deletes always pass
 // through. It is safe for concurrent use.
 type FaultyBucket struct {
-	under *blob.Bucket
+	under   *blob.Bucket
+	aborter func(as func(any) bool) func(error)
 
 	mu      sync.Mutex
 	mode    int // 0 healthy, 1 failing, 2 hanging
@@ -36,9 +36,11 @@ const (
 )
 
 // NewFaultyBucket returns a FaultyBucket over under, healthy. Its Bucket
-// does not close under.
-func NewFaultyBucket(under *blob.Bucket) *FaultyBucket {
-	return &FaultyBucket{under: under, changed: make(chan struct{})}
+// does not close under. aborter, nil for every kind but gs://, is the
+// sink.WriterOptions.Aborter of under's driver (drivers.AbortGCS for gs://):
+// the FaultyBucket uses it to abandon a hung write with nothing committed.
+func NewFaultyBucket(under *blob.Bucket, aborter func(as func(any) bool) func(error)) *FaultyBucket {
+	return &FaultyBucket{under: under, aborter: aborter, changed: make(chan struct{})}
 }
 
 // Bucket returns the wrapped bucket to hand to the code under test. Each
@@ -145,7 +147,9 @@ func (d *faultyDriver) NewTypedWriter(ctx context.Context, key, contentType stri
 		ContentType: contentType, ContentMD5: opts.ContentMD5, Metadata: opts.Metadata,
 		DisableContentTypeDetection: true, IfNotExist: opts.IfNotExist,
 		BeforeWrite: func(as func(any) bool) error {
-			as(&fw.sw)
+			if d.f.aborter != nil {
+				fw.abortUnder = d.f.aborter(as)
+			}
 			if opts.BeforeWrite != nil {
 				return opts.BeforeWrite(as)
 			}
@@ -184,12 +188,12 @@ func (r *faultyReader) Attributes() *driver.ReaderAttributes {
 }
 
 type faultyWriter struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	sw     *storage.Writer // when the bucket is GCS
-	f      *FaultyBucket
-	w      *blob.Writer
-	passed bool
+	ctx        context.Context
+	cancel     context.CancelFunc
+	abortUnder func(error) // from the aborter, when the driver needs one
+	f          *FaultyBucket
+	w          *blob.Writer
+	passed     bool
 }
 
 func (w *faultyWriter) Write(p []byte) (int, error) {
@@ -239,9 +243,8 @@ func (w *faultyWriter) Close() error {
 // abort closes the underlying writer without committing anything.
 func (w *faultyWriter) abort(err error) {
 	w.cancel()
-	if w.sw != nil {
-		// The storage client notices a cancelled ctx asynchronously.
-		_ = w.sw.CloseWithError(err) //nolint:staticcheck // SA1019: the only synchronous abort.
+	if w.abortUnder != nil {
+		w.abortUnder(err)
 	}
 	_ = w.w.Close()
 }

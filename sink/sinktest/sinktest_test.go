@@ -15,7 +15,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, sinktest.IgnoreGoroutines()...) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRecorder(t *testing.T) {
 	var r sinktest.Recorder
@@ -48,7 +48,7 @@ func TestConformanceMemblob(t *testing.T) {
 func TestFaultyBucket(t *testing.T) {
 	under := memblob.OpenBucket(nil)
 	defer under.Close()
-	fb := sinktest.NewFaultyBucket(under)
+	fb := sinktest.NewFaultyBucket(under, nil)
 	b := fb.Bucket()
 	ctx := context.Background()
 	require.NoError(t, b.WriteAll(ctx, "a", []byte("1"), nil))
