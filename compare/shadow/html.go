@@ -199,8 +199,12 @@ func latencyChart(id string, g *GroupReport, a, b string) template.HTML {
 		fmt.Fprintf(s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="4 3"/>`, x(v), top, x(v), h-bottom, col)
 	}
 	fmt.Fprintf(s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="axis"/>`, left, h-bottom, w-right, h-bottom)
-	for _, e := range []int{0, n / 2, n} {
-		s.text(x(hist.Edges[e]), h-bottom+14, "middle", "tick", fmtMS(hist.Edges[e])+" ms")
+	// The outer labels are anchored inwards, so that they end inside the chart.
+	for _, t := range []struct {
+		edge   int
+		anchor string
+	}{{0, "start"}, {n / 2, "middle"}, {n, "end"}} {
+		s.text(x(hist.Edges[t.edge]), h-bottom+14, t.anchor, "tick", fmtMS(hist.Edges[t.edge])+" ms")
 	}
 	cls := "label"
 	if g.Status == StatusRegression {

@@ -3,6 +3,8 @@ package shadow
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,14 +107,43 @@ func TestReportHTMLSelfContained(t *testing.T) {
 	require.NotContains(t, writeHTML(t, &evil), "<script>alert")
 }
 
-// TestReportHTMLInChromium renders the page in headless Chromium and finds
-// the charts in the DOM it built.
+// measureText is a script the Chromium test adds to a copy of the page (the
+// report itself has none): it lays out every chart and lists, as JSON in
+// <pre id="overflow">, the text nodes whose box leaves the chart's viewBox, and
+// in <pre id="ticks"> the right edge of each latency chart's last axis label.
+const measureText = `<script>
+(function () {
+  var out = [], ticks = [];
+  document.querySelectorAll("svg.chart").forEach(function (svg) {
+    var vb = svg.viewBox.baseVal;
+    svg.querySelectorAll("text").forEach(function (t) {
+      var b = t.getBBox();
+      if (b.x < vb.x - 0.5 || b.x + b.width > vb.x + vb.width + 0.5) {
+        out.push(svg.id + ": " + t.textContent + " [" + b.x.toFixed(1) + ", " + (b.x + b.width).toFixed(1) + "] in width " + vb.width);
+      }
+    });
+    var tick = svg.querySelectorAll("text.tick");
+    if (svg.id.indexOf("chart-latency-") === 0 && tick.length > 0) {
+      var b = tick[tick.length - 1].getBBox();
+      ticks.push({text: tick[tick.length - 1].textContent, right: b.x + b.width, width: vb.width});
+    }
+  });
+  function pre(id, v) { var p = document.createElement("pre"); p.id = id; p.textContent = JSON.stringify(v); document.body.appendChild(p); }
+  pre("overflow", out);
+  pre("ticks", ticks);
+})();
+</script>`
+
+// TestReportHTMLInChromium renders the page in headless Chromium, finds the
+// charts in the DOM it built, and checks that every chart's text, the last
+// axis label included, fits in the chart.
 func TestReportHTMLInChromium(t *testing.T) {
 	chromium := testdb.RequireBinary(t, "chromium")
 	rep := plantedReport(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
-	require.NoError(t, os.WriteFile(path, []byte(writeHTML(t, rep)), 0o644))
+	page := strings.Replace(writeHTML(t, rep), "</body>", measureText+"</body>", 1)
+	require.NoError(t, os.WriteFile(path, []byte(page), 0o644))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -141,4 +172,25 @@ func TestReportHTMLInChromium(t *testing.T) {
 	require.Greater(t, strings.Count(dom, `class="bar"`), 10)
 	require.Greater(t, strings.Count(dom, `class="dist"`), 2*len(rep.Groups)-2)
 	require.Equal(t, 3, strings.Count(dom, `class="finding"`))
+
+	// Every text node lies inside its chart; the last axis label of every
+	// latency chart (e.g. "30.9 ms") ends inside the viewBox.
+	pre := func(id string) string {
+		m := regexp.MustCompile(`<pre id="` + id + `">([^<]*)</pre>`).FindStringSubmatch(dom)
+		require.NotNil(t, m, "no <pre id=%q> in the DOM", id)
+		return html.UnescapeString(m[1])
+	}
+	var overflow []string
+	require.NoError(t, json.Unmarshal([]byte(pre("overflow")), &overflow))
+	require.Empty(t, overflow)
+	var ticks []struct {
+		Text         string
+		Right, Width float64
+	}
+	require.NoError(t, json.Unmarshal([]byte(pre("ticks")), &ticks))
+	require.Len(t, ticks, len(rep.Groups))
+	for _, tk := range ticks {
+		require.True(t, strings.HasSuffix(tk.Text, " ms"), tk.Text)
+		require.LessOrEqual(t, tk.Right, tk.Width, "last axis label %q", tk.Text)
+	}
 }
