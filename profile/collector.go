@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -37,9 +37,11 @@ type Options struct {
 	// DedupSize bounds the deduplication cache of (cluster, query id, state)
 	// keys. Default 1,000,000.
 	DedupSize int
-	// DedupTTL is how long a key is remembered: at least twice the FE
-	// retention. Default 10 min.
+	// DedupTTL is how long a key is remembered after the statement was
+	// written: at least twice the FE retention. Default 10 min.
 	DedupTTL time.Duration
+	// Now is the clock of DedupTTL. Default time.Now.
+	Now func() time.Time
 	// Checkpoint, when set, loads the cursors at the start of Run and saves
 	// them after every poll and at the end. Default: none.
 	Checkpoint CheckpointStore
@@ -57,18 +59,19 @@ type Options struct {
 // statements across endpoints and polls on (cluster, query id, state), and
 // writes the records to a Sink.
 //
-// Run is the poll loop; it owns the per-poll goroutines (one per endpoint,
-// joined before each poll returns). Poll runs one cycle; do not call it while
-// Run runs. Ready may be called at any time.
-//
-// The dedup cache is a golang-lru/v2 expirable.LRU, which starts a cleanup
-// goroutine that nothing can stop (golang-lru v2.0.7 has no Close): one per
-// Collector, for the life of the process.
+// A Collector starts no goroutine of its own outside Poll, so it needs no
+// Close: Run is the poll loop, and each Poll starts one goroutine per
+// endpoint and joins them before it returns. Poll runs one cycle; do not
+// call it concurrently with itself or while Run runs. Ready may be called at
+// any time.
 type Collector struct {
-	dst     sink.Sink
-	disc    Discovery
-	opts    Options
-	dedup   *expirable.LRU[dedupKey, struct{}]
+	dst  sink.Sink
+	disc Discovery
+	opts Options
+	// dedup maps the keys of the statements written to when they expire
+	// (written + DedupTTL); an expired key is treated as absent. It holds
+	// at most DedupSize keys, evicting the least recently written.
+	dedup   *simplelru.LRU[dedupKey, time.Time]
 	m       *metrics
 	sources map[string]ProfileSource
 	saved   map[string]Cursor
@@ -127,8 +130,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 // NewCollector returns a Collector that writes to dst the records of the
-// endpoints disc finds. It starts nothing but the dedup cache's cleanup
-// goroutine; Run starts polling.
+// endpoints disc finds. It starts no goroutine; Run starts polling.
 func NewCollector(dst sink.Sink, disc Discovery, opts *Options) (*Collector, error) {
 	if dst == nil || disc == nil {
 		return nil, errors.New("profile: NewCollector needs a sink and a discovery")
@@ -150,6 +152,9 @@ func NewCollector(dst sink.Sink, disc Discovery, opts *Options) (*Collector, err
 	if o.FlushTimeout <= 0 {
 		o.FlushTimeout = 10 * time.Second
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -166,7 +171,10 @@ func NewCollector(dst sink.Sink, disc Discovery, opts *Options) (*Collector, err
 		return nil, err
 	}
 	c.m = m
-	c.dedup = expirable.NewLRU[dedupKey, struct{}](o.DedupSize, nil, o.DedupTTL)
+	c.dedup, err = simplelru.NewLRU[dedupKey, time.Time](o.DedupSize, nil)
+	if err != nil {
+		return nil, fmt.Errorf("profile: dedup cache: %w", err)
+	}
 	return c, nil
 }
 
@@ -391,11 +399,12 @@ func (c *Collector) write(ctx context.Context, recs []Record) {
 			r.Cluster = c.opts.Cluster
 		}
 		if k, ok := r.dedupKey(); ok {
-			if c.dedup.Contains(k) {
+			now := c.opts.Now()
+			if expires, ok := c.dedup.Peek(k); ok && now.Before(expires) {
 				c.m.duplicates.Inc()
 				continue
 			}
-			c.dedup.Add(k, struct{}{})
+			c.dedup.Add(k, now.Add(c.opts.DedupTTL))
 		}
 		if err := c.dst.Write(ctx, time.Time(r.TS), *r); err != nil {
 			c.m.writeErrs.Inc()

@@ -18,6 +18,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/profile/profiletest"
+	"github.com/sqlshadow/sqlshadow/sink"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
@@ -657,4 +658,40 @@ func TestGapWhenFEClockRunsFarAhead(t *testing.T) {
 	}
 	require.Len(t, gaps, 1)
 	require.Contains(t, gaps[0].GapReason, "FE clock ahead")
+}
+
+// sameStatement is a ProfileSource that returns the same finished statement
+// at every Collect, as an FE does while it keeps the statement in its history.
+type sameStatement struct{ rec profile.Record }
+
+func (s sameStatement) Collect(context.Context) ([]profile.Record, error) {
+	return []profile.Record{s.rec}, nil
+}
+
+func TestDedupKeyExpiresAfterTTL(t *testing.T) {
+	clock := profiletest.NewClock(t0)
+	rec := &sinktest.Recorder{}
+	reg := prometheus.NewRegistry()
+	stmt := profile.Record{TS: sink.Time(t0), Kind: profile.KindStatement, SRQueryID: profiletest.NewQueryID(), State: profile.StateFinished}
+	c, err := profile.NewCollector(rec, profile.StaticDiscovery("fe:8030"), &profile.Options{
+		Cluster: "prod", DedupTTL: time.Minute, Now: clock.Now, Registerer: reg,
+		NewSource: func(string) (profile.ProfileSource, error) { return sameStatement{stmt}, nil },
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	written := func() int { return len(records(t, rec, profile.KindStatement)) }
+
+	require.NoError(t, c.Poll(ctx))
+	require.Equal(t, 1, written())
+	clock.Advance(59 * time.Second) // fresh: still a duplicate
+	require.NoError(t, c.Poll(ctx))
+	require.Equal(t, 1, written(), "a key younger than DedupTTL deduplicates")
+	require.Equal(t, 1.0, metricValue(t, reg, "sqlshadow_profile_duplicates_total"))
+	clock.Advance(2 * time.Second) // 61 s after it was written: expired
+	require.NoError(t, c.Poll(ctx))
+	require.Equal(t, 2, written(), "an expired key no longer deduplicates")
+	clock.Advance(59 * time.Second) // the second write remembered it afresh
+	require.NoError(t, c.Poll(ctx))
+	require.Equal(t, 2, written())
+	require.Equal(t, 2.0, metricValue(t, reg, "sqlshadow_profile_duplicates_total"))
 }

@@ -16,9 +16,7 @@ var rig = testdb.NewRig(1, &testdb.Options{ExtraArgs: []string{"--performance-sc
 func TestMain(m *testing.M) {
 	code := rig.Run(m)
 	if code == 0 {
-		// golang-lru/v2 v2.0.7's expirable.LRU starts a cleanup goroutine
-		// that cannot be stopped (one per Collector).
-		if err := goleak.Find(goleak.IgnoreAnyFunction("github.com/hashicorp/golang-lru/v2/expirable.NewLRU[...].func1")); err != nil {
+		if err := goleak.Find(); err != nil {
 			os.Stderr.WriteString("goleak: " + err.Error() + "\n")
 			code = 1
 		}
