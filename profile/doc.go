@@ -9,8 +9,8 @@
 //
 // # Records
 //
-// Every line of the "profiles" dataset is a Record (field names are a public
-// contract, see DESIGN.md): a statement (Kind "statement": state, SQL text,
+// Every line of the "profiles" dataset is a Record (its field names are a
+// public contract, listed in docs/datasets.md): a statement (Kind "statement": state, SQL text,
 // query_hash, template_hash, the engine's statistics such as cpu_cost_ns,
 // scan_bytes, mem_cost_bytes, spill_bytes, cache_miss_ratio, the profile text
 // and the figures ParseProfile extracts from it), a suspected gap (Kind
@@ -47,10 +47,20 @@
 // A Collector polls every endpoint that a Discovery returns (StaticDiscovery,
 // or DNSDiscovery of a Kubernetes headless service, re-resolved every
 // cycle), concurrently; deduplicates statements on (cluster, query id, state)
-// with a bounded, expiring LRU (golang-lru/v2 expirable), since a forwarded
-// statement appears on two FEs and polls overlap; and writes to a sink.Sink.
-// Cursors can be checkpointed (CheckpointStore, FileCheckpoint). Run polls
-// until its ctx ends, then makes a final flush.
+// with a bounded LRU whose keys expire DedupTTL after they were written,
+// since a forwarded statement appears on two FEs and polls overlap; and
+// writes to a sink.Sink. Cursors can be checkpointed (CheckpointStore,
+// FileCheckpoint).
+//
+// Lifecycle: NewCollector starts nothing. Run polls every Interval until its
+// ctx ends, then makes a final flush (statements still waiting for a profile
+// are written without one, the sink is flushed, the checkpoint saved) and
+// returns. Poll runs one cycle; its per-endpoint goroutines are joined
+// before it returns. A Collector owns no other goroutine, so it has no
+// Close: when Run has returned, nothing of it is running and its sources are
+// closed (their idle HTTP connections too). A caller that drives Poll
+// itself ends with a Run whose ctx is already cancelled, which makes only
+// that final flush. The sink stays the caller's to close.
 //
 // Each FE keeps its records in memory for about 30 s and loses them on
 // restart. A suspected loss is written as a gap record and counted: no
@@ -69,19 +79,22 @@
 // profiles_total{outcome}, endpoints, discovery_errors_total and
 // poll_duration_seconds.
 //
+// # Errors
+//
+// Poll returns the errors of the endpoints that failed, joined, each
+// prefixed with its endpoint; the other endpoints' records are written all
+// the same. FE errors match ErrUnauthorized, ErrForbidden (both also
+// *HTTPError, with a hint), ErrBodyTooLarge, ErrNotReady or ErrBadResponse
+// with errors.Is; a performance_schema source not configured for collection
+// returns ErrServerConfig. Records the sink refuses are logged and counted
+// (write_errors_total), not returned. Run returns only the final flush's
+// error (sink flush, checkpoint save); it logs the polls' errors.
+//
 // # Testing
 //
 // Package profiletest simulates StarRocks FEs in process (queue with
 // retention, RUNNING/FINISHED pairs, the three authentication modes, late
 // profiles, Gson escaping, restarts, failures), for these tests and yours.
 //
-// # Performance
-//
-// One poll of 10,000 query_detail records (5,000 statements, RUNNING and
-// FINISHED) decoded, deduplicated, hashed and written to an in-memory sink
-// costs about 340 ms of CPU, the simulated FE's serving included; 20,000
-// records about 670 ms; 800 records with 400 profiles fetched and parsed
-// about 75 ms (2 cores, Intel Xeon, shared):
-//
-//	go test -run '^$' -bench Poll -benchtime 5x ./profile/
+// The CPU cost of a poll is in the "profile" section of docs/performance.md.
 package profile
