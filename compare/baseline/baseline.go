@@ -21,7 +21,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/profile"
 )
 
-// Options configures a Baseline. A nil *Options, or a zero
+// Options configures a Harness. A nil *Options, or a zero
 // field, means the default documented on the field.
 type Options struct {
 	// Runs is the number of measured runs of each SQL. Default 10.
@@ -109,7 +109,7 @@ const (
 	EngineStarRocks = "starrocks"
 )
 
-// Baseline verifies one SQL change: it runs a baseline SQL and a candidate
+// Harness verifies one SQL change: it runs a baseline SQL and a candidate
 // SQL, alternating, and compares their rows, latency, plans and engine
 // statistics. It is a compare.Comparator; Compare may be called more than once.
 type Harness struct {
@@ -124,10 +124,10 @@ type Harness struct {
 // session settings hold for all its runs.
 func New(baselineDB, candidateDB *sql.DB, baselineSQL, candidateSQL string, opts *Options) (*Harness, error) {
 	if baselineDB == nil || candidateDB == nil {
-		return nil, errors.New("compare: baseline: nil database")
+		return nil, errors.New("baseline: nil database")
 	}
 	if strings.TrimSpace(baselineSQL) == "" || strings.TrimSpace(candidateSQL) == "" {
-		return nil, errors.New("compare: baseline: empty SQL")
+		return nil, errors.New("baseline: empty SQL")
 	}
 	return &Harness{baselineDB: baselineDB, candidateDB: candidateDB, baselineSQL: baselineSQL, candidateSQL: candidateSQL, opts: opts.withDefaults()}, nil
 }
@@ -148,12 +148,12 @@ func (b *Harness) Run(ctx context.Context) (*Report, error) {
 	o := b.opts
 	bc, err := b.baselineDB.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compare: baseline connection: %w", err)
+		return nil, fmt.Errorf("baseline: baseline connection: %w", err)
 	}
 	defer bc.Close()
 	cc, err := b.candidateDB.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compare: candidate connection: %w", err)
+		return nil, fmt.Errorf("baseline: candidate connection: %w", err)
 	}
 	defer cc.Close()
 
@@ -318,7 +318,7 @@ func blMedian(x []float64) float64 {
 
 func blDetectEngine(ctx context.Context, c *sql.Conn) (engine, version string, err error) {
 	if err := c.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
-		return "", "", fmt.Errorf("compare: detect engine: %w", err)
+		return "", "", fmt.Errorf("baseline: detect engine: %w", err)
 	}
 	var srVersion string
 	if c.QueryRowContext(ctx, "SELECT current_version()").Scan(&srVersion) == nil && srVersion != "" {
@@ -346,7 +346,7 @@ func blPrepareSession(ctx context.Context, c *sql.Conn, engine string, cold bool
 	}
 	for _, s := range stmts {
 		if _, err := c.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("compare: %s: %w", s, err)
+			return fmt.Errorf("baseline: %s: %w", s, err)
 		}
 	}
 	return nil
@@ -511,7 +511,7 @@ func blEngineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attemp
 			}
 		}
 		if text == "" {
-			return nil, fmt.Errorf("compare: no profile for query %s after %d attempts: %v", id, attempts, err)
+			return nil, fmt.Errorf("baseline: no profile for query %s after %d attempts: %v", id, attempts, err)
 		}
 		ps, err := profile.ParseProfile(text)
 		if err != nil {
@@ -526,7 +526,7 @@ func blEngineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attemp
 			"spill_bytes":       float64(ps.SpillBytes),
 		}, nil
 	}
-	return nil, fmt.Errorf("compare: engine statistics are not collected for %s", engine)
+	return nil, fmt.Errorf("baseline: engine statistics are not collected for %s", engine)
 }
 
 // captureSchema records SHOW CREATE TABLE of the tables the plans read.

@@ -15,7 +15,7 @@ import (
 // appear within a version.
 const ReportSchemaVersion = 1
 
-// Report is the evidence and verdict of one Baseline run. Its JSON
+// Report is the evidence and verdict of one Harness run. Its JSON
 // form (WriteJSON) is the contract for automated callers:
 //
 //	verdict         "pass" | "fail" | "inconclusive"

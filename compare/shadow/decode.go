@@ -48,7 +48,7 @@ type shadowLine struct {
 	scratch []byte // unescaped strings live here
 }
 
-var errShadowSyntax = errors.New("compare: malformed query-log line")
+var errShadowSyntax = errors.New("shadow: malformed query-log line")
 
 func (r *shadowLine) reset() {
 	s := r.scratch[:0]

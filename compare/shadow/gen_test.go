@@ -179,7 +179,7 @@ func readers(bufs [][]byte) []io.Reader {
 	return out
 }
 
-// genRecord is a query-log record as DESIGN.md "Data contracts" defines it,
+// genRecord is a query-log record as docs/datasets.md defines it,
 // written independently of the mirror's own type.
 type genRecord struct {
 	TS                sink.Time `json:"ts"`

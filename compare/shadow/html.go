@@ -368,7 +368,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		d.Latency = append(d.Latency, htmlGroupChart{Group: g, SVG: latencyChart(fmt.Sprintf("chart-latency-%d", i), g, a, b)})
 	}
 	if err := htmlTemplate.Execute(w, d); err != nil {
-		return fmt.Errorf("compare: write HTML report: %w", err)
+		return fmt.Errorf("shadow: write HTML report: %w", err)
 	}
 	return nil
 }

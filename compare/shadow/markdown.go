@@ -191,7 +191,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("compare: write Markdown report: %w", err)
+		return fmt.Errorf("shadow: write Markdown report: %w", err)
 	}
 	return nil
 }

@@ -261,7 +261,7 @@ func (cfg *shadowConfig) joinProfiles(ctx context.Context, a *shadowAgg, sources
 				})
 				_ = rc.Close()
 				if err != nil {
-					errs[w] = fmt.Errorf("compare: read profiles: %w", err)
+					errs[w] = fmt.Errorf("shadow: read profiles: %w", err)
 					return
 				}
 			}

@@ -386,7 +386,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("compare: write JSON report: %w", err)
+		return fmt.Errorf("shadow: write JSON report: %w", err)
 	}
 	return nil
 }
@@ -396,10 +396,10 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func ReadReport(rd io.Reader) (*Report, error) {
 	var r Report
 	if err := json.NewDecoder(rd).Decode(&r); err != nil {
-		return nil, fmt.Errorf("compare: read JSON report: %w", err)
+		return nil, fmt.Errorf("shadow: read JSON report: %w", err)
 	}
 	if r.Schema != ReportSchema {
-		return nil, fmt.Errorf("compare: report schema %q, want %q", r.Schema, ReportSchema)
+		return nil, fmt.Errorf("shadow: report schema %q, want %q", r.Schema, ReportSchema)
 	}
 	return &r, nil
 }

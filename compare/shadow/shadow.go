@@ -167,13 +167,13 @@ func newShadowConfig(w Window, o *Options) (*shadowConfig, error) {
 		c.ratio = 1.5
 	}
 	if c.ratio <= 1 {
-		return nil, fmt.Errorf("compare: ratio %v must be > 1", c.ratio)
+		return nil, fmt.Errorf("shadow: ratio %v must be > 1", c.ratio)
 	}
 	if c.alpha == 0 {
 		c.alpha = 0.01
 	}
 	if c.alpha < 0 || c.alpha >= 1 {
-		return nil, fmt.Errorf("compare: alpha %v must be in (0, 1)", c.alpha)
+		return nil, fmt.Errorf("shadow: alpha %v must be in (0, 1)", c.alpha)
 	}
 	if c.minPairs <= 0 {
 		c.minPairs = 30
@@ -230,11 +230,11 @@ func newShadowConfig(w Window, o *Options) (*shadowConfig, error) {
 			t = "shadow"
 		}
 		if t != "shadow" && t != "primary" {
-			return nil, fmt.Errorf("compare: before/after target %q: want shadow or primary", t)
+			return nil, fmt.Errorf("shadow: before/after target %q: want shadow or primary", t)
 		}
 		for _, win := range []Window{ba.Before, ba.After} {
 			if win.From.IsZero() || win.To.IsZero() || !win.From.Before(win.To) {
-				return nil, fmt.Errorf("compare: before/after windows need From < To, got %v..%v", win.From, win.To)
+				return nil, fmt.Errorf("shadow: before/after windows need From < To, got %v..%v", win.From, win.To)
 			}
 		}
 		c.ba = &BeforeAfter{Before: ba.Before, After: ba.After, Target: t}
@@ -247,7 +247,7 @@ func newShadowConfig(w Window, o *Options) (*shadowConfig, error) {
 	return c, nil
 }
 
-// Shadow is the shadow analysis over the query logs of one bucket: it
+// Analyzer is the shadow analysis over the query logs of one bucket: it
 // implements compare.Comparator. It is safe for concurrent use; each Compare or
 // Report call reads the logs again.
 type Analyzer struct {
@@ -284,14 +284,14 @@ func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
 	}
 	objs, err := sink.Objects(ctx, s.bucket, cfg.dataset, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("compare: list query logs: %w", err)
+		return nil, fmt.Errorf("shadow: list query logs: %w", err)
 	}
-	cfg.log.Debug("compare: shadow analysis", "objects", len(objs), "from", from, "to", to)
+	cfg.log.Debug("shadow: analysis", "objects", len(objs), "from", from, "to", to)
 	var profiles []shadowSource
 	if cfg.ba == nil && cfg.profilesDataset != "-" {
 		pobjs, err := sink.Objects(ctx, s.bucket, cfg.profilesDataset, from, to)
 		if err != nil {
-			return nil, fmt.Errorf("compare: list profiles: %w", err)
+			return nil, fmt.Errorf("shadow: list profiles: %w", err)
 		}
 		profiles = s.sources(pobjs)
 		cfg.indexExecs = len(profiles) > 0
@@ -418,7 +418,7 @@ func (a *shadowAgg) readSource(ctx context.Context, open shadowSource) error {
 		return true
 	})
 	if err != nil {
-		return fmt.Errorf("compare: read query logs: %w", err)
+		return fmt.Errorf("shadow: read query logs: %w", err)
 	}
 	return ctx.Err()
 }
