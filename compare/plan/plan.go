@@ -5,6 +5,15 @@
 // Parsers: MariaDB/MySQL `EXPLAIN FORMAT=JSON` (ParseMySQLJSON), MariaDB
 // `ANALYZE FORMAT=JSON` statistics (ParseMariaDBAnalyze), and StarRocks text
 // plans from `EXPLAIN` (ParseStarRocks).
+//
+// Parse the plans of two statements (or of one statement on two servers),
+// then Diff(before, after) lists the changes and Node.Render prints a tree
+// for people; package compare/baseline does this for every comparison and
+// puts both in its report.
+//
+// Every function is pure and safe for concurrent use. A parser given input
+// that is not a plan of its kind returns an error matching ErrMalformed
+// (errors.Is).
 package plan
 
 import (
