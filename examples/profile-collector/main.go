@@ -29,6 +29,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/drivers" // registers file://, mem://, s3://, gs://
 )
 
 func main() {
@@ -64,25 +65,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	log := cli.Logger(*logLevel)
 	fail := func(msg string, err error) int { log.Error(msg, "err", err); return cli.ExitError }
-	password, dsn := *fePassword, *mysqlDSN
-	var err error
-	if password == "" {
-		if password, err = cli.Secret(cli.EnvName("fe-password"), *fePasswordFile); err != nil {
-			return fail("FE password", err)
-		}
+	password, err := secret(*fePassword, "fe-password", *fePasswordFile)
+	if err != nil {
+		return fail("FE password", err)
 	}
-	if dsn == "" {
-		if dsn, err = cli.Secret(cli.EnvName("mysql-dsn"), *mysqlDSNFile); err != nil {
-			return fail("MySQL DSN", err)
-		}
+	dsn, err := secret(*mysqlDSN, "mysql-dsn", *mysqlDSNFile)
+	if err != nil {
+		return fail("MySQL DSN", err)
 	}
-	sources := 0
-	for _, v := range []string{*fes, *feDNS, dsn} {
-		if v != "" {
-			sources++
-		}
-	}
-	if *bucketURL == "" || sources != 1 {
+	if *bucketURL == "" || len(nonEmpty(*fes, *feDNS, dsn)) != 1 {
 		fmt.Fprintln(stderr, "profile-collector: need -bucket-url and exactly one of -fe, -fe-dns or a MySQL DSN")
 		fs.Usage()
 		return cli.ExitError
@@ -100,13 +91,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var disc profile.Discovery
 	switch {
 	case *fes != "":
-		var addrs []string
-		for _, a := range strings.Split(*fes, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				addrs = append(addrs, a)
-			}
-		}
-		disc = profile.StaticDiscovery(addrs...)
+		disc = profile.StaticDiscovery(nonEmpty(strings.Split(*fes, ",")...)...)
 	case *feDNS != "":
 		if disc, err = profile.DNSDiscovery(*feDNS, nil); err != nil {
 			return fail("-fe-dns", err)
@@ -141,7 +126,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return fail("bucket", err)
 	}
 	defer bucket.Close()
-	w, err := sink.NewWriter(bucket, profile.Dataset, &sink.WriterOptions{Registerer: reg, Logger: log})
+	w, err := sink.NewWriter(bucket, profile.Dataset, &sink.WriterOptions{Registerer: reg, Logger: log, Aborter: drivers.AbortGCS})
 	if err != nil {
 		return fail("sink", err)
 	}
@@ -154,7 +139,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return fail("metrics", err)
 	}
 	readyDone := make(chan struct{})
-	go func() { // /readyz follows the collector
+	go func() { // /readyz follows the collector until ctx ends
 		defer close(readyDone)
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
@@ -168,7 +153,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 	}()
 	log.Info("profile-collector started", "cluster", *cluster, "bucket", *bucketURL)
-	runErr := c.Run(ctx)
+	runErr := c.Run(ctx) // returns after the final flush; the Collector then runs nothing
 	<-readyDone
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -179,4 +164,23 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	log.Info("profile-collector stopped")
 	return cli.ExitOK
+}
+
+// secret returns value if set, else the secret in SQLSHADOW_<FLAG> or file.
+func secret(value, flagName, file string) (string, error) {
+	if value != "" {
+		return value, nil
+	}
+	return cli.Secret(cli.EnvName(flagName), file)
+}
+
+// nonEmpty returns the values that are not empty once trimmed, trimmed.
+func nonEmpty(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
