@@ -2,11 +2,12 @@ package dataset
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -21,7 +22,9 @@ var ErrSyntax = errors.New("dataset: malformed record")
 // reflection, several times faster than encoding/json: a shadow report reads
 // millions of them. It reads every field of QueryLog, skips fields it does
 // not know, and accepts null for any field (as absent). Timestamps may be in
-// sink.TimeFormat or RFC 3339.
+// sink.TimeFormat or RFC 3339 (a timestamp without a zone is UTC). String
+// bytes are kept as they are: invalid UTF-8 is not replaced (the project's
+// encoder never writes it).
 //
 // Strings that repeat across records (targets, commands, routes, hashes,
 // statement texts, users) are interned in a bounded table, so decoding
@@ -269,14 +272,91 @@ func (d *QueryLogDecoder) bytes(b []byte, i int) ([]byte, int, error) {
 		return nil, next, errTruncated
 	}
 	if bytes.IndexByte(raw, '\\') >= 0 {
-		var s string
-		if err := json.Unmarshal(b[i:next], &s); err != nil {
+		if d.scratch, ok = unescape(d.scratch[:0], raw); !ok {
 			return nil, next, errBadValue
 		}
-		d.scratch = append(d.scratch[:0], s...)
 		raw = d.scratch
 	}
 	return raw, next, nil
+}
+
+// unescape appends the JSON string body raw, unescaped, to dst. Unpaired
+// surrogates become U+FFFD, as in encoding/json.
+func unescape(dst, raw []byte) ([]byte, bool) {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			j := bytes.IndexByte(raw[i:], '\\')
+			if j < 0 {
+				return append(dst, raw[i:]...), true
+			}
+			dst = append(dst, raw[i:i+j]...)
+			i += j
+			continue
+		}
+		if i+1 >= len(raw) {
+			return dst, false
+		}
+		switch raw[i+1] {
+		case '"', '\\', '/':
+			dst = append(dst, raw[i+1])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := hex4(raw[i+2:])
+			if !ok {
+				return dst, false
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2, ok := hex4(raw[i+2:])
+					if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+						dst = utf8.AppendRune(dst, dec)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default:
+			return dst, false
+		}
+		i += 2
+	}
+	return dst, true
+}
+
+// hex4 decodes the four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // str decodes a JSON string (or null, giving "") starting at b[i]. When
