@@ -44,7 +44,7 @@ func (e *ProbeError) Unwrap() error { return e.Err }
 //
 //	file:///var/lib/sqlshadow          local or mounted disk
 //	s3://bucket?region=eu-west-1       S3 and S3-compatible stores (endpoint=, use_path_style=true)
-//	gs://bucket                        Google Cloud Storage
+//	gs://bucket                        Google Cloud Storage (writers need WriterOptions.Aborter: drivers.AbortGCS)
 //	mem://                             memory, for tests (each call opens a new, empty bucket)
 //
 // Every kind takes gocloud's prefix= parameter to put the datasets under a
