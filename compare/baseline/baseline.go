@@ -158,16 +158,16 @@ func (b *Harness) Run(ctx context.Context) (*Report, error) {
 	defer cc.Close()
 
 	rep := &Report{SchemaVersion: ReportSchemaVersion, Tolerance: o.Tolerance, Runs: o.Runs, Warmup: o.Warmup}
-	rep.Engine, rep.ServerVersion, err = blDetectEngine(ctx, bc)
+	rep.Engine, rep.ServerVersion, err = detectEngine(ctx, bc)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range []*sql.Conn{bc, cc} {
-		if err := blPrepareSession(ctx, c, rep.Engine, o.Cold); err != nil {
+		if err := prepareSession(ctx, c, rep.Engine, o.Cold); err != nil {
 			return nil, err
 		}
 	}
-	sides := []*blSide{
+	sides := []*sideRun{
 		{conn: bc, report: &rep.Baseline, sql: b.baselineSQL},
 		{conn: cc, report: &rep.Candidate, sql: b.candidateSQL},
 	}
@@ -175,8 +175,8 @@ func (b *Harness) Run(ctx context.Context) (*Report, error) {
 		s.report.SQL = s.sql
 		s.report.QueryHash = hashing.QueryHash(s.sql)
 		s.report.TemplateHash = hashing.TemplateHash(s.sql)
-		s.exec = blCacheBusted(s.sql, rep.Engine)
-		s.result, s.err = blFetch(ctx, s.conn, s.exec)
+		s.exec = cacheBusted(s.sql, rep.Engine)
+		s.result, s.err = fetch(ctx, s.conn, s.exec)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -192,29 +192,29 @@ func (b *Harness) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	if sides[0].err == nil {
-		rep.Baseline.FirstRows = blFirstRows(sides[0].result, o.CaptureRows)
+		rep.Baseline.FirstRows = firstRows(sides[0].result, o.CaptureRows)
 	}
 	if sides[0].err == nil && sides[1].err == nil {
-		rep.Rows = blCompareRows(sides[0].result, sides[1].result, blOrderKeys(b.baselineSQL, sides[0].result.columns), o.FloatTolerance, o.Examples)
+		rep.Rows = compareRows(sides[0].result, sides[1].result, orderKeys(b.baselineSQL, sides[0].result.columns), o.FloatTolerance, o.Examples)
 		if err := b.measure(ctx, sides); err != nil {
 			return nil, err
 		}
-		rep.Latency = blLatency(sides[0].durations, sides[1].durations, o)
+		rep.Latency = compareLatency(sides[0].durations, sides[1].durations, o)
 		rep.Baseline.DurationsMS, rep.Candidate.DurationsMS = sides[0].durations, sides[1].durations
 		rep.Baseline.MedianMS, rep.Candidate.MedianMS = rep.Latency.BaselineMedianMS, rep.Latency.CandidateMedianMS
 	}
 	b.explain(ctx, rep, sides)
 	b.statistics(ctx, rep, sides)
-	rep.Schema = blCaptureSchema(ctx, bc, rep)
+	rep.Schema = captureSchema(ctx, bc, rep)
 	rep.decide(o)
 	return rep, nil
 }
 
-type blSide struct {
+type sideRun struct {
 	conn      *sql.Conn
 	report    *Side
 	sql, exec string
-	result    *blResult
+	result    *resultSet
 	err       error
 	durations []float64
 	plan      *plan.Node
@@ -222,16 +222,16 @@ type blSide struct {
 
 // measure runs warm-up and measured runs, alternating the sides and the
 // order within a round (ABBA), so drift and caches favour neither.
-func (b *Harness) measure(ctx context.Context, sides []*blSide) error {
+func (b *Harness) measure(ctx context.Context, sides []*sideRun) error {
 	o := b.opts
 	for round := 0; round < o.Warmup+o.Runs; round++ {
-		order := []*blSide{sides[0], sides[1]}
+		order := []*sideRun{sides[0], sides[1]}
 		if round%2 == 1 {
 			order[0], order[1] = order[1], order[0]
 		}
 		for _, s := range order {
 			start := time.Now()
-			n, err := blDrain(ctx, s.conn, s.exec)
+			n, err := drain(ctx, s.conn, s.exec)
 			d := time.Since(start)
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -268,21 +268,21 @@ type LatencyComparison struct {
 	Sufficient bool `json:"sufficient"`
 }
 
-func blLatency(base, cand []float64, o Options) LatencyComparison {
+func compareLatency(base, cand []float64, o Options) LatencyComparison {
 	l := LatencyComparison{Runs: min(len(base), len(cand))}
 	if len(base) == 0 || len(cand) == 0 {
 		return l
 	}
-	l.BaselineMedianMS, l.CandidateMedianMS = blMedian(base), blMedian(cand)
-	l.Ratio = blRatio(l.CandidateMedianMS, l.BaselineMedianMS)
-	l.CILow, l.CIHigh = blRatioInterval(base, cand, o.Resamples, o.Seed)
+	l.BaselineMedianMS, l.CandidateMedianMS = median(base), median(cand)
+	l.Ratio = ratio(l.CandidateMedianMS, l.BaselineMedianMS)
+	l.CILow, l.CIHigh = ratioInterval(base, cand, o.Resamples, o.Seed)
 	l.Sufficient = l.Runs >= o.MinRuns
 	return l
 }
 
 // ratioInterval is the 95% percentile bootstrap interval of
 // median(cand)/median(base), resampling each side independently.
-func blRatioInterval(base, cand []float64, resamples int, seed uint64) (float64, float64) {
+func ratioInterval(base, cand []float64, resamples int, seed uint64) (float64, float64) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	reps := make([]float64, resamples)
 	bs, cs := make([]float64, len(base)), make([]float64, len(cand))
@@ -293,7 +293,7 @@ func blRatioInterval(base, cand []float64, resamples int, seed uint64) (float64,
 		for j := range cs {
 			cs[j] = cand[rng.IntN(len(cand))]
 		}
-		reps[i] = blRatio(blMedian(cs), blMedian(bs))
+		reps[i] = ratio(median(cs), median(bs))
 	}
 	slices.Sort(reps)
 	lo := reps[int(math.Floor(0.025*float64(resamples-1)))]
@@ -301,13 +301,13 @@ func blRatioInterval(base, cand []float64, resamples int, seed uint64) (float64,
 	return lo, hi
 }
 
-func blRatio(a, b float64) float64 {
+func ratio(a, b float64) float64 {
 	const floor = 0.001 // 1 µs: a zero median would make any ratio infinite
 	return math.Max(a, floor) / math.Max(b, floor)
 }
 
-// blMedian returns the median of x (x is not modified), 0 when x is empty.
-func blMedian(x []float64) float64 {
+// median returns the median of x (x is not modified), 0 when x is empty.
+func median(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
 	}
@@ -316,7 +316,7 @@ func blMedian(x []float64) float64 {
 	return stats.Quantile(s, 0.5)
 }
 
-func blDetectEngine(ctx context.Context, c *sql.Conn) (engine, version string, err error) {
+func detectEngine(ctx context.Context, c *sql.Conn) (engine, version string, err error) {
 	if err := c.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
 		return "", "", fmt.Errorf("baseline: detect engine: %w", err)
 	}
@@ -331,7 +331,7 @@ func blDetectEngine(ctx context.Context, c *sql.Conn) (engine, version string, e
 }
 
 // prepareSession turns caches off for the harness's sessions.
-func blPrepareSession(ctx context.Context, c *sql.Conn, engine string, cold bool) error {
+func prepareSession(ctx context.Context, c *sql.Conn, engine string, cold bool) error {
 	var stmts []string
 	switch engine {
 	case EngineStarRocks:
@@ -354,19 +354,19 @@ func blPrepareSession(ctx context.Context, c *sql.Conn, engine string, cold bool
 
 // cacheBusted returns the statement to run: on MariaDB/MySQL a leading
 // SELECT gets SQL_NO_CACHE.
-func blCacheBusted(stmt, engine string) string {
+func cacheBusted(stmt, engine string) string {
 	if engine == EngineStarRocks {
 		return stmt
 	}
-	i := blSkipSpaceAndComments(stmt, 0)
-	if len(stmt)-i >= 7 && strings.EqualFold(stmt[i:i+6], "SELECT") && !blIdentByte(stmt[i+6]) &&
+	i := skipSpaceAndComments(stmt, 0)
+	if len(stmt)-i >= 7 && strings.EqualFold(stmt[i:i+6], "SELECT") && !identByte(stmt[i+6]) &&
 		!strings.Contains(strings.ToUpper(stmt), "SQL_NO_CACHE") {
 		return stmt[:i+6] + " SQL_NO_CACHE" + stmt[i+6:]
 	}
 	return stmt
 }
 
-func blSkipSpaceAndComments(s string, i int) int {
+func skipSpaceAndComments(s string, i int) int {
 	for i < len(s) {
 		switch {
 		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r':
@@ -390,11 +390,11 @@ func blSkipSpaceAndComments(s string, i int) int {
 	return i
 }
 
-func blIdentByte(c byte) bool {
+func identByte(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
-func (b *Harness) explain(ctx context.Context, rep *Report, sides []*blSide) {
+func (b *Harness) explain(ctx context.Context, rep *Report, sides []*sideRun) {
 	for _, s := range sides {
 		var (
 			tree *plan.Node
@@ -403,7 +403,7 @@ func (b *Harness) explain(ctx context.Context, rep *Report, sides []*blSide) {
 		switch rep.Engine {
 		case EngineStarRocks:
 			var text string
-			text, err = blQueryLines(ctx, s.conn, "EXPLAIN "+s.sql)
+			text, err = queryLines(ctx, s.conn, "EXPLAIN "+s.sql)
 			if err == nil {
 				s.report.PlanText = text
 				tree, err = plan.ParseStarRocks(text)
@@ -431,7 +431,7 @@ func (b *Harness) explain(ctx context.Context, rep *Report, sides []*blSide) {
 	}
 }
 
-func blQueryLines(ctx context.Context, c *sql.Conn, q string) (string, error) {
+func queryLines(ctx context.Context, c *sql.Conn, q string) (string, error) {
 	rows, err := c.QueryContext(ctx, q)
 	if err != nil {
 		return "", err
@@ -451,12 +451,12 @@ func blQueryLines(ctx context.Context, c *sql.Conn, q string) (string, error) {
 
 // statistics collects what the engine measured for one run of each side:
 // MariaDB's ANALYZE FORMAT=JSON, StarRocks' query profile.
-func (b *Harness) statistics(ctx context.Context, rep *Report, sides []*blSide) {
+func (b *Harness) statistics(ctx context.Context, rep *Report, sides []*sideRun) {
 	for _, s := range sides {
 		if s.err != nil {
 			continue
 		}
-		stats, err := blEngineStats(ctx, s.conn, rep.Engine, s.sql, b.opts.ProfileAttempts)
+		stats, err := engineStats(ctx, s.conn, rep.Engine, s.sql, b.opts.ProfileAttempts)
 		if err != nil {
 			s.report.StatsError = err.Error()
 			continue
@@ -474,7 +474,7 @@ func (b *Harness) statistics(ctx context.Context, rep *Report, sides []*blSide) 
 	}
 }
 
-func blEngineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attempts int) (map[string]float64, error) {
+func engineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attempts int) (map[string]float64, error) {
 	switch engine {
 	case EngineMariaDB:
 		var js string
@@ -491,7 +491,7 @@ func blEngineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attemp
 			return nil, err
 		}
 		defer c.ExecContext(context.WithoutCancel(ctx), "SET enable_profile = false") //nolint:errcheck
-		if _, err := blDrain(ctx, c, stmt); err != nil {
+		if _, err := drain(ctx, c, stmt); err != nil {
 			return nil, err
 		}
 		var id string
@@ -530,7 +530,7 @@ func blEngineStats(ctx context.Context, c *sql.Conn, engine, stmt string, attemp
 }
 
 // captureSchema records SHOW CREATE TABLE of the tables the plans read.
-func blCaptureSchema(ctx context.Context, c *sql.Conn, rep *Report) []TableSchema {
+func captureSchema(ctx context.Context, c *sql.Conn, rep *Report) []TableSchema {
 	seen := map[string]bool{}
 	var out []TableSchema
 	for _, p := range []*plan.Node{rep.Baseline.Plan, rep.Candidate.Plan} {
@@ -540,7 +540,7 @@ func blCaptureSchema(ctx context.Context, c *sql.Conn, rep *Report) []TableSchem
 			}
 			seen[t] = true
 			var name, ddl string
-			err := c.QueryRowContext(ctx, "SHOW CREATE TABLE "+blQuoteIdent(t)).Scan(&name, &ddl)
+			err := c.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteIdent(t)).Scan(&name, &ddl)
 			ts := TableSchema{Table: t, CreateTable: ddl}
 			if err != nil {
 				ts.Error = err.Error()
@@ -551,7 +551,7 @@ func blCaptureSchema(ctx context.Context, c *sql.Conn, rep *Report) []TableSchem
 	return out
 }
 
-func blQuoteIdent(s string) string {
+func quoteIdent(s string) string {
 	parts := strings.Split(s, ".")
 	for i, p := range parts {
 		parts[i] = "`" + strings.ReplaceAll(p, "`", "``") + "`"

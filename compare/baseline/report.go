@@ -192,10 +192,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "| rows | %d | %d |\n", r.Baseline.RowCount, r.Candidate.RowCount)
 	fmt.Fprintf(&b, "| median latency | %.3f ms | %.3f ms |\n", r.Baseline.MedianMS, r.Candidate.MedianMS)
 	if r.Baseline.Error != "" || r.Candidate.Error != "" {
-		fmt.Fprintf(&b, "| error | %s | %s |\n", blCell(r.Baseline.Error), blCell(r.Candidate.Error))
+		fmt.Fprintf(&b, "| error | %s | %s |\n", cell(r.Baseline.Error), cell(r.Candidate.Error))
 	}
 	for _, k := range plan.SortedKeys(r.Baseline.Stats, r.Candidate.Stats) {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", k, blStatCell(r.Baseline.Stats, k), blStatCell(r.Candidate.Stats, k))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", k, statCell(r.Baseline.Stats, k), statCell(r.Candidate.Stats, k))
 	}
 	b.WriteString("\n## Rows\n\n")
 	switch {
@@ -208,7 +208,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if len(r.Rows.Examples) > 0 {
 			b.WriteString("| side | position | row |\n|---|---|---|\n")
 			for _, e := range r.Rows.Examples {
-				fmt.Fprintf(&b, "| %s | %d | %s |\n", e.Side, e.Position, blCell(blRowText(e.Row)))
+				fmt.Fprintf(&b, "| %s | %d | %s |\n", e.Side, e.Position, cell(rowText(e.Row)))
 			}
 		}
 	}
@@ -218,7 +218,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n## Plan\n\n")
 	switch {
 	case r.PlanChanges == nil:
-		fmt.Fprintf(&b, "Plans not compared (baseline: %s; candidate: %s).\n", blDash(r.Baseline.PlanError), blDash(r.Candidate.PlanError))
+		fmt.Fprintf(&b, "Plans not compared (baseline: %s; candidate: %s).\n", dash(r.Baseline.PlanError), dash(r.Candidate.PlanError))
 	case len(r.PlanChanges) == 0:
 		b.WriteString("Same plan.\n")
 	default:
@@ -230,14 +230,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.Schema) > 0 {
 		b.WriteString("\n## Schema captured\n\n")
 		for _, s := range r.Schema {
-			fmt.Fprintf(&b, "```sql\n%s\n```\n", blDash(s.CreateTable))
+			fmt.Fprintf(&b, "```sql\n%s\n```\n", dash(s.CreateTable))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func blRowText(row []*string) string {
+func rowText(row []*string) string {
 	parts := make([]string, len(row))
 	for i, v := range row {
 		if v == nil {
@@ -249,18 +249,18 @@ func blRowText(row []*string) string {
 	return strings.Join(parts, ", ")
 }
 
-func blCell(s string) string {
+func cell(s string) string {
 	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }
 
-func blDash(s string) string {
+func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
 }
 
-func blStatCell(m map[string]float64, k string) string {
+func statCell(m map[string]float64, k string) string {
 	v, ok := m[k]
 	if !ok {
 		return "-"

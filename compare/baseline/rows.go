@@ -9,23 +9,23 @@ import (
 	"strings"
 )
 
-// blResult is one side's full answer, in canonical form.
-type blResult struct {
+// resultSet is one side's full answer, in canonical form.
+type resultSet struct {
 	columns []string
 	float   []bool // per column: FLOAT/DOUBLE, compared within a tolerance
-	rows    []blRow
+	rows    []rowValues
 }
 
-// blRow is a canonical row: exact holds the canonical text of every
+// rowValues is a canonical row: exact holds the canonical text of every
 // non-float column (length-prefixed, NULL distinct from every value), floats
 // the values of the float columns (NaN for NULL), text the row for people.
-type blRow struct {
+type rowValues struct {
 	exact  string
 	floats []float64
 	text   []*string
 }
 
-func blFetch(ctx context.Context, c *sql.Conn, q string) (*blResult, error) {
+func fetch(ctx context.Context, c *sql.Conn, q string) (*resultSet, error) {
 	rows, err := c.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func blFetch(ctx context.Context, c *sql.Conn, q string) (*blResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &blResult{}
+	res := &resultSet{}
 	kinds := make([]string, len(cols))
 	for i, ct := range cols {
 		res.columns = append(res.columns, ct.Name())
@@ -51,13 +51,13 @@ func blFetch(ctx context.Context, c *sql.Conn, q string) (*blResult, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		res.rows = append(res.rows, blCanonicalRow(raw, kinds, res.float))
+		res.rows = append(res.rows, canonicalRow(raw, kinds, res.float))
 	}
 	return res, rows.Err()
 }
 
-// blDrain runs q and reads every row without keeping it, returning the count.
-func blDrain(ctx context.Context, c *sql.Conn, q string) (int, error) {
+// drain runs q and reads every row without keeping it, returning the count.
+func drain(ctx context.Context, c *sql.Conn, q string) (int, error) {
 	rows, err := c.QueryContext(ctx, q)
 	if err != nil {
 		return 0, err
@@ -82,8 +82,8 @@ func blDrain(ctx context.Context, c *sql.Conn, q string) (int, error) {
 	return n, rows.Err()
 }
 
-func blCanonicalRow(raw []sql.RawBytes, kinds []string, float []bool) blRow {
-	var r blRow
+func canonicalRow(raw []sql.RawBytes, kinds []string, float []bool) rowValues {
+	var r rowValues
 	var b strings.Builder
 	r.text = make([]*string, len(raw))
 	for i, v := range raw {
@@ -109,7 +109,7 @@ func blCanonicalRow(raw []sql.RawBytes, kinds []string, float []bool) blRow {
 		}
 		s := string(v)
 		if kinds[i] == "DECIMAL" || kinds[i] == "NEWDECIMAL" {
-			s = blDecimal(s)
+			s = decimal(s)
 		}
 		b.WriteString(strconv.Itoa(len(s)))
 		b.WriteByte(':')
@@ -120,7 +120,7 @@ func blCanonicalRow(raw []sql.RawBytes, kinds []string, float []bool) blRow {
 }
 
 // normaliseDecimal makes "1.50", "1.5" and "01.5" the same text.
-func blDecimal(s string) string {
+func decimal(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimLeft(strings.TrimPrefix(s, "-"), "0")
 	if strings.Contains(s, ".") {
@@ -168,7 +168,7 @@ type RowExample struct {
 	Position int `json:"position"`
 }
 
-func blCompareRows(b, c *blResult, keys []int, tol float64, maxExamples int) RowsComparison {
+func compareRows(b, c *resultSet, keys []int, tol float64, maxExamples int) RowsComparison {
 	rc := RowsComparison{ColumnsEqual: len(b.columns) == len(c.columns) && slices.Equal(b.float, c.float)}
 	if !rc.ColumnsEqual {
 		rc.BaselineOnly, rc.CandidateOnly = len(b.rows), len(c.rows)
@@ -176,9 +176,9 @@ func blCompareRows(b, c *blResult, keys []int, tol float64, maxExamples int) Row
 	}
 	type posRow struct {
 		pos int
-		row blRow
+		row rowValues
 	}
-	group := func(rows []blRow) map[string][]posRow {
+	group := func(rows []rowValues) map[string][]posRow {
 		m := map[string][]posRow{}
 		for i, r := range rows {
 			m[r.exact] = append(m[r.exact], posRow{i, r})
@@ -203,7 +203,7 @@ func blCompareRows(b, c *blResult, keys []int, tol float64, maxExamples int) Row
 		// Match float vectors in sorted order within the tolerance.
 		i, j := 0, 0
 		for i < len(bs) && j < len(cs) {
-			switch blFloatsCmp(bs[i].row.floats, cs[j].row.floats, tol) {
+			switch floatsCmp(bs[i].row.floats, cs[j].row.floats, tol) {
 			case 0:
 				i++
 				j++
@@ -250,7 +250,7 @@ func blCompareRows(b, c *blResult, keys []int, tol float64, maxExamples int) Row
 		rc.Ordered = true
 		rc.OrderEqual = true
 		for i := range b.rows {
-			if blSortKey(b.rows[i], keys, b.float, tol) != blSortKey(c.rows[i], keys, c.float, tol) {
+			if sortKey(b.rows[i], keys, b.float, tol) != sortKey(c.rows[i], keys, c.float, tol) {
 				rc.OrderEqual = false
 				rc.Equal = false
 				rc.Examples = append(rc.Examples, RowExample{Side: "order", Row: c.rows[i].text, Position: i})
@@ -263,7 +263,7 @@ func blCompareRows(b, c *blResult, keys []int, tol float64, maxExamples int) Row
 
 // floatsCmp compares float vectors with a relative tolerance; NaN (NULL)
 // equals only NaN.
-func blFloatsCmp(a, b []float64, tol float64) int {
+func floatsCmp(a, b []float64, tol float64) int {
 	for i := range a {
 		x, y := a[i], b[i]
 		switch {
@@ -287,7 +287,7 @@ func blFloatsCmp(a, b []float64, tol float64) int {
 // sortKey is the canonical text of the ORDER BY columns of a row (floats
 // rounded to the tolerance's precision), or of the whole row when keys is
 // empty.
-func blSortKey(r blRow, keys []int, float []bool, tol float64) string {
+func sortKey(r rowValues, keys []int, float []bool, tol float64) string {
 	if len(keys) == 0 {
 		keys = make([]int, len(r.text))
 		for i := range keys {
@@ -314,7 +314,7 @@ func blSortKey(r blRow, keys []int, float []bool, tol float64) string {
 	return b.String()
 }
 
-func blFirstRows(r *blResult, k int) [][]*string {
+func firstRows(r *resultSet, k int) [][]*string {
 	var out [][]*string
 	for i := 0; i < len(r.rows) && i < k; i++ {
 		out = append(out, r.rows[i].text)
@@ -326,8 +326,8 @@ func blFirstRows(r *blResult, k int) [][]*string {
 // sorts on. It returns nil when there is no ORDER BY (order is not
 // compared), and an empty slice when an item cannot be resolved to an
 // output column (the whole rows' order is compared).
-func blOrderKeys(stmt string, columns []string) []int {
-	tokens := blTopLevelTokens(stmt)
+func orderKeys(stmt string, columns []string) []int {
+	tokens := topLevelTokens(stmt)
 	at := -1
 	for i := 0; i+1 < len(tokens); i++ {
 		if strings.EqualFold(tokens[i], "ORDER") && strings.EqualFold(tokens[i+1], "BY") {
@@ -388,9 +388,9 @@ func blOrderKeys(stmt string, columns []string) []int {
 	return keys
 }
 
-// blTopLevelTokens splits a statement into words, punctuation and quoted
+// topLevelTokens splits a statement into words, punctuation and quoted
 // items, dropping everything inside parentheses and comments.
-func blTopLevelTokens(s string) []string {
+func topLevelTokens(s string) []string {
 	var out []string
 	depth := 0
 	for i := 0; i < len(s); {
@@ -430,9 +430,9 @@ func blTopLevelTokens(s string) []string {
 				depth--
 			}
 			i++
-		case blIdentByte(c) || c == '.':
+		case identByte(c) || c == '.':
 			j := i
-			for j < len(s) && (blIdentByte(s[j]) || s[j] == '.' || s[j] == '`') {
+			for j < len(s) && (identByte(s[j]) || s[j] == '.' || s[j] == '`') {
 				j++
 			}
 			if depth == 0 {

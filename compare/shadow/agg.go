@@ -8,10 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// shadowHash is FNV-1a 64 over b, seeded: the deterministic sampling key of
+// sampleHash is FNV-1a 64 over b, seeded: the deterministic sampling key of
 // every reservoir (so results do not depend on the order files are read in)
 // and the compact identity of hashes kept in maps.
-func shadowHash(seed uint64, b []byte) uint64 {
+func sampleHash(seed uint64, b []byte) uint64 {
 	h := uint64(14695981039346656037) ^ seed
 	for _, c := range b {
 		h ^= uint64(c)
@@ -26,41 +26,41 @@ func shadowHash(seed uint64, b []byte) uint64 {
 	return h
 }
 
-// shadowItem is one sampled observation: its sampling key and up to two
+// sampleItem is one sampled observation: its sampling key and up to two
 // values (primary and shadow duration for a pair; one duration otherwise).
-type shadowItem struct {
+type sampleItem struct {
 	h    uint64
 	a, b float64
 }
 
-// shadowSample is a bottom-k sample: it keeps the k items with the smallest
+// hashSample is a bottom-k sample: it keeps the k items with the smallest
 // keys. Because the keys are hashes of query ids, it is a uniform random
 // sample of at most k items, the same whatever the order of the input, and
 // two samples merge exactly.
-type shadowSample struct {
+type hashSample struct {
 	k     int
-	items shadowMaxHeap
+	items maxHeap
 }
 
-type shadowMaxHeap []shadowItem
+type maxHeap []sampleItem
 
-func (h shadowMaxHeap) Len() int           { return len(h) }
-func (h shadowMaxHeap) Less(i, j int) bool { return h[i].h > h[j].h }
-func (h shadowMaxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *shadowMaxHeap) Push(x any)        { *h = append(*h, x.(shadowItem)) }
-func (h *shadowMaxHeap) Pop() any {
+func (h maxHeap) Len() int           { return len(h) }
+func (h maxHeap) Less(i, j int) bool { return h[i].h > h[j].h }
+func (h maxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *maxHeap) Push(x any)        { *h = append(*h, x.(sampleItem)) }
+func (h *maxHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return it
 }
 
-func (s *shadowSample) add(it shadowItem) {
+func (s *hashSample) add(it sampleItem) {
 	if len(s.items) < s.k {
 		if len(s.items) == cap(s.items) {
 			// Grow by doubling, but never past k: a full sample holds
 			// exactly k items.
-			grown := make(shadowMaxHeap, len(s.items), min(max(2*cap(s.items), 16), s.k))
+			grown := make(maxHeap, len(s.items), min(max(2*cap(s.items), 16), s.k))
 			copy(grown, s.items)
 			s.items = grown
 		}
@@ -74,33 +74,33 @@ func (s *shadowSample) add(it shadowItem) {
 	heap.Fix(&s.items, 0)
 }
 
-func (s *shadowSample) merge(o *shadowSample) {
+func (s *hashSample) merge(o *hashSample) {
 	for _, it := range o.items {
 		s.add(it)
 	}
 }
 
 // sorted returns the items ordered by key (deterministic order).
-func (s *shadowSample) sorted() []shadowItem {
-	out := append([]shadowItem(nil), s.items...)
+func (s *hashSample) sorted() []sampleItem {
+	out := append([]sampleItem(nil), s.items...)
 	sort.Slice(out, func(i, j int) bool { return out[i].h < out[j].h })
 	return out
 }
 
-// shadowSideAgg accumulates one side (primary or shadow) of one group.
-type shadowSideAgg struct {
+// sideAgg accumulates one side (primary or shadow) of one group.
+type sideAgg struct {
 	count, errors int64
-	durations     shadowSample // successful commands only (a = duration)
+	durations     hashSample // successful commands only (a = duration)
 }
 
-func (s *shadowSideAgg) merge(o *shadowSideAgg) {
+func (s *sideAgg) merge(o *sideAgg) {
 	s.count += o.count
 	s.errors += o.errors
 	s.durations.merge(&o.durations)
 }
 
-// shadowExample is one example statement kept for a report.
-type shadowExample struct {
+// exampleRec is one example statement kept for a report.
+type exampleRec struct {
 	h          uint64
 	queryID    string
 	queryHash  string
@@ -111,14 +111,14 @@ type shadowExample struct {
 	shadResult string
 }
 
-// shadowExamples keeps up to k examples with distinct query hashes, those
+// exampleSet keeps up to k examples with distinct query hashes, those
 // with the smallest keys (deterministic).
-type shadowExamples struct {
+type exampleSet struct {
 	k     int
-	items []shadowExample
+	items []exampleRec
 }
 
-func (e *shadowExamples) wants(h uint64, queryHash []byte) bool {
+func (e *exampleSet) wants(h uint64, queryHash []byte) bool {
 	if e.k <= 0 {
 		return false
 	}
@@ -130,7 +130,7 @@ func (e *shadowExamples) wants(h uint64, queryHash []byte) bool {
 	return len(e.items) < e.k || h < e.items[len(e.items)-1].h
 }
 
-func (e *shadowExamples) add(x shadowExample) {
+func (e *exampleSet) add(x exampleRec) {
 	for i := range e.items {
 		if e.items[i].queryHash == x.queryHash {
 			if x.h < e.items[i].h {
@@ -147,25 +147,25 @@ func (e *shadowExamples) add(x shadowExample) {
 	}
 }
 
-func (e *shadowExamples) sortItems() {
+func (e *exampleSet) sortItems() {
 	sort.Slice(e.items, func(i, j int) bool { return e.items[i].h < e.items[j].h })
 }
 
-func (e *shadowExamples) merge(o *shadowExamples) {
+func (e *exampleSet) merge(o *exampleSet) {
 	for _, x := range o.items {
 		e.add(x)
 	}
 }
 
-// shadowGroup accumulates one group (a route, or a template hash).
-type shadowGroup struct {
+// groupAgg accumulates one group (a route, or a template hash).
+type groupAgg struct {
 	key     string
 	isRoute bool
-	example shadowExample // a query of the group (smallest key)
+	example exampleRec // a query of the group (smallest key)
 	hasEx   bool
 
-	primary, shadow shadowSideAgg
-	pairs           shadowSample // a = primary ms, b = shadow ms
+	primary, shadow sideAgg
+	pairs           hashSample // a = primary ms, b = shadow ms
 	pairsSeen       int64
 
 	dropped, diverged, filtered int64
@@ -173,10 +173,10 @@ type shadowGroup struct {
 	primaryOnlyFailures         int64
 
 	// Before/after mode: durations of the chosen side in each window.
-	before, after shadowSample
+	before, after hashSample
 }
 
-func (g *shadowGroup) merge(o *shadowGroup) {
+func (g *groupAgg) merge(o *groupAgg) {
 	if o.hasEx && (!g.hasEx || o.example.h < g.example.h) {
 		g.example, g.hasEx = o.example, true
 	}
@@ -193,16 +193,16 @@ func (g *shadowGroup) merge(o *shadowGroup) {
 	g.after.merge(&o.after)
 }
 
-// shadowFailureAgg accumulates the shadow-only failures of one error code.
-type shadowFailureAgg struct {
+// failureAgg accumulates the shadow-only failures of one error code.
+type failureAgg struct {
 	code     int64
 	count    int64
 	groups   map[string]int64 // group label -> count
-	examples shadowExamples
+	examples exampleSet
 }
 
-// shadowMismatchAgg accumulates the result mismatches of one query hash.
-type shadowMismatchAgg struct {
+// mismatchAgg accumulates the result mismatches of one query hash.
+type mismatchAgg struct {
 	queryHash  string
 	groupKey   string
 	isRoute    bool
@@ -211,14 +211,14 @@ type shadowMismatchAgg struct {
 	colsKnown  int64 // mismatches whose record carried primary_columns_hash
 	colsDiffer int64 // ... and of those, with different columns
 	shadowCols uint64
-	example    shadowExample
+	example    exampleRec
 	// Non-deterministic statement (decided once, on the full text).
 	textSeen     bool
 	nonDet       bool
 	nonDetReason string
 }
 
-func (m *shadowMismatchAgg) merge(o *shadowMismatchAgg) {
+func (m *mismatchAgg) merge(o *mismatchAgg) {
 	m.count += o.count
 	m.floatCols = m.floatCols || o.floatCols
 	if !m.textSeen && o.textSeen {
@@ -232,66 +232,66 @@ func (m *shadowMismatchAgg) merge(o *shadowMismatchAgg) {
 	}
 }
 
-// shadowQueryState is what the analysis remembers per query hash: the first
+// queryState is what the analysis remembers per query hash: the first
 // primary result hash and primary column hash seen (hashed), with
-// shadowVaries once a different one was seen.
-type shadowQueryState struct {
+// varies once a different one was seen.
+type queryState struct {
 	result  uint64
 	columns uint64
 }
 
-const shadowVaries = ^uint64(0)
+const varies = ^uint64(0)
 
-func shadowMergeState(a, b uint64) uint64 {
+func mergeState(a, b uint64) uint64 {
 	switch {
 	case a == 0:
 		return b
 	case b == 0 || a == b:
 		return a
 	}
-	return shadowVaries
+	return varies
 }
 
-// shadowAgg is one worker's aggregation state; workers' states merge.
-type shadowAgg struct {
-	cfg *shadowConfig
+// aggregate is one worker's aggregation state; workers' states merge.
+type aggregate struct {
+	cfg *config
 
-	routes    map[string]*shadowGroup
-	templates map[string]*shadowGroup
+	routes    map[string]*groupAgg
+	templates map[string]*groupAgg
 
-	failures   map[int64]*shadowFailureAgg
-	mismatches map[string]*shadowMismatchAgg
-	queries    map[uint64]shadowQueryState
-	execs      map[shadowExecKey]*shadowExecRange // profile join index
+	failures   map[int64]*failureAgg
+	mismatches map[string]*mismatchAgg
+	queries    map[uint64]queryState
+	execs      map[execKey]*execRange // profile join index
 
 	counts ReportCounts
 }
 
-func newShadowAgg(cfg *shadowConfig) *shadowAgg {
-	return &shadowAgg{
+func newAggregate(cfg *config) *aggregate {
+	return &aggregate{
 		cfg:        cfg,
-		routes:     map[string]*shadowGroup{},
-		templates:  map[string]*shadowGroup{},
-		failures:   map[int64]*shadowFailureAgg{},
-		mismatches: map[string]*shadowMismatchAgg{},
-		queries:    map[uint64]shadowQueryState{},
-		execs:      map[shadowExecKey]*shadowExecRange{},
+		routes:     map[string]*groupAgg{},
+		templates:  map[string]*groupAgg{},
+		failures:   map[int64]*failureAgg{},
+		mismatches: map[string]*mismatchAgg{},
+		queries:    map[uint64]queryState{},
+		execs:      map[execKey]*execRange{},
 	}
 }
 
-func (a *shadowAgg) newGroup(key string, isRoute bool) *shadowGroup {
+func (a *aggregate) newGroup(key string, isRoute bool) *groupAgg {
 	k := a.cfg.reservoir
-	return &shadowGroup{
+	return &groupAgg{
 		key: key, isRoute: isRoute,
-		primary: shadowSideAgg{durations: shadowSample{k: k}},
-		shadow:  shadowSideAgg{durations: shadowSample{k: k}},
-		pairs:   shadowSample{k: k},
-		before:  shadowSample{k: k},
-		after:   shadowSample{k: k},
+		primary: sideAgg{durations: hashSample{k: k}},
+		shadow:  sideAgg{durations: hashSample{k: k}},
+		pairs:   hashSample{k: k},
+		before:  hashSample{k: k},
+		after:   hashSample{k: k},
 	}
 }
 
-func (a *shadowAgg) group(r *shadowLine) *shadowGroup {
+func (a *aggregate) group(r *shadowLine) *groupAgg {
 	if len(r.route) > 0 {
 		if g, ok := a.routes[string(r.route)]; ok {
 			return g
@@ -326,8 +326,8 @@ func truncateQuery(b []byte, n int) string {
 	return string(b[:cut]) + "…"
 }
 
-func (a *shadowAgg) example(r *shadowLine, h uint64, g *shadowGroup) shadowExample {
-	return shadowExample{
+func (a *aggregate) example(r *shadowLine, h uint64, g *groupAgg) exampleRec {
+	return exampleRec{
 		h:         h,
 		queryID:   string(r.queryID),
 		queryHash: string(r.queryHash),
@@ -344,11 +344,11 @@ func groupLabel(key string, isRoute bool) string {
 	return "template:" + key
 }
 
-func (a *shadowAgg) trackQuery(r *shadowLine, result, columns []byte) {
+func (a *aggregate) trackQuery(r *shadowLine, result, columns []byte) {
 	if len(r.queryHash) == 0 || (len(result) == 0 && len(columns) == 0) {
 		return
 	}
-	k := shadowHash(0, r.queryHash)
+	k := sampleHash(0, r.queryHash)
 	st, ok := a.queries[k]
 	if !ok && len(a.queries) >= a.cfg.maxQueries {
 		a.counts.UntrackedQueries++
@@ -358,16 +358,16 @@ func (a *shadowAgg) trackQuery(r *shadowLine, result, columns []byte) {
 	// bind other parameters: their answers differ by design, so they say
 	// nothing about the primary varying (their columns still do).
 	if len(result) > 0 && string(r.command) != "COM_STMT_EXECUTE" {
-		st.result = shadowMergeState(st.result, shadowHash(1, result)|1)
+		st.result = mergeState(st.result, sampleHash(1, result)|1)
 	}
 	if len(columns) > 0 {
-		st.columns = shadowMergeState(st.columns, shadowHash(2, columns)|1)
+		st.columns = mergeState(st.columns, sampleHash(2, columns)|1)
 	}
 	a.queries[k] = st
 }
 
 // add folds one decoded record into the aggregation.
-func (a *shadowAgg) add(r *shadowLine) {
+func (a *aggregate) add(r *shadowLine) {
 	cfg := a.cfg
 	a.counts.Records++
 	if ba := cfg.beforeAfter; ba != nil {
@@ -382,7 +382,7 @@ func (a *shadowAgg) add(r *shadowLine) {
 	case "primary":
 		a.counts.Primary++
 		g := a.group(r)
-		h := shadowHash(cfg.seed, r.queryID)
+		h := sampleHash(cfg.seed, r.queryID)
 		a.sampleGroupExample(g, r, h)
 		a.indexExec(r, 0, g)
 		g.primary.count++
@@ -390,7 +390,7 @@ func (a *shadowAgg) add(r *shadowLine) {
 			g.primary.errors++
 			return
 		}
-		g.primary.durations.add(shadowItem{h: h, a: r.durationMS - r.clientWaitMS})
+		g.primary.durations.add(sampleItem{h: h, a: r.durationMS - r.clientWaitMS})
 		a.trackQuery(r, r.resultHash, r.columnsHash)
 	case "shadow":
 		a.counts.Shadow++
@@ -409,12 +409,12 @@ func (a *shadowAgg) add(r *shadowLine) {
 			g.diverged++
 			return
 		}
-		h := shadowHash(cfg.seed, r.queryID)
+		h := sampleHash(cfg.seed, r.queryID)
 		a.sampleGroupExample(g, r, h)
 		a.indexExec(r, 1, g)
 		g.shadow.count++
 		if r.success {
-			g.shadow.durations.add(shadowItem{h: h, a: r.durationMS})
+			g.shadow.durations.add(sampleItem{h: h, a: r.durationMS})
 		} else {
 			g.shadow.errors++
 		}
@@ -426,7 +426,7 @@ func (a *shadowAgg) add(r *shadowLine) {
 			if r.hasPrimDuration {
 				g.pairsSeen++
 				a.counts.Paired++
-				g.pairs.add(shadowItem{h: h, a: r.primDuration - r.primWaitMS, b: r.durationMS})
+				g.pairs.add(sampleItem{h: h, a: r.primDuration - r.primWaitMS, b: r.durationMS})
 			}
 			if len(r.primResult) > 0 {
 				a.trackQuery(r, r.primResult, nil)
@@ -446,18 +446,18 @@ func (a *shadowAgg) add(r *shadowLine) {
 	}
 }
 
-func (a *shadowAgg) sampleGroupExample(g *shadowGroup, r *shadowLine, h uint64) {
+func (a *aggregate) sampleGroupExample(g *groupAgg, r *shadowLine, h uint64) {
 	if len(r.queryText) > 0 && (!g.hasEx || h < g.example.h) {
-		g.example = shadowExample{h: h, queryID: string(r.queryID), queryHash: string(r.queryHash), query: truncateQuery(r.queryText, 500)}
+		g.example = exampleRec{h: h, queryID: string(r.queryID), queryHash: string(r.queryHash), query: truncateQuery(r.queryText, 500)}
 		g.hasEx = true
 	}
 }
 
-func (a *shadowAgg) addFailure(r *shadowLine, h uint64, g *shadowGroup) {
+func (a *aggregate) addFailure(r *shadowLine, h uint64, g *groupAgg) {
 	a.counts.ShadowOnlyFailures++
 	f, ok := a.failures[r.errorCode]
 	if !ok {
-		f = &shadowFailureAgg{code: r.errorCode, groups: map[string]int64{}, examples: shadowExamples{k: a.cfg.examples}}
+		f = &failureAgg{code: r.errorCode, groups: map[string]int64{}, examples: exampleSet{k: a.cfg.examples}}
 		a.failures[r.errorCode] = f
 	}
 	f.count++
@@ -467,7 +467,7 @@ func (a *shadowAgg) addFailure(r *shadowLine, h uint64, g *shadowGroup) {
 	}
 }
 
-func (a *shadowAgg) addMismatch(r *shadowLine, h uint64, g *shadowGroup) {
+func (a *aggregate) addMismatch(r *shadowLine, h uint64, g *groupAgg) {
 	a.counts.Mismatches++
 	m, ok := a.mismatches[string(r.queryHash)]
 	if !ok {
@@ -475,7 +475,7 @@ func (a *shadowAgg) addMismatch(r *shadowLine, h uint64, g *shadowGroup) {
 			a.counts.UntrackedMismatches++
 			return
 		}
-		m = &shadowMismatchAgg{queryHash: string(r.queryHash), groupKey: g.key, isRoute: g.isRoute, example: shadowExample{h: ^uint64(0)}}
+		m = &mismatchAgg{queryHash: string(r.queryHash), groupKey: g.key, isRoute: g.isRoute, example: exampleRec{h: ^uint64(0)}}
 		a.mismatches[m.queryHash] = m
 	}
 	m.count++
@@ -497,13 +497,13 @@ func (a *shadowAgg) addMismatch(r *shadowLine, h uint64, g *shadowGroup) {
 		m.example = ex
 		m.shadowCols = 0
 		if len(r.columnsHash) > 0 {
-			m.shadowCols = shadowHash(2, r.columnsHash) | 1
+			m.shadowCols = sampleHash(2, r.columnsHash) | 1
 		}
 	}
 }
 
 // addBeforeAfter folds a record into the before/after samples.
-func (a *shadowAgg) addBeforeAfter(r *shadowLine, ba *shadowWindows) {
+func (a *aggregate) addBeforeAfter(r *shadowLine, ba *baWindows) {
 	if string(r.target) != ba.target {
 		return
 	}
@@ -518,12 +518,12 @@ func (a *shadowAgg) addBeforeAfter(r *shadowLine, ba *shadowWindows) {
 		}
 		return
 	}
-	var into func(g *shadowGroup) *shadowSample
+	var into func(g *groupAgg) *hashSample
 	switch {
 	case r.tsMicros >= ba.beforeFrom && r.tsMicros < ba.beforeTo:
-		into = func(g *shadowGroup) *shadowSample { return &g.before }
+		into = func(g *groupAgg) *hashSample { return &g.before }
 	case r.tsMicros >= ba.afterFrom && r.tsMicros < ba.afterTo:
-		into = func(g *shadowGroup) *shadowSample { return &g.after }
+		into = func(g *groupAgg) *hashSample { return &g.after }
 	default:
 		a.counts.OutOfWindow++
 		return
@@ -534,7 +534,7 @@ func (a *shadowAgg) addBeforeAfter(r *shadowLine, ba *shadowWindows) {
 		a.counts.Shadow++
 	}
 	g := a.group(r)
-	h := shadowHash(a.cfg.seed, r.queryID)
+	h := sampleHash(a.cfg.seed, r.queryID)
 	a.sampleGroupExample(g, r, h)
 	side := &g.shadow
 	if ba.target == "primary" {
@@ -549,7 +549,7 @@ func (a *shadowAgg) addBeforeAfter(r *shadowLine, ba *shadowWindows) {
 	if ba.target == "primary" {
 		d -= r.clientWaitMS
 	}
-	into(g).add(shadowItem{h: h, a: d})
+	into(g).add(sampleItem{h: h, a: d})
 }
 
 // mergeMap folds src into dst: values under a key of both merge, the others
@@ -565,7 +565,7 @@ func mergeMap[K comparable, V interface{ merge(V) }](dst, src map[K]V) {
 }
 
 // merge folds o into a; o must not be used afterwards.
-func (a *shadowAgg) merge(o *shadowAgg) {
+func (a *aggregate) merge(o *aggregate) {
 	mergeMap(a.routes, o.routes)
 	mergeMap(a.templates, o.templates)
 	for code, f := range o.failures {
@@ -587,9 +587,9 @@ func (a *shadowAgg) merge(o *shadowAgg) {
 			a.queries[k] = st
 			continue
 		}
-		a.queries[k] = shadowQueryState{
-			result:  shadowMergeState(mine.result, st.result),
-			columns: shadowMergeState(mine.columns, st.columns),
+		a.queries[k] = queryState{
+			result:  mergeState(mine.result, st.result),
+			columns: mergeState(mine.columns, st.columns),
 		}
 	}
 	a.mergeExecs(o)

@@ -16,18 +16,18 @@ import (
 	"github.com/sqlshadow/sqlshadow/compare/stats"
 )
 
-// shadowEpsilonMS keeps log ratios finite for zero durations.
-const shadowEpsilonMS = 1e-3
+// epsilonMS keeps log ratios finite for zero durations.
+const epsilonMS = 1e-3
 
-// shadowGroupResult is one group being turned into a GroupReport.
-type shadowGroupResult struct {
-	g   *shadowGroup
+// groupResult is one group being turned into a GroupReport.
+type groupResult struct {
+	g   *groupAgg
 	rep GroupReport
 	// Observed ratio of medians (for small-sample noise).
 	medianRatio float64
 }
 
-func sideStats(s *shadowSideAgg, sample []shadowItem) SideStats {
+func sideStats(s *sideAgg, sample []sampleItem) SideStats {
 	st := SideStats{Count: s.count, Errors: s.errors, Sampled: len(sample)}
 	if s.count > 0 {
 		st.ErrorRate = float64(s.errors) / float64(s.count)
@@ -46,7 +46,7 @@ func sideStats(s *shadowSideAgg, sample []shadowItem) SideStats {
 	return st
 }
 
-func itemValues(items []shadowItem, b bool) []float64 {
+func itemValues(items []sampleItem, b bool) []float64 {
 	v := make([]float64, len(items))
 	for i, it := range items {
 		if b {
@@ -59,7 +59,7 @@ func itemValues(items []shadowItem, b bool) []float64 {
 }
 
 func safeRatio(num, den float64) float64 {
-	return math.Max(num, shadowEpsilonMS) / math.Max(den, shadowEpsilonMS)
+	return math.Max(num, epsilonMS) / math.Max(den, epsilonMS)
 }
 
 // histogram builds log-spaced bins over both samples.
@@ -67,7 +67,7 @@ func histogram(a, b []float64) *Histogram {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range [][]float64{a, b} {
 		for _, v := range s {
-			v = math.Max(v, shadowEpsilonMS)
+			v = math.Max(v, epsilonMS)
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 	}
@@ -85,7 +85,7 @@ func histogram(a, b []float64) *Histogram {
 	}
 	fill := func(s []float64, into []int) {
 		for _, v := range s {
-			i := int((math.Log(math.Max(v, shadowEpsilonMS)) - l0) / (l1 - l0) * bins)
+			i := int((math.Log(math.Max(v, epsilonMS)) - l0) / (l1 - l0) * bins)
 			into[min(max(i, 0), bins-1)]++
 		}
 	}
@@ -95,7 +95,7 @@ func histogram(a, b []float64) *Histogram {
 }
 
 // testGroup computes a group's side statistics and its unadjusted tests.
-func (cfg *shadowConfig) testGroup(gr *shadowGroupResult) {
+func (cfg *config) testGroup(gr *groupResult) {
 	g := gr.g
 	label := groupLabel(g.key, g.isRoute)
 	rep := &gr.rep
@@ -109,7 +109,7 @@ func (cfg *shadowConfig) testGroup(gr *shadowGroupResult) {
 	}
 	rep.Filtered, rep.Dropped, rep.Diverged = g.filtered, g.dropped, g.diverged
 	rep.ShadowOnlyFailures, rep.PrimaryOnlyFailures = g.shadowOnlyFailures, g.primaryOnlyFailures
-	rng := rand.New(rand.NewPCG(cfg.seed, shadowHash(cfg.seed, []byte(label))))
+	rng := rand.New(rand.NewPCG(cfg.seed, sampleHash(cfg.seed, []byte(label))))
 
 	if cfg.ba != nil {
 		before, after := g.before.sorted(), g.after.sorted()
@@ -119,7 +119,7 @@ func (cfg *shadowConfig) testGroup(gr *shadowGroupResult) {
 		}
 		// Counts are per side, not per window: report them on the after
 		// side only, with sample sizes per window.
-		rep.Primary = sideStats(&shadowSideAgg{}, before)
+		rep.Primary = sideStats(&sideAgg{}, before)
 		rep.Shadow = sideStats(side, after)
 		rep.Primary.Count, rep.Shadow.Count = int64(len(before)), int64(len(after))
 		rep.Primary.Errors, rep.Primary.ErrorRate = 0, 0
@@ -163,7 +163,7 @@ func (cfg *shadowConfig) testGroup(gr *shadowGroupResult) {
 	pos := func(v []float64) []float64 {
 		out := make([]float64, len(v))
 		for i, x := range v {
-			out[i] = math.Max(x, shadowEpsilonMS)
+			out[i] = math.Max(x, epsilonMS)
 		}
 		return out
 	}
@@ -175,7 +175,7 @@ func (cfg *shadowConfig) testGroup(gr *shadowGroupResult) {
 	}
 }
 
-func (cfg *shadowConfig) status(t *QuantileTest) string {
+func (cfg *config) status(t *QuantileTest) string {
 	switch {
 	case t.PAdjusted < cfg.alpha && t.Ratio >= cfg.ratio:
 		return StatusRegression
@@ -207,7 +207,7 @@ func maxRatio(g *GroupReport) float64 {
 	return r
 }
 
-func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, objects int, profiles map[shadowProfileKey]*shadowProfileAgg) (*Report, error) {
+func buildReport(ctx context.Context, cfg *config, a *aggregate, objects int, profiles map[profileKey]*profileAgg) (*Report, error) {
 	rep := &Report{
 		Schema:      ReportSchema,
 		GeneratedAt: cfg.now().UTC(),
@@ -248,18 +248,18 @@ func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, obj
 	}
 
 	// Groups, tested in parallel.
-	results := make([]*shadowGroupResult, 0, len(a.routes)+len(a.templates))
+	results := make([]*groupResult, 0, len(a.routes)+len(a.templates))
 	for _, g := range a.routes {
-		results = append(results, &shadowGroupResult{g: g})
+		results = append(results, &groupResult{g: g})
 	}
 	for _, g := range a.templates {
-		results = append(results, &shadowGroupResult{g: g})
+		results = append(results, &groupResult{g: g})
 	}
 	sort.Slice(results, func(i, j int) bool {
 		return groupLabel(results[i].g.key, results[i].g.isRoute) < groupLabel(results[j].g.key, results[j].g.isRoute)
 	})
 	var wg sync.WaitGroup
-	work := make(chan *shadowGroupResult)
+	work := make(chan *groupResult)
 	for range cfg.parallelism {
 		wg.Go(func() {
 			for gr := range work {
@@ -280,7 +280,7 @@ func buildShadowReport(ctx context.Context, cfg *shadowConfig, a *shadowAgg, obj
 	}
 
 	for _, gr := range results {
-		pp, sp := profiles[shadowProfileKey{gr.rep.Label, 0}], profiles[shadowProfileKey{gr.rep.Label, 1}]
+		pp, sp := profiles[profileKey{gr.rep.Label, 0}], profiles[profileKey{gr.rep.Label, 1}]
 		if pp == nil && sp == nil {
 			continue
 		}
@@ -439,14 +439,14 @@ func profileDelta(p *GroupProfiles) string {
 	return fmt.Sprintf("mean per statement (%d vs %d profiles): %s", p.Primary.Count, p.Shadow.Count, strings.Join(out, ", "))
 }
 
-func toExample(x shadowExample, count int64) Example {
+func toExample(x exampleRec, count int64) Example {
 	return Example{
 		QueryID: x.queryID, QueryHash: x.queryHash, Query: x.query, Error: x.errText,
 		PrimaryResultHash: x.primResult, ShadowResultHash: x.shadResult, Count: count,
 	}
 }
 
-func (cfg *shadowConfig) buildFailures(a *shadowAgg, rep *Report) {
+func (cfg *config) buildFailures(a *aggregate, rep *Report) {
 	for _, f := range a.failures {
 		fr := FailureReport{ErrorCode: f.code, Count: f.count, Groups: []GroupCount{}, Examples: []Example{}}
 		for g, n := range f.groups {
@@ -488,7 +488,7 @@ func (cfg *shadowConfig) buildFailures(a *shadowAgg, rep *Report) {
 
 // buildMismatches classifies every mismatching query hash as a column
 // difference, noise, or a real wrong answer, and aggregates by group.
-func (cfg *shadowConfig) buildMismatches(a *shadowAgg, rep *Report) {
+func (cfg *config) buildMismatches(a *aggregate, rep *Report) {
 	type acc struct {
 		rep      MismatchReport
 		examples []Example
@@ -496,20 +496,20 @@ func (cfg *shadowConfig) buildMismatches(a *shadowAgg, rep *Report) {
 	real, cols := map[string]*acc{}, map[string]*acc{}
 	type noiseKey struct{ kind, group, reason string }
 	noise := map[noiseKey]*NoiseReport{}
-	ms := make([]*shadowMismatchAgg, 0, len(a.mismatches))
+	ms := make([]*mismatchAgg, 0, len(a.mismatches))
 	for _, m := range a.mismatches {
 		ms = append(ms, m)
 	}
-	slices.SortFunc(ms, func(x, y *shadowMismatchAgg) int {
+	slices.SortFunc(ms, func(x, y *mismatchAgg) int {
 		return cmp.Or(cmp.Compare(y.count, x.count), strings.Compare(x.queryHash, y.queryHash))
 	})
 	for _, m := range ms {
 		label := groupLabel(m.groupKey, m.isRoute)
-		st := a.queries[shadowHash(0, []byte(m.queryHash))]
+		st := a.queries[sampleHash(0, []byte(m.queryHash))]
 		colsDiffer := false
 		if m.colsKnown > 0 {
 			colsDiffer = m.colsDiffer*2 > m.colsKnown
-		} else if st.columns != 0 && st.columns != shadowVaries && m.shadowCols != 0 {
+		} else if st.columns != 0 && st.columns != varies && m.shadowCols != 0 {
 			colsDiffer = st.columns != m.shadowCols
 		}
 		ex := toExample(m.example, m.count)
@@ -520,7 +520,7 @@ func (cfg *shadowConfig) buildMismatches(a *shadowAgg, rep *Report) {
 			into = cols
 		case m.nonDet:
 			nk = noiseKey{NoiseNonDeterministic, label, "non-deterministic statement: " + m.nonDetReason}
-		case st.result == shadowVaries:
+		case st.result == varies:
 			nk = noiseKey{NoisePrimaryVaries, label, "the primary answered the same query text differently across executions"}
 		case m.floatCols:
 			nk = noiseKey{NoiseFloatColumns, label, "the result has FLOAT/DOUBLE columns: the difference may be rounding"}

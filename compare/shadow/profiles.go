@@ -14,41 +14,41 @@ const ProfilesDataset = "profiles"
 
 // shadowProfileTolerance widens the time range of an execution key: a
 // profile's start may differ a little from the proxy's ts.
-const shadowProfileToleranceMicros = 60_000_000
+const profileToleranceMicros = 60_000_000
 
-// shadowExecKey identifies the executions of one query text on one server
+// execKey identifies the executions of one query text on one server
 // connection of one side: the join key to profiles, with the time range.
-type shadowExecKey struct {
+type execKey struct {
 	side   uint8 // 0 primary, 1 shadow
 	connID int64
-	query  uint64 // shadowHash(0, query_hash)
+	query  uint64 // sampleHash(0, query_hash)
 }
 
-type shadowExecRange struct {
+type execRange struct {
 	groupKey    string
 	isRoute     bool
 	first, last int64
 }
 
 // indexExec records an execution for the profile join.
-func (a *shadowAgg) indexExec(r *shadowLine, side uint8, g *shadowGroup) {
+func (a *aggregate) indexExec(r *shadowLine, side uint8, g *groupAgg) {
 	if !a.cfg.indexExecs || !r.hasConnID || len(r.queryHash) == 0 {
 		return
 	}
-	k := shadowExecKey{side: side, connID: r.serverConnID, query: shadowHash(0, r.queryHash)}
+	k := execKey{side: side, connID: r.serverConnID, query: sampleHash(0, r.queryHash)}
 	e, ok := a.execs[k]
 	if !ok {
 		if len(a.execs) >= a.cfg.maxQueries {
 			a.counts.UntrackedQueries++
 			return
 		}
-		a.execs[k] = &shadowExecRange{groupKey: g.key, isRoute: g.isRoute, first: r.tsMicros, last: r.tsMicros}
+		a.execs[k] = &execRange{groupKey: g.key, isRoute: g.isRoute, first: r.tsMicros, last: r.tsMicros}
 		return
 	}
 	e.first, e.last = min(e.first, r.tsMicros), max(e.last, r.tsMicros)
 }
 
-func (a *shadowAgg) mergeExecs(o *shadowAgg) {
+func (a *aggregate) mergeExecs(o *aggregate) {
 	for k, e := range o.execs {
 		if mine, ok := a.execs[k]; ok {
 			mine.first, mine.last = min(mine.first, e.first), max(mine.last, e.last)
@@ -144,14 +144,14 @@ func decodeProfileLine(b []byte, r *shadowProfileLine) error {
 	}
 }
 
-// shadowProfileAgg sums the joined profiles of one group and side.
-type shadowProfileAgg struct {
+// profileAgg sums the joined profiles of one group and side.
+type profileAgg struct {
 	n    int64
 	sums [7]float64 // duration, pending, cpu ns, scan rows, scan bytes, mem, spill
 	ns   [7]int64
 }
 
-func (p *shadowProfileAgg) add(r *shadowProfileLine) {
+func (p *profileAgg) add(r *shadowProfileLine) {
 	p.n++
 	for i, v := range []struct {
 		v  float64
@@ -165,7 +165,7 @@ func (p *shadowProfileAgg) add(r *shadowProfileLine) {
 	}
 }
 
-func (p *shadowProfileAgg) merge(o *shadowProfileAgg) {
+func (p *profileAgg) merge(o *profileAgg) {
 	p.n += o.n
 	for i := range p.sums {
 		p.sums[i] += o.sums[i]
@@ -173,7 +173,7 @@ func (p *shadowProfileAgg) merge(o *shadowProfileAgg) {
 	}
 }
 
-func (p *shadowProfileAgg) stats() ProfileStats {
+func (p *profileAgg) stats() ProfileStats {
 	mean := func(i int) float64 {
 		if p.ns[i] == 0 {
 			return math.NaN()
@@ -199,7 +199,7 @@ func jsonFloat(v float64) *float64 {
 	return &v
 }
 
-type shadowProfileKey struct {
+type profileKey struct {
 	label string
 	side  uint8
 }
@@ -207,15 +207,15 @@ type shadowProfileKey struct {
 // joinProfiles reads the profile objects and attributes each statement
 // profile to the group of the query-log executions it joins with on
 // (side by cluster, server_conn_id, query_hash, time).
-func (cfg *shadowConfig) joinProfiles(ctx context.Context, a *shadowAgg, sources []shadowSource) (map[shadowProfileKey]*shadowProfileAgg, error) {
+func (cfg *config) joinProfiles(ctx context.Context, a *aggregate, sources []shadowSource) (map[profileKey]*profileAgg, error) {
 	workers := min(cfg.parallelism, max(len(sources), 1))
-	results := make([]map[shadowProfileKey]*shadowProfileAgg, workers)
+	results := make([]map[profileKey]*profileAgg, workers)
 	counts := make([][3]int64, workers) // read, matched, unmatched
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for w := range workers {
-		results[w] = map[shadowProfileKey]*shadowProfileAgg{}
+		results[w] = map[profileKey]*profileAgg{}
 		wg.Go(func() {
 			var r shadowProfileLine
 			for {
@@ -244,16 +244,16 @@ func (cfg *shadowConfig) joinProfiles(ctx context.Context, a *shadowAgg, sources
 						return true
 					}
 					counts[w][0]++
-					e, ok := a.execs[shadowExecKey{side: side, connID: r.connID, query: shadowHash(0, r.queryHash)}]
-					if !ok || !r.hasConnID || r.tsMicros < e.first-shadowProfileToleranceMicros || r.tsMicros > e.last+shadowProfileToleranceMicros {
+					e, ok := a.execs[execKey{side: side, connID: r.connID, query: sampleHash(0, r.queryHash)}]
+					if !ok || !r.hasConnID || r.tsMicros < e.first-profileToleranceMicros || r.tsMicros > e.last+profileToleranceMicros {
 						counts[w][2]++
 						return true
 					}
 					counts[w][1]++
-					k := shadowProfileKey{label: groupLabel(e.groupKey, e.isRoute), side: side}
+					k := profileKey{label: groupLabel(e.groupKey, e.isRoute), side: side}
 					pa := results[w][k]
 					if pa == nil {
-						pa = &shadowProfileAgg{}
+						pa = &profileAgg{}
 						results[w][k] = pa
 					}
 					pa.add(&r)

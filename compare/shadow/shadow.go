@@ -105,8 +105,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// shadowConfig is the resolved options of one run.
-type shadowConfig struct {
+// config is the resolved options of one run.
+type config struct {
 	ratio, alpha          float64
 	minPairs, minTail     int
 	reservoir, resamples  int
@@ -126,11 +126,11 @@ type shadowConfig struct {
 	window               Window // requested
 	effectiveTo          time.Time
 	fromMicros, toMicros int64
-	beforeAfter          *shadowWindows
+	beforeAfter          *baWindows
 	ba                   *BeforeAfter
 }
 
-type shadowWindows struct {
+type baWindows struct {
 	target               string
 	beforeFrom, beforeTo int64
 	afterFrom, afterTo   int64
@@ -143,11 +143,11 @@ func microsOr(t time.Time, zero int64) int64 {
 	return t.UnixMicro()
 }
 
-func newShadowConfig(w Window, o *Options) (*shadowConfig, error) {
+func newConfig(w Window, o *Options) (*config, error) {
 	if o == nil {
 		o = &Options{}
 	}
-	c := &shadowConfig{
+	c := &config{
 		ratio: o.Ratio, alpha: o.Alpha, minPairs: o.MinPairs, minTail: o.MinTailPairs,
 		reservoir: o.Reservoir, resamples: o.Resamples, seed: o.Seed, grace: o.Grace,
 		now: o.Now, parallelism: o.Parallelism, examples: o.Examples, maxQueries: o.MaxTrackedQueries,
@@ -238,7 +238,7 @@ func newShadowConfig(w Window, o *Options) (*shadowConfig, error) {
 			}
 		}
 		c.ba = &BeforeAfter{Before: ba.Before, After: ba.After, Target: t}
-		c.beforeAfter = &shadowWindows{
+		c.beforeAfter = &baWindows{
 			target:     t,
 			beforeFrom: ba.Before.From.UnixMicro(), beforeTo: ba.Before.To.UnixMicro(),
 			afterFrom: ba.After.From.UnixMicro(), afterTo: ba.After.To.UnixMicro(),
@@ -274,7 +274,7 @@ func (s *Analyzer) Compare(ctx context.Context) (compare.Result, error) { return
 // parallel and returns the report. Cancelling ctx aborts and returns
 // ctx.Err().
 func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
-	cfg, err := newShadowConfig(s.window, &s.opts)
+	cfg, err := newConfig(s.window, &s.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
 		profiles = s.sources(pobjs)
 		cfg.indexExecs = len(profiles) > 0
 	}
-	return runShadow(ctx, cfg, s.sources(objs), profiles)
+	return runAnalysis(ctx, cfg, s.sources(objs), profiles)
 }
 
 func (s *Analyzer) sources(objs []sink.Object) []shadowSource {
@@ -326,7 +326,7 @@ func maxTime(a, b time.Time) time.Time {
 // parallel. Use it when the logs do not come from a bucket in the sink's
 // layout.
 func Analyze(ctx context.Context, w Window, logs []io.Reader, opts *Options) (*Report, error) {
-	cfg, err := newShadowConfig(w, opts)
+	cfg, err := newConfig(w, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -334,19 +334,19 @@ func Analyze(ctx context.Context, w Window, logs []io.Reader, opts *Options) (*R
 	for i, r := range logs {
 		sources[i] = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(r), nil }
 	}
-	return runShadow(ctx, cfg, sources, nil)
+	return runAnalysis(ctx, cfg, sources, nil)
 }
 
 // shadowSource opens one JSONL stream.
 type shadowSource func(ctx context.Context) (io.ReadCloser, error)
 
-// runShadow decodes the sources with cfg.parallelism workers, each with its
+// runAnalysis decodes the sources with cfg.parallelism workers, each with its
 // own aggregation, merges them and builds the report.
-func runShadow(ctx context.Context, cfg *shadowConfig, sources, profiles []shadowSource) (*Report, error) {
+func runAnalysis(ctx context.Context, cfg *config, sources, profiles []shadowSource) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := min(cfg.parallelism, max(len(sources), 1))
-	aggs := make([]*shadowAgg, workers)
+	aggs := make([]*aggregate, workers)
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
@@ -354,7 +354,7 @@ func runShadow(ctx context.Context, cfg *shadowConfig, sources, profiles []shado
 		firstErr error
 	)
 	for w := range workers {
-		agg := newShadowAgg(cfg)
+		agg := newAggregate(cfg)
 		aggs[w] = agg
 		wg.Add(1)
 		go func() {
@@ -382,18 +382,18 @@ func runShadow(ctx context.Context, cfg *shadowConfig, sources, profiles []shado
 	for _, a := range aggs[1:] {
 		total.merge(a)
 	}
-	var joined map[shadowProfileKey]*shadowProfileAgg
+	var joined map[profileKey]*profileAgg
 	if len(profiles) > 0 {
 		var err error
 		if joined, err = cfg.joinProfiles(ctx, total, profiles); err != nil {
 			return nil, err
 		}
 	}
-	return buildShadowReport(ctx, cfg, total, len(sources), joined)
+	return buildReport(ctx, cfg, total, len(sources), joined)
 }
 
 // readSource decodes one JSONL stream into a.
-func (a *shadowAgg) readSource(ctx context.Context, open shadowSource) error {
+func (a *aggregate) readSource(ctx context.Context, open shadowSource) error {
 	rc, err := open(ctx)
 	if err != nil {
 		return err
