@@ -8,7 +8,7 @@
 //
 // It writes report.json (schema sqlshadow.shadow-report/v1), report.md and
 // report.html (self-contained, charts as inline SVG) into -out and prints the
-// summary. Exit codes: 0 done (or, with -fail, pass), 1 findings (with -fail),
+// verdict, the summary and one line per finding. Exit codes: 0 done (or, with -fail, pass), 1 findings (with -fail),
 // 2 error or usage, 3 inconclusive (with -fail). Every flag can be set from
 // the environment: SQLSHADOW_BUCKET_URL, SQLSHADOW_FROM, ...
 package main

@@ -60,7 +60,7 @@ func TestShadowReportBinary(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(append(args, "-fail"), &stdout, &stderr)
 	require.Equal(t, 1, code, "stderr: %s", stderr.String())
-	require.Contains(t, stdout.String(), "shadow_failure")
+	require.True(t, strings.HasPrefix(stdout.String(), "FAIL: 1 finding: 1 shadow failure\n  - shadow_failure: "), "the verdict once, then the finding: %s", stdout.String())
 	for _, name := range []string{"report.json", "report.md", "report.html"} {
 		require.FileExists(t, filepath.Join(out, name))
 	}
