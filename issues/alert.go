@@ -31,7 +31,7 @@ type Alert struct {
 	// Status is firing or resolved.
 	Status Status `json:"status"`
 	// Labels identify the alert; "alertname" names its rule and a cluster
-	// label (see Options.ClusterLabels) its cluster.
+	// label (see TrackerOptions.ClusterLabels) its cluster.
 	Labels map[string]string `json:"labels"`
 	// Annotations are informative (summary, description, ...).
 	Annotations map[string]string `json:"annotations,omitempty"`

@@ -149,10 +149,10 @@ func (p amPair) post(t *testing.T, alerts ...amAlert) {
 func TestAlertmanagerEndToEnd(t *testing.T) {
 	store, _ := newSQLStore(t)
 	reg := prometheus.NewRegistry()
-	tr := issues.New(store, &issues.Options{Registerer: reg})
+	tr := issues.NewTracker(store, &issues.TrackerOptions{Registerer: reg})
 	mux := http.NewServeMux()
-	mux.Handle("/webhook/alertmanager", issues.NewHandler(tr, &issues.HandlerOptions{Token: "am-token"}))
-	mux.Handle("/api/", issues.NewAPIHandler(tr, ""))
+	mux.Handle("/webhook/alertmanager", issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: "am-token"}))
+	mux.Handle("/api/", issues.NewAPIHandler(tr, nil))
 	srv := httptest.NewServer(mux) // on 127.0.0.1
 	defer srv.Close()
 	// Two Alertmanagers that do not gossip: a split brain, where HA peers

@@ -10,16 +10,41 @@ import (
 	"strconv"
 )
 
-// NewAPIHandler returns the issue API of t, with token as the bearer token
-// every request must carry ("" for none):
+// APIHandlerOptions configures NewAPIHandler. The zero value (or nil) gives
+// the defaults documented on each field.
+type APIHandlerOptions struct {
+	// Token, if set, is the bearer token every request must carry
+	// ("Authorization: Bearer <token>"); others get 401.
+	Token string
+}
+
+// MessageLister is a Store that also lists the alert messages of an issue,
+// as MemoryStore and SQLStore do. The API's alerts endpoint needs it.
+type MessageLister interface {
+	// Messages returns the stored messages of issue issueID, oldest
+	// startsAt first.
+	Messages(ctx context.Context, issueID string) ([]Message, error)
+}
+
+var (
+	_ MessageLister = (*MemoryStore)(nil)
+	_ MessageLister = (*SQLStore)(nil)
+)
+
+// NewAPIHandler returns the issue API of t:
 //
 //	GET  /api/issues?cluster=C&status=Ongoing&triage=New&id=I&limit=N
 //	     -> {"issues": [Issue...]}, newest first
 //	POST /api/issues/{id}/triage  {"triage_status": "...", "disposition_status": "..."}
 //	     -> the Issue; 404 unknown id, 409 rejected transition, 400 bad body
 //	GET  /api/issues/{id}/alerts  -> {"alerts": [Message...]}, oldest first, when
-//	     the store has a Messages method (MemStore and SQLStore do; else 404)
-func NewAPIHandler(t *Tracker, token string) http.Handler {
+//	     the store is a MessageLister (MemoryStore and SQLStore are; else 404)
+func NewAPIHandler(t *Tracker, opts *APIHandlerOptions) http.Handler {
+	var o APIHandlerOptions
+	if opts != nil {
+		o = *opts
+	}
+	token := o.Token
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -77,9 +102,7 @@ func NewAPIHandler(t *Tracker, token string) http.Handler {
 		}
 	}))
 	mux.HandleFunc("GET /api/issues/{id}/alerts", auth(func(w http.ResponseWriter, r *http.Request) {
-		ms, ok := t.store.(interface {
-			Messages(context.Context, string) ([]Message, error)
-		})
+		ms, ok := t.store.(MessageLister)
 		if !ok {
 			apiError(t, w, http.StatusNotFound, "this store does not list alerts")
 			return

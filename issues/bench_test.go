@@ -61,14 +61,14 @@ func BenchmarkWebhookSQLPaced(b *testing.B) {
 
 // BenchmarkWebhookMem is BenchmarkWebhookSQL on the in-memory store.
 func BenchmarkWebhookMem(b *testing.B) {
-	benchWebhook(b, issues.NewMemStore(), 0)
+	benchWebhook(b, issues.NewMemoryStore(), 0)
 }
 
 // benchWebhook posts b.N payloads from 4 senders, at rate posts/s in all
 // (0: as fast as possible).
 func benchWebhook(b *testing.B, store issues.Store, rate int) {
-	tr := issues.New(store, nil)
-	srv := httptest.NewServer(issues.NewHandler(tr, nil))
+	tr := issues.NewTracker(store, nil)
+	srv := httptest.NewServer(issues.NewWebhookHandler(tr, nil))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	defer client.CloseIdleConnections()

@@ -69,7 +69,7 @@ func (s *naiveStore) Issues(_ context.Context, f issues.Filter) ([]issues.Issue,
 // each issue once.
 func TestTrackerSerialisesClusters(t *testing.T) {
 	store := &naiveStore{issues: map[string]issues.Issue{}, msgs: map[string]string{}}
-	tr := issues.New(store, &issues.Options{Now: func() time.Time { return base.Add(time.Minute) }})
+	tr := issues.NewTracker(store, &issues.TrackerOptions{Now: func() time.Time { return base.Add(time.Minute) }})
 	var batch []issues.Alert
 	for i := range 4 {
 		for _, c := range []string{"c1", "c2", "c3"} {

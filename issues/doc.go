@@ -7,9 +7,9 @@
 //
 // # Wiring
 //
-//	store, err := issues.NewSQLStore(ctx, db, nil)    // or issues.NewMemStore()
-//	tr := issues.New(store, &issues.Options{Registerer: reg, Logger: log})
-//	mux.Handle("/webhook/alertmanager", issues.NewHandler(tr, &issues.HandlerOptions{Token: tok}))
+//	store, err := issues.NewSQLStore(ctx, db, nil)    // or issues.NewMemoryStore()
+//	tr := issues.NewTracker(store, &issues.TrackerOptions{Registerer: reg, Logger: log})
+//	mux.Handle("/webhook/alertmanager", issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: tok}))
 //	mux.Handle("/api/", issues.NewAPIHandler(tr, tok))
 //	go tr.Run(ctx)                                    // resolves quiet issues every minute
 //
@@ -34,7 +34,7 @@
 // firing (the "twin" id with the other status). IDLabels ignores
 // fingerprints; IDLegacy is the formula of the tables this package replaces
 // (alertname + cluster + status + startsAt). The cluster comes from the
-// first of Options.ClusterLabels present (default cluster_id, then
+// first of TrackerOptions.ClusterLabels present (default cluster_id, then
 // cluster).
 //
 // Note that Alertmanager sets startsAt to the time of receipt when the
@@ -53,7 +53,7 @@
 // its severity one step. A failure issue resolves 30 min after its last
 // firing or when all its alerts are resolved; an anomaly issue when all its
 // anomaly alerts are. Windows are measured on the alerts' startsAt, and
-// expiry on the tracker's clock (Options.Now), both at ingestion and in
+// expiry on the tracker's clock (TrackerOptions.Now), both at ingestion and in
 // Tracker.Sweep.
 //
 // # Lifecycle
@@ -69,7 +69,7 @@
 // # Stores
 //
 // Store is a two-method interface: Update (load a cluster's state, apply a
-// function, write its Change atomically) and Issues. MemStore keeps
+// function, write its Change atomically) and Issues. MemoryStore keeps
 // everything in memory. SQLStore uses database/sql with
 // github.com/go-sql-driver/mysql and creates its three tables. On MySQL and
 // MariaDB (tested on real MariaDB) every Update is one READ COMMITTED
@@ -83,8 +83,8 @@
 // (primary-key tables; INSERT replaces by key; no row locks, no
 // multi-statement transactions) the tracker must be a SINGLE WRITER: run one
 // tracker process against the tables; it serialises per cluster in memory,
-// and any number of readers may query the tables. The issuestest package
-// is the conformance suite every Store passes.
+// and any number of readers may query the tables. issuestest.TestStore is
+// the conformance suite every Store passes.
 //
 // # Errors
 //
@@ -96,7 +96,7 @@
 //
 // # Metrics
 //
-// On Options.Registerer (nil: none): sqlshadow_issues_alerts_received_total,
+// On TrackerOptions.Registerer (nil: none): sqlshadow_issues_alerts_received_total,
 // _alerts_duplicate_total, _alerts_new_total{status}, _opened_total{kind},
 // _resolved_total, _escalations_total, _reopened_total,
 // _triage_changes_total{triage_status}, _errors_total, _sink_errors_total,
@@ -105,24 +105,10 @@
 //
 // # Dataset
 //
-// With Options.Sink (a sink.Sink of the "issues" dataset), every stored
-// change of an issue is written as an IssueRecord, after the store commits.
+// With TrackerOptions.Sink (a sink.Sink of the dataset.Issues dataset),
+// every stored change of an issue is written as a dataset.Issue record,
+// after the store commits.
 //
-// # Performance
-//
-// BenchmarkWebhookSQL posts webhooks of 10 new alerts each (one
-// Alertmanager group: one of 20 clusters, one rule) from 4 concurrent HTTP
-// senders into a Tracker on the SQL store on a real MariaDB 10.11, then
-// checks that every alert was stored exactly once and that re-posting
-// everything adds nothing. BenchmarkWebhookSQLPaced paces the senders to the
-// target, 100 posts/s (1,000 alerts/s) in all. On a 2-core VM shared with
-// other builds (load average above 20), figures vary by 2x from run to run:
-//
-//	go test -run '^$' -bench Webhook -benchtime 1000x ./issues/
-//	BenchmarkWebhookSQL-2        1000  190-650 posts/s  1,900-6,500 alerts/s  p50 5-6 ms  p99 21-116 ms
-//	BenchmarkWebhookSQLPaced-2   1000  98.8 posts/s     988 alerts/s          p50 6-8 ms  p99 19-67 ms
-//	BenchmarkWebhookMem-2        5000  150-1,400 posts/s, p50 0.3 ms (about 120 kB and 1,270
-//	                                   allocations per SQL post, 75 kB and 735 in memory)
-//
-// with no loss and no duplicate in every run.
+// Performance figures, with the commands that reproduce them, are in
+// docs/performance.md.
 package issues

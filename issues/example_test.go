@@ -14,8 +14,8 @@ import (
 // An Alertmanager webhook receiver: re-deliveries are no-ops.
 func Example() {
 	now := func() time.Time { return time.Date(2026, 3, 1, 10, 0, 5, 0, time.UTC) }
-	tr := issues.New(issues.NewMemStore(), &issues.Options{Now: now})
-	h := issues.NewHandler(tr, &issues.HandlerOptions{Token: "s3cret"})
+	tr := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{Now: now})
+	h := issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: "s3cret"})
 
 	body := `{"version":"4","status":"firing","alerts":[
 	  {"status":"firing","labels":{"alertname":"OperationAbnormal","cluster_id":"sr-1","instance":"fe-0"},
@@ -38,7 +38,7 @@ func Example() {
 // A failure on a cluster with an open anomaly issue escalates it.
 func ExampleTracker_Ingest() {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	tr := issues.New(issues.NewMemStore(), &issues.Options{Now: func() time.Time { return t0.Add(time.Minute) }})
+	tr := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{Now: func() time.Time { return t0.Add(time.Minute) }})
 	alert := func(name string, at time.Duration) issues.Alert {
 		return issues.Alert{Source: "demo", Status: issues.StatusFiring, StartsAt: t0.Add(at),
 			Labels: map[string]string{"alertname": name, "cluster_id": "sr-1", "severity": "warning"}}
@@ -55,7 +55,7 @@ func ExampleTracker_Ingest() {
 
 // People move an issue through its lifecycle; invalid moves are rejected.
 func ExampleTracker_Triage() {
-	tr := issues.New(issues.NewMemStore(), nil)
+	tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 	ctx := context.Background()
 	res, _ := tr.Ingest(ctx, []issues.Alert{{Source: "demo", Status: issues.StatusFiring,
 		StartsAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Labels: map[string]string{"alertname": "NodeDown"}}})

@@ -10,10 +10,9 @@ import (
 // alert at a time (a batch's firings first, each part in startsAt order), so
 // it needs no locking of its own; it must not keep the issues it is given.
 //
-// A Grouper may also have a method KindOf(*Alert) Kind, as RuleGrouper has:
-// the Tracker then uses it to tell whether a resolution releases its issue
-// (only alerts of the issue's kind keep it Ongoing). Without it, every
-// resolution does.
+// A Grouper may also be a Classifier, as RuleGrouper is: the Tracker then
+// uses it to tell whether a resolution releases its issue (only alerts of the
+// issue's kind keep it Ongoing). Without it, every resolution does.
 type Grouper interface {
 	// Place chooses where alert a, new on its cluster, goes among the
 	// cluster's open (Ongoing) issues, oldest first.
@@ -22,6 +21,15 @@ type Grouper interface {
 	// alerts are not all resolved (a quiet period, for instance).
 	Expired(is *Issue, now time.Time) bool
 }
+
+// Classifier is a Grouper that also tells the kind of any alert, not only
+// of those it places (see Grouper).
+type Classifier interface {
+	// KindOf returns the kind of alert a.
+	KindOf(a *Alert) Kind
+}
+
+var _ Classifier = (*RuleGrouper)(nil)
 
 // Placement is a Grouper's decision for one alert.
 type Placement struct {

@@ -261,7 +261,7 @@ func TestGrouping(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			runScenario(t, issues.NewMemStore(), tc.grouper, tc.steps, tc.want)
+			runScenario(t, issues.NewMemoryStore(), tc.grouper, tc.steps, tc.want)
 		})
 	}
 }
@@ -270,7 +270,7 @@ func runScenario(t *testing.T, store issues.Store, g *issues.GrouperOptions, ste
 	t.Helper()
 	ctx := context.Background()
 	clk := &fakeClock{t: base}
-	tr := issues.New(store, &issues.Options{Grouper: issues.NewGrouper(g), Now: clk.Now})
+	tr := issues.NewTracker(store, &issues.TrackerOptions{Grouper: issues.NewGrouper(g), Now: clk.Now})
 	labels := map[string]string{}
 	for i, s := range steps {
 		switch {
@@ -353,7 +353,7 @@ func TestTriageTransitions(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			tr := issues.New(issues.NewMemStore(), &issues.Options{Now: func() time.Time { return base }})
+			tr := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{Now: func() time.Time { return base }})
 			res, err := tr.Ingest(ctx, []issues.Alert{alert("OperationAbnormal", "fe1", 0, "")})
 			require.NoError(t, err)
 			id := res.Issues[0]
@@ -376,13 +376,13 @@ func TestTriageTransitions(t *testing.T) {
 			}
 		})
 	}
-	tr := issues.New(issues.NewMemStore(), nil)
+	tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 	_, err := tr.Triage(ctx, "iss_nope", issues.TriageChange{Triage: issues.TriageClosed})
 	require.ErrorIs(t, err, issues.ErrNotFound)
 }
 
 func TestMessageIDs(t *testing.T) {
-	tr := issues.New(issues.NewMemStore(), nil)
+	tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 	a := alert("OperationAbnormal", "fe1", 0, "")
 	id := tr.MessageID(&a)
 	require.Regexp(t, `^wh_[0-9a-f]{64}$`, id)
@@ -409,29 +409,29 @@ func TestMessageIDs(t *testing.T) {
 	src.Source = "pd"
 	require.Regexp(t, `^pd_[0-9a-f]{64}$`, tr.MessageID(&src))
 
-	labels := issues.New(issues.NewMemStore(), &issues.Options{IDScheme: issues.IDLabels})
+	labels := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{IDScheme: issues.IDLabels})
 	require.NotEqual(t, labels.MessageID(&f), labels.MessageID(&g), "IDLabels ignores fingerprints")
 
-	legacy := issues.New(issues.NewMemStore(), &issues.Options{IDScheme: issues.IDLegacy})
+	legacy := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{IDScheme: issues.IDLegacy})
 	require.Equal(t, legacy.MessageID(&a), legacy.MessageID(&c), "the legacy formula merges instances")
 	require.Regexp(t, `^wh_[0-9a-f]{64}$`, legacy.MessageID(&a))
 }
 
 func TestClusterLabels(t *testing.T) {
-	tr := issues.New(issues.NewMemStore(), nil)
+	tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 	a := issues.Alert{Labels: map[string]string{"cluster": "b", "cluster_id": "a"}}
 	require.Equal(t, "a", tr.ClusterOf(&a))
 	delete(a.Labels, "cluster_id")
 	require.Equal(t, "b", tr.ClusterOf(&a))
 	delete(a.Labels, "cluster")
 	require.Equal(t, "", tr.ClusterOf(&a))
-	custom := issues.New(issues.NewMemStore(), &issues.Options{ClusterLabels: []string{"k8s_cluster"}})
+	custom := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{ClusterLabels: []string{"k8s_cluster"}})
 	a.Labels["k8s_cluster"] = "k"
 	require.Equal(t, "k", custom.ClusterOf(&a))
 }
 
 func TestIngestRejectsInvalidAlerts(t *testing.T) {
-	tr := issues.New(issues.NewMemStore(), nil)
+	tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 	good := alert("OperationAbnormal", "fe1", 0, "")
 	for name, mut := range map[string]func(*issues.Alert){
 		"no source":    func(a *issues.Alert) { a.Source = "" },
@@ -456,7 +456,7 @@ func TestIngestRejectsInvalidAlerts(t *testing.T) {
 }
 
 func TestLongSummaryIsCut(t *testing.T) {
-	tr := issues.New(issues.NewMemStore(), nil)
+	tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 	a := alert("OperationAbnormal", "fe1", 0, "")
 	a.Annotations = map[string]string{"summary": strings.Repeat("é", 2000)}
 	_, err := tr.Ingest(context.Background(), []issues.Alert{a})
@@ -469,7 +469,7 @@ func TestLongSummaryIsCut(t *testing.T) {
 
 func TestRunSweepsUntilCancelled(t *testing.T) {
 	clk := &fakeClock{t: base}
-	tr := issues.New(issues.NewMemStore(), &issues.Options{Now: clk.Now, SweepInterval: 5 * time.Millisecond})
+	tr := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{Now: clk.Now, SweepInterval: 5 * time.Millisecond})
 	_, err := tr.Ingest(context.Background(), []issues.Alert{alert("OperationAbnormal", "fe1", 0, "")})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

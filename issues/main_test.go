@@ -27,11 +27,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func TestMemStoreConformance(t *testing.T) {
-	issuestest.Run(t, issuestest.Harness{
-		NewStore: func(*testing.T) issues.Store { return issues.NewMemStore() },
-		Reopen:   func(_ *testing.T, s issues.Store) issues.Store { return s },
-	})
+func TestMemoryStoreConformance(t *testing.T) {
+	issuestest.TestStore(t, func(*testing.T) issues.Store { return issues.NewMemoryStore() },
+		&issuestest.TestStoreOptions{Reopen: func(_ *testing.T, s issues.Store) issues.Store { return s }})
 }
 
 // newSQLStore returns an SQLStore on a fresh MariaDB database, and the
@@ -46,12 +44,12 @@ func newSQLStore(t testing.TB) (*issues.SQLStore, string) {
 
 func TestSQLStoreConformance(t *testing.T) {
 	names := map[issues.Store]string{}
-	issuestest.Run(t, issuestest.Harness{
-		NewStore: func(t *testing.T) issues.Store {
-			s, name := newSQLStore(t)
-			names[s] = name
-			return s
-		},
+	newStore := func(t *testing.T) issues.Store {
+		s, name := newSQLStore(t)
+		names[s] = name
+		return s
+	}
+	issuestest.TestStore(t, newStore, &issuestest.TestStoreOptions{
 		Reopen: func(t *testing.T, s issues.Store) issues.Store {
 			srv := rig.Server(t, 0)
 			db, err := sql.Open("mysql", srv.DSN(names[s])+"&parseTime=true")

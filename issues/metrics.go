@@ -3,6 +3,7 @@ package issues
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -50,34 +51,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// IssueRecord is the record of the "issues" dataset: an issue's state after
-// a change, with timestamps in sink.TimeFormat. TS is when it changed.
-type IssueRecord struct {
-	TS          sink.Time    `json:"ts"`
-	ID          string       `json:"id"`
-	Cluster     string       `json:"cluster"`
-	Kind        Kind         `json:"kind"`
-	Group       string       `json:"group,omitempty"`
-	Title       string       `json:"title"`
-	Severity    Severity     `json:"severity"`
-	Status      IssueStatus  `json:"issue_status"`
-	Triage      TriageStatus `json:"triage_status"`
-	Disposition Disposition  `json:"disposition_status"`
-	AlertNames  []string     `json:"alert_names"`
-	Alerts      int          `json:"alerts"`
-	Firing      int          `json:"firing"`
-	Escalations int          `json:"escalations"`
-	FirstFiring sink.Time    `json:"first_firing"`
-	LastFiring  sink.Time    `json:"last_firing"`
-	Opened      sink.Time    `json:"opened_at"`
-	ResolvedAt  *sink.Time   `json:"resolved_at,omitempty"`
-}
-
-func issueRecord(is *Issue) IssueRecord {
-	r := IssueRecord{
-		TS: sink.Time(is.Updated), ID: is.ID, Cluster: is.Cluster, Kind: is.Kind, Group: is.Group,
-		Title: is.Title, Severity: is.Severity, Status: is.Status, Triage: is.Triage,
-		Disposition: is.Disposition, AlertNames: is.AlertNames, Alerts: is.Alerts, Firing: is.Firing,
+// issueRecord is is's record of the dataset.Issues dataset, timestamped by
+// its last change. It is the one place the issue's enumerations become the
+// record's plain strings.
+func issueRecord(is *Issue) dataset.Issue {
+	r := dataset.Issue{
+		TS: sink.Time(is.Updated), ID: is.ID, Cluster: is.Cluster, Kind: string(is.Kind), Group: is.Group,
+		Title: is.Title, Severity: string(is.Severity), Status: string(is.Status), Triage: string(is.Triage),
+		Disposition: string(is.Disposition), AlertNames: is.AlertNames, Alerts: is.Alerts, Firing: is.Firing,
 		Escalations: is.Escalations, FirstFiring: sink.Time(is.FirstFiring),
 		LastFiring: sink.Time(is.LastFiring), Opened: sink.Time(is.Opened),
 	}

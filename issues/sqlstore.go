@@ -32,9 +32,9 @@ const (
 	StarRocks
 )
 
-// SQLOptions configures an SQLStore. The zero value (or nil) gives the
+// SQLStoreOptions configures an SQLStore. The zero value (or nil) gives the
 // defaults documented on each field.
-type SQLOptions struct {
+type SQLStoreOptions struct {
 	// Dialect of the database. Default MySQL.
 	Dialect Dialect
 	// TablePrefix is prepended to the table names (issues, issue_messages,
@@ -70,8 +70,8 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
 
 // NewSQLStore creates the tables if they do not exist and returns the
 // store. db stays the caller's to close.
-func NewSQLStore(ctx context.Context, db *sql.DB, opts *SQLOptions) (*SQLStore, error) {
-	var o SQLOptions
+func NewSQLStore(ctx context.Context, db *sql.DB, opts *SQLStoreOptions) (*SQLStore, error) {
+	var o SQLStoreOptions
 	if opts != nil {
 		o = *opts
 	}
@@ -441,7 +441,7 @@ func (s *SQLStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
 	return s.query(ctx, s.db, q, args...)
 }
 
-// Messages returns the stored messages of issue id, oldest startsAt first.
+// Messages implements MessageLister.
 func (s *SQLStore) Messages(ctx context.Context, issueID string) ([]Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, cluster, issue_id, alert_status, fingerprint, labels,
 	annotations, starts_at, ends_at, generator_url, received_at FROM `+s.msgs+

@@ -18,8 +18,8 @@ import (
 func TestSQLStoreSurvivesDatabaseCrash(t *testing.T) {
 	store, _ := newSQLStore(t)
 	srv := rig.Server(t, 0)
-	tr := issues.New(store, &issues.Options{Now: func() time.Time { return base.Add(time.Minute) }})
-	h := issues.NewHandler(tr, &issues.HandlerOptions{Timeout: 15 * time.Second})
+	tr := issues.NewTracker(store, &issues.TrackerOptions{Now: func() time.Time { return base.Add(time.Minute) }})
+	h := issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Timeout: 15 * time.Second})
 
 	code, out := post(t, h, sample(t), "")
 	require.Equal(t, http.StatusOK, code, out)

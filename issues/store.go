@@ -81,23 +81,23 @@ func sortIssues(list []Issue) {
 	})
 }
 
-// MemStore is an in-memory Store, for tests and single-process trackers
+// MemoryStore is an in-memory Store, for tests and single-process trackers
 // that may forget everything on restart.
-type MemStore struct {
+type MemoryStore struct {
 	mu       sync.Mutex
 	issues   map[string]*Issue
 	messages map[string]Message
 }
 
-// NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore {
-	return &MemStore{issues: map[string]*Issue{}, messages: map[string]Message{}}
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{issues: map[string]*Issue{}, messages: map[string]Message{}}
 }
 
-var _ Store = (*MemStore)(nil)
+var _ Store = (*MemoryStore)(nil)
 
 // Update implements Store. It holds one lock for the whole call.
-func (m *MemStore) Update(ctx context.Context, q Query, fn func(State) (Change, error)) error {
+func (m *MemoryStore) Update(ctx context.Context, q Query, fn func(State) (Change, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (m *MemStore) Update(ctx context.Context, q Query, fn func(State) (Change, 
 	}
 	for _, msg := range ch.Messages {
 		if _, dup := m.messages[msg.ID]; dup {
-			return fmt.Errorf("issues: memstore: message %s stored twice", msg.ID)
+			return fmt.Errorf("issues: memory store: message %s stored twice", msg.ID)
 		}
 	}
 	for i := range ch.Issues {
@@ -138,7 +138,7 @@ func (m *MemStore) Update(ctx context.Context, q Query, fn func(State) (Change, 
 }
 
 // Issues implements Store.
-func (m *MemStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
+func (m *MemoryStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -157,8 +157,8 @@ func (m *MemStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
 	return out, nil
 }
 
-// Messages returns the stored messages of issue id, oldest startsAt first.
-func (m *MemStore) Messages(ctx context.Context, issueID string) ([]Message, error) {
+// Messages implements MessageLister.
+func (m *MemoryStore) Messages(ctx context.Context, issueID string) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

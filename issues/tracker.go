@@ -20,9 +20,9 @@ import (
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
-// Options configures a Tracker. The zero value (or nil) gives the defaults
+// TrackerOptions configures a Tracker. The zero value (or nil) gives the defaults
 // documented on each field.
-type Options struct {
+type TrackerOptions struct {
 	// Grouper places alerts into issues. Default NewGrouper(nil).
 	Grouper Grouper
 	// IDScheme chooses the fields of message ids. Default IDFingerprint.
@@ -35,9 +35,9 @@ type Options struct {
 	Now func() time.Time
 	// SweepInterval is how often Run resolves expired issues. Default 1 min.
 	SweepInterval time.Duration
-	// Sink, if set, receives every new or changed issue (as Issue, JSON)
-	// after it is stored, for the "issues" dataset. Write errors are
-	// counted and logged, never returned.
+	// Sink, if set, receives every new or changed issue as a
+	// dataset.Issue record after it is stored, for the dataset.Issues
+	// dataset. Write errors are counted and logged, never returned.
 	Sink sink.Sink
 	// Registerer registers the tracker's metrics (nil: not registered).
 	Registerer prometheus.Registerer
@@ -61,9 +61,9 @@ type Tracker struct {
 	m        *metrics
 }
 
-// New returns a Tracker that keeps its issues in store.
-func New(store Store, opts *Options) *Tracker {
-	var o Options
+// NewTracker returns a Tracker that keeps its issues in store.
+func NewTracker(store Store, opts *TrackerOptions) *Tracker {
+	var o TrackerOptions
 	if opts != nil {
 		o = *opts
 	}
@@ -351,10 +351,10 @@ func (w *work) add(p pending, ev *events) string {
 	return is.ID
 }
 
-// kindOf is the kind of alert a, from the grouper if it says (a KindOf
-// method like RuleGrouper's), else the kind of the issue it joined.
+// kindOf is the kind of alert a, from the grouper if it is a Classifier
+// (as RuleGrouper is), else the kind of the issue it joined.
 func (t *Tracker) kindOf(a *Alert, is *Issue) Kind {
-	if k, ok := t.grouper.(interface{ KindOf(*Alert) Kind }); ok {
+	if k, ok := t.grouper.(Classifier); ok {
 		return k.KindOf(a)
 	}
 	return is.Kind

@@ -80,9 +80,9 @@ func (p *Payload) Alert(i int) Alert {
 	}
 }
 
-// HandlerOptions configures NewHandler. The zero value (or nil) gives the
+// WebhookHandlerOptions configures NewHandler. The zero value (or nil) gives the
 // defaults documented on each field.
-type HandlerOptions struct {
+type WebhookHandlerOptions struct {
 	// Token, if set, is the bearer token every request must carry
 	// ("Authorization: Bearer <token>"); others get 401.
 	Token string
@@ -100,8 +100,8 @@ type HandlerOptions struct {
 // JSON; 400 for malformed payloads, 401 for a wrong token, 405 for other
 // methods, 413 for bodies over the limit (Alertmanager does not retry 4xx);
 // 503 when the store fails (Alertmanager retries 5xx).
-func NewHandler(t *Tracker, opts *HandlerOptions) http.Handler {
-	var o HandlerOptions
+func NewWebhookHandler(t *Tracker, opts *WebhookHandlerOptions) http.Handler {
+	var o WebhookHandlerOptions
 	if opts != nil {
 		o = *opts
 	}
@@ -119,7 +119,7 @@ func NewHandler(t *Tracker, opts *HandlerOptions) http.Handler {
 
 type handler struct {
 	t *Tracker
-	o HandlerOptions
+	o WebhookHandlerOptions
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

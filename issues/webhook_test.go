@@ -73,7 +73,7 @@ func FuzzDecodeWebhook(f *testing.F) {
 			return
 		}
 		// A payload that decodes ingests without error, and twice is a no-op.
-		tr := issues.New(issues.NewMemStore(), nil)
+		tr := issues.NewTracker(issues.NewMemoryStore(), nil)
 		alerts := make([]issues.Alert, len(p.Alerts))
 		for i := range alerts {
 			alerts[i] = p.Alert(i)
@@ -103,8 +103,8 @@ func post(t *testing.T, h http.Handler, body []byte, token string) (int, map[str
 func TestWebhookHandler(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	rec := &sinktest.Recorder{}
-	tr := issues.New(issues.NewMemStore(), &issues.Options{Registerer: reg, Sink: rec, Now: func() time.Time { return base }})
-	h := issues.NewHandler(tr, &issues.HandlerOptions{Token: "s3cret", MaxBodyBytes: 4096})
+	tr := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{Registerer: reg, Sink: rec, Now: func() time.Time { return base }})
+	h := issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: "s3cret", MaxBodyBytes: 4096})
 
 	code, out := post(t, h, sample(t), "s3cret")
 	require.Equal(t, http.StatusOK, code, out)
@@ -173,13 +173,13 @@ func metricValue(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 }
 
 func TestAPIHandler(t *testing.T) {
-	tr := issues.New(issues.NewMemStore(), &issues.Options{Now: func() time.Time { return base }})
+	tr := issues.NewTracker(issues.NewMemoryStore(), &issues.TrackerOptions{Now: func() time.Time { return base }})
 	_, err := tr.Ingest(context.Background(), []issues.Alert{
 		alert("OperationAbnormal", "fe1", 0, ""),
 		issuestest.Alert("HeapUsageTooHigh", "c2", "be1", 0),
 	})
 	require.NoError(t, err)
-	api := issues.NewAPIHandler(tr, "tok")
+	api := issues.NewAPIHandler(tr, &issues.APIHandlerOptions{Token: "tok"})
 	do := func(method, target, body, token string) (int, []byte) {
 		r := httptest.NewRequest(method, target, strings.NewReader(body))
 		if token != "" {
@@ -236,8 +236,8 @@ func (failingStore) Update(context.Context, issues.Query, func(issues.State) (is
 
 func TestWebhookStoreFailureIs503(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	tr := issues.New(failingStore{issues.NewMemStore()}, &issues.Options{Registerer: reg})
-	code, out := post(t, issues.NewHandler(tr, nil), sample(t), "")
+	tr := issues.NewTracker(failingStore{issues.NewMemoryStore()}, &issues.TrackerOptions{Registerer: reg})
+	code, out := post(t, issues.NewWebhookHandler(tr, nil), sample(t), "")
 	require.Equal(t, http.StatusServiceUnavailable, code, "Alertmanager retries 5xx")
 	require.Contains(t, out["error"], "database is down")
 	require.InDelta(t, 1, metricValue(t, reg, "sqlshadow_issues_errors_total"), 0)

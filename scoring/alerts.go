@@ -43,6 +43,14 @@ func (t StaticTiers) Tier(_ context.Context, cluster string) (string, error) {
 	return strings.ToUpper(t[cluster]), nil
 }
 
+// UniformTier is a TierSource that gives every cluster the same tier.
+type UniformTier string
+
+// Tier implements TierSource.
+func (t UniformTier) Tier(context.Context, string) (string, error) {
+	return strings.ToUpper(string(t)), nil
+}
+
 // ParseTier checks a tier name: one or more letters or digits, upper-cased.
 func ParseTier(s string) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))

@@ -3,6 +3,8 @@ package scoring
 import (
 	"fmt"
 	"math"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
 )
 
 // Names of the default dimensions. They are the keys of Metrics.Values, of
@@ -20,17 +22,6 @@ const (
 	DimLoadFailureRate = "load_failure_rate_pct" // failed / finished load transactions, %
 	DimBEMem           = "be_mem_used_pct"       // BE process memory / its limit, %, max over BEs
 	DimRowsetNum       = "tablet_rowset_max"     // the largest rowset count of any tablet, max over BEs
-)
-
-// Status is where a value falls in a dimension's threshold table.
-type Status string
-
-// The statuses of a dimension.
-const (
-	StatusHealthy  Status = "healthy"
-	StatusWarning  Status = "warning"
-	StatusCritical Status = "critical"
-	StatusMissing  Status = "missing"
 )
 
 // Threshold is one row of the threshold table.
@@ -77,24 +68,24 @@ func (t Threshold) Validate() error {
 }
 
 // Status classifies v by the threshold table.
-func (t Threshold) Status(v float64) Status {
+func (t Threshold) Status(v float64) dataset.DimensionStatus {
 	if t.higherIsBetter() {
 		switch {
 		case v >= t.Healthy:
-			return StatusHealthy
+			return dataset.StatusHealthy
 		case v >= t.Critical:
-			return StatusWarning
+			return dataset.StatusWarning
 		default:
-			return StatusCritical
+			return dataset.StatusCritical
 		}
 	}
 	switch {
 	case v < t.Healthy:
-		return StatusHealthy
+		return dataset.StatusHealthy
 	case v <= t.Critical:
-		return StatusWarning
+		return dataset.StatusWarning
 	default:
-		return StatusCritical
+		return dataset.StatusCritical
 	}
 }
 
@@ -133,14 +124,15 @@ type Dimension struct {
 }
 
 // DefaultDimensions returns the model's dimensions with their default
-// thresholds (healthy / warning / critical):
+// thresholds (healthy / warning / critical); ScorerOptions.Dimensions
+// replaces them:
 //
-//	cpu_util_pct           < 55 / 55-70 / > 70 %      (the defaults)
-//	fe_heap_used_pct       < 55 / 55-75 / > 75 %      (the defaults)
-//	disk_used_pct          < 70 / 70-85 / > 85 %      (the defaults)
-//	compaction_score       < 100 / 100-500 / > 500    (the defaults)
-//	query_latency_p99_s    < 5 / 5-15 / > 15 s        (the defaults)
-//	query_error_rate_pct   < 0.1 / 0.1-2 / > 2 %      (the defaults)
+//	cpu_util_pct           < 55 / 55-70 / > 70 %
+//	fe_heap_used_pct       < 55 / 55-75 / > 75 %
+//	disk_used_pct          < 70 / 70-85 / > 85 %
+//	compaction_score       < 100 / 100-500 / > 500
+//	query_latency_p99_s    < 5 / 5-15 / > 15 s
+//	query_error_rate_pct   < 0.1 / 0.1-2 / > 2 %
 //	be_alive_pct           >= 100 / 50-100 / < 50 %, score 0 at 0 %
 //	fe_alive_pct           >= 100 / 50-100 / < 50 %, score 0 at 0 % (FE quorum is lost below 50 %)
 //	query_queue_pending    < 10 / 10-50 / > 50 queries

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 )
 
@@ -20,7 +21,7 @@ func dim(t *testing.T, name string) scoring.Dimension {
 	return scoring.Dimension{}
 }
 
-// The threshold table, tested exactly at and around each bound:
+// The default threshold table, tested exactly at and around each bound:
 // healthy below the healthy bound, warning from it up to and including the
 // critical bound, critical above.
 func TestThresholdTableBoundaries(t *testing.T) {
@@ -42,11 +43,11 @@ func TestThresholdTableBoundaries(t *testing.T) {
 			require.Equal(t, r.critical, th.Critical)
 			below := math.Nextafter(r.healthy, math.Inf(-1))
 			above := math.Nextafter(r.critical, math.Inf(1))
-			require.Equal(t, scoring.StatusHealthy, th.Status(0))
-			require.Equal(t, scoring.StatusHealthy, th.Status(below))
-			require.Equal(t, scoring.StatusWarning, th.Status(r.healthy))
-			require.Equal(t, scoring.StatusWarning, th.Status(r.critical))
-			require.Equal(t, scoring.StatusCritical, th.Status(above))
+			require.Equal(t, dataset.StatusHealthy, th.Status(0))
+			require.Equal(t, dataset.StatusHealthy, th.Status(below))
+			require.Equal(t, dataset.StatusWarning, th.Status(r.healthy))
+			require.Equal(t, dataset.StatusWarning, th.Status(r.critical))
+			require.Equal(t, dataset.StatusCritical, th.Status(above))
 
 			// Score: 100 up to healthy, 50 at critical, 0 at twice critical.
 			require.Equal(t, 100.0, th.Score(0))
@@ -71,10 +72,10 @@ func TestThresholdExactScores(t *testing.T) {
 
 func TestThresholdHigherIsBetter(t *testing.T) {
 	th := dim(t, scoring.DimBEAlive).Threshold // >= 100 healthy, 50..100 warning, < 50 critical, 0 at 0
-	require.Equal(t, scoring.StatusHealthy, th.Status(100))
-	require.Equal(t, scoring.StatusWarning, th.Status(math.Nextafter(100, 0)))
-	require.Equal(t, scoring.StatusWarning, th.Status(50))
-	require.Equal(t, scoring.StatusCritical, th.Status(math.Nextafter(50, 0)))
+	require.Equal(t, dataset.StatusHealthy, th.Status(100))
+	require.Equal(t, dataset.StatusWarning, th.Status(math.Nextafter(100, 0)))
+	require.Equal(t, dataset.StatusWarning, th.Status(50))
+	require.Equal(t, dataset.StatusCritical, th.Status(math.Nextafter(50, 0)))
 	require.Equal(t, 100.0, th.Score(100))
 	require.Equal(t, 75.0, th.Score(75))
 	require.Equal(t, 50.0, th.Score(50))

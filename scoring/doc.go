@@ -1,5 +1,6 @@
-// Package scoring turns cluster metrics and alert counts into health scores,
-// and fires prioritised sentinel triggers with cooldowns.
+// Package scoring turns cluster metrics and alert counts into health scores
+// (dataset.HealthScore records), and fires prioritised sentinel triggers with
+// cooldowns (dataset.SentinelTask records).
 //
 // Every exported type is safe for concurrent use unless its comment says
 // otherwise (Monitor's Evaluate and Run are not to be called concurrently).
@@ -23,12 +24,12 @@
 //	class     = Healthy [80, 100], Warning [50, 80), Critical [0, 50)
 //
 // Every number is an option (ScorerOptions, SentinelOptions, ...) whose
-// default is the one above. A missing metric is absent from the snapshot
-// (no value, no score), lowers the confidence and is listed with its reason
-// in Snapshot.Missing: it is never read as zero. An unknown alert count
+// default is the one above. A missing metric is absent from the score (no
+// value, no score), lowers the confidence and is listed with its reason in
+// HealthScore.Missing: it is never read as zero. An unknown alert count
 // leaves the alerts part out (its weight is shared by the other parts). Each
-// DimensionResult explains its contribution to the composite and the points
-// it costs, and its change over the trend window (7 days).
+// dataset.HealthDimension explains its contribution to the composite and
+// the points it costs, and its change over the trend window (7 days).
 //
 // # Sources
 //
@@ -44,39 +45,54 @@
 //     apart, counter resets are detected and reported.
 //   - StaticSource: fixed values, for tests and the metrics file
 //     (MetricsFile).
-//   - DatasetHistory: the values of earlier snapshots in the health-scores
+//   - DatasetHistory: the values of earlier scores in the health-scores
 //     dataset, the trend source of a direct scrape.
 //
-// What StarRocks exports directly and what is derived follows the project's
-// StarRocks reference, section 3: P99 latency is the maximum over FEs of
-// starrocks_fe_query_latency_ms{quantile="0.99"}; CPU, disk, heap, error
+// StarRocks exports P99 latency directly (the maximum over FEs of
+// starrocks_fe_query_latency_ms{quantile="0.99"}); CPU, disk, heap, error
 // rate and compaction are derived (rates of counters, maxima or means over
-// BEs). Alert counts come from an AlertCounter (PrometheusSource, or an
+// BEs), as each Dimension's Help says. Alert counts come from an AlertCounter (PrometheusSource, or an
 // AlertCounterFunc over the issues package), tiers from a TierSource.
 //
 // # Sentinel
 //
-// Sentinel evaluates each snapshot against the previous one: New Critical
-// (priority 1), Score Cliff (a drop of more than 15 points, 2), Alert Storm
-// (more than 5 alerts firing in the last hour, 2), Tier A/S at Warning or
-// Critical (3). It sends at most one Task per cluster per evaluation, the
-// highest priority first, to a Notifier (SinkNotifier for the triggers
-// dataset, WebhookNotifier, or any NotifierFunc), and then starts that
+// Sentinel evaluates each score against the cluster's previous one, with
+// the triggers of package dataset and these default priorities (1 is the
+// highest): New Critical (the cluster entered Critical: it was not Critical
+// in the previous score, or there was none; priority 1), Score Cliff (a
+// drop of more than 15 points from the previous score, 2), Alert Storm
+// (more than 5 alerts firing in the last hour, 2), Tier At Risk (a tier A
+// or S cluster at Warning or Critical, 3). It sends at most one
+// dataset.SentinelTask per cluster per evaluation, the highest priority
+// first, to a Notifier (SinkNotifier for the dataset.SentinelTasks dataset,
+// WebhookNotifier, LogNotifier, or any NotifierFunc), and then starts that
 // trigger's cooldown (4 h) in a CooldownStore (MemoryStore, or SQLStore so
 // that cooldowns survive restarts). A higher-priority trigger may fire
 // during a lower one's cooldown, not the reverse (unless
 // IndependentCooldowns). A failed notification starts no cooldown.
-// scoringtest.RunCooldownStoreTests is the stores' conformance suite.
+// scoringtest.TestCooldownStore is the stores' conformance suite.
 //
 // # Monitor
 //
 // Monitor ties it together for a list of clusters: collect, trend, tier,
-// alerts, score, write the Snapshot to a sink.Sink (the `health-scores`
-// dataset, field names in Snapshot's tags, "ts" in sink.TimeFormat), export
-// gauges (sqlshadow_health_score, _confidence, _metrics_score,
-// _dimension_score, _dimension_value, _class, and the counters
-// _evaluations_total and _triggers_total) through an injected
-// prometheus.Registerer, and hand the snapshot to the sentinel.
+// alerts, score, write the dataset.HealthScore to a sink.Sink (the
+// dataset.HealthScores dataset), export gauges (sqlshadow_health_score,
+// _confidence, _metrics_score, _dimension_score, _dimension_value, _class,
+// and the counters _evaluations_total and _triggers_total) through an
+// injected prometheus.Registerer, and hand the score to the sentinel.
+//
+// # Lifecycle
+//
+//	mon, err := scoring.NewMonitor(src, clusters, &scoring.MonitorOptions{Sink: w, Sentinel: s})
+//	err = mon.Run(ctx)                             // every Interval until ctx ends
+//	code := scoring.EvaluateOnce(ctx, mon, stdout) // or once, for a program's exit code
+//
+// Run evaluates now and then every Interval in the caller's goroutine and
+// returns nil when ctx ends; Evaluate evaluates once. Neither may run
+// concurrently with the other. The monitor holds nothing to close: the
+// caller owns and closes the sinks, stores and databases it was given.
+// EvaluateOnce maps the results to ExitHealthy, ExitUnhealthy,
+// ExitInconclusive or ExitError (ExitCode).
 //
 // # Errors
 //
@@ -85,13 +101,6 @@
 // ErrUnknownCluster, ErrUnknownCount, and *WebhookError for a webhook's
 // non-2xx answer; all for errors.Is / errors.As.
 //
-// # Performance
-//
-// On the 2-core test machine (go test -run '^$' -bench . -benchmem ./scoring/):
-//
-//	BenchmarkScore             8.9 µs/op    2.2 KB/op    75 allocs/op   (12 dimensions, trend, alerts, tier)
-//	BenchmarkParseExposition   441 µs/op   10.4 MB/s    1587 allocs/op  (one FE and one BE /metrics)
-//	BenchmarkDerive            477 µs/op     85 KB/op   758 allocs/op   (12 dimensions from 3 FEs and 10 BEs)
-//
-// Scoring is negligible next to the 30 s between the two scrapes.
+// Performance figures, with the commands that reproduce them, are in
+// docs/performance.md.
 package scoring

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
@@ -12,7 +13,7 @@ import (
 // Score one cluster and read the explanation of each dimension. Memory is
 // missing: it lowers the confidence instead of counting as zero.
 func ExampleDefaultScorer_Score() {
-	s, _ := scoring.NewScorer(nil) // the issue's defaults
+	s, _ := scoring.NewScorer(nil) // the default model
 	alerts := 3
 	snap, err := s.Score(context.Background(), scoring.Input{
 		Cluster: "prod-a", Tier: "A", At: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
@@ -44,8 +45,8 @@ func ExampleSentinel_Evaluate() {
 	rec := &sinktest.Recorder{} // the `triggers` dataset in production
 	sentinel, _ := scoring.NewSentinel(scoring.NewMemoryStore(), scoring.NewSinkNotifier(rec),
 		&scoring.SentinelOptions{Now: func() time.Time { return now }})
-	prev := &scoring.Snapshot{Cluster: "prod-a", Tier: "A", Score: 72, Class: scoring.ClassWarning}
-	cur := &scoring.Snapshot{Cluster: "prod-a", Tier: "A", Score: 41, Class: scoring.ClassCritical}
+	prev := &dataset.HealthScore{Cluster: "prod-a", Tier: "A", Score: 72, Class: dataset.ClassWarning}
+	cur := &dataset.HealthScore{Cluster: "prod-a", Tier: "A", Score: 41, Class: dataset.ClassCritical}
 	for range 2 {
 		task, _ := sentinel.Evaluate(context.Background(), cur, prev)
 		if task == nil {

@@ -10,20 +10,21 @@ import (
 
 	"gocloud.dev/blob"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
 // DatasetHistoryOptions configures a DatasetHistory.
 type DatasetHistoryOptions struct {
-	// Dataset is the snapshots' dataset. Default Dataset ("health-scores").
+	// Dataset is the scores' dataset. Default dataset.HealthScores.
 	Dataset string
-	// Tolerance is how far from the requested time a snapshot may be and
+	// Tolerance is how far from the requested time a score may be and
 	// still count. Default 1 h.
 	Tolerance time.Duration
 }
 
-// DatasetHistory answers "what were the values then" from the snapshots the
-// monitor wrote to the health-scores dataset: the cluster's snapshot
+// DatasetHistory answers "what were the values then" from the scores the
+// monitor wrote to the health-scores dataset: the cluster's score
 // closest to the requested time, within Tolerance. It is the trend source
 // of a direct scrape, which has no history of its own. Use it as
 // MonitorOptions.History. It is safe for concurrent use.
@@ -42,7 +43,7 @@ func NewDatasetHistory(bucket *blob.Bucket, opts *DatasetHistoryOptions) *Datase
 		o = *opts
 	}
 	if o.Dataset == "" {
-		o.Dataset = Dataset
+		o.Dataset = dataset.HealthScores
 	}
 	if o.Tolerance <= 0 {
 		o.Tolerance = time.Hour
@@ -50,12 +51,12 @@ func NewDatasetHistory(bucket *blob.Bucket, opts *DatasetHistoryOptions) *Datase
 	return &DatasetHistory{bucket: bucket, dataset: o.Dataset, tol: o.Tolerance}
 }
 
-// Collect implements Source. No snapshot within the tolerance is
+// Collect implements Source. No score within the tolerance is
 // ErrNoHistory.
 func (h *DatasetHistory) Collect(ctx context.Context, cluster string, at time.Time) (Metrics, error) {
 	r := sink.NewReader(h.bucket, h.dataset, at.Add(-h.tol), at.Add(h.tol), nil)
 	defer r.Close()
-	var best *Snapshot
+	var best *dataset.HealthScore
 	var bestDist time.Duration
 	for {
 		raw, err := r.Next(ctx)
@@ -68,7 +69,7 @@ func (h *DatasetHistory) Collect(ctx context.Context, cluster string, at time.Ti
 			}
 			return Metrics{}, fmt.Errorf("scoring: read %s: %w", h.dataset, err)
 		}
-		var s Snapshot
+		var s dataset.HealthScore
 		if json.Unmarshal(raw, &s) != nil || s.Cluster != cluster {
 			continue
 		}
@@ -78,7 +79,7 @@ func (h *DatasetHistory) Collect(ctx context.Context, cluster string, at time.Ti
 		}
 	}
 	if best == nil {
-		return Metrics{}, fmt.Errorf("%w: no %s snapshot of %q within %s of %s", ErrNoHistory, h.dataset, cluster, h.tol, at.UTC().Format(time.RFC3339))
+		return Metrics{}, fmt.Errorf("%w: no %s score of %q within %s of %s", ErrNoHistory, h.dataset, cluster, h.tol, at.UTC().Format(time.RFC3339))
 	}
 	m := Metrics{At: time.Time(best.TS), Values: map[string]float64{}, Source: h.dataset}
 	for _, d := range best.Dimensions {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gocloud.dev/blob/memblob"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -19,7 +20,7 @@ func TestDatasetHistoryGivesTheTrend(t *testing.T) {
 	ctx := context.Background()
 	bucket := memblob.OpenBucket(nil)
 	defer bucket.Close()
-	w, err := sink.NewWriter(bucket, scoring.Dataset, nil)
+	w, err := sink.NewWriter(bucket, dataset.HealthScores, nil)
 	require.NoError(t, err)
 
 	weekAgo := perfect()
@@ -45,7 +46,7 @@ func TestDatasetHistoryGivesTheTrend(t *testing.T) {
 	m, err := h.Collect(ctx, "c", now.Add(-7*24*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, 30.0, m.Values[scoring.DimCPU], "the closest snapshot (20 min before, not 30 min after)")
-	require.Equal(t, scoring.Dataset, m.Source)
+	require.Equal(t, dataset.HealthScores, m.Source)
 
 	_, err = h.Collect(ctx, "c", now.Add(-3*24*time.Hour))
 	require.ErrorIs(t, err, scoring.ErrNoHistory)
@@ -58,7 +59,7 @@ func TestDatasetHistoryGivesTheTrend(t *testing.T) {
 	require.NoError(t, err)
 	res, err := mon2.Evaluate(ctx)
 	require.NoError(t, err)
-	cpu := res[0].Snapshot.Dimensions[0]
+	cpu := res[0].Score.Dimensions[0]
 	require.Equal(t, 30.0, *cpu.Previous)
 	require.Equal(t, -10.0, *cpu.Delta)
 }

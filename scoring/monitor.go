@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,14 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
-
-// Dataset is the name of the sink dataset of score snapshots.
-const Dataset = "health-scores"
-
-// TriggersDataset is the name of the sink dataset of sentinel tasks.
-const TriggersDataset = "triggers"
 
 // MonitorOptions configures a Monitor. Zero fields mean the defaults.
 type MonitorOptions struct {
@@ -39,9 +35,9 @@ type MonitorOptions struct {
 	AlertWindow time.Duration
 	// StormWindow is the window of the Alert Storm count. Default 1 h.
 	StormWindow time.Duration
-	// Sink receives every snapshot (the `health-scores` dataset). nil: none.
+	// Sink receives every score (the `health-scores` dataset). nil: none.
 	Sink sink.Sink
-	// Sentinel evaluates triggers on every snapshot. nil: no triggers.
+	// Sentinel evaluates triggers on every score. nil: no triggers.
 	Sentinel *Sentinel
 	// Interval is the time between evaluations in Run. Default 15 min.
 	Interval time.Duration
@@ -56,14 +52,14 @@ type MonitorOptions struct {
 
 // Result is the outcome of one cluster's evaluation.
 type Result struct {
-	Cluster  string
-	Snapshot *Snapshot // nil when Err is set
-	Task     *Task     // the task the sentinel sent, if any
-	Err      error
+	Cluster string
+	Score   *dataset.HealthScore  // nil when Err is set
+	Task    *dataset.SentinelTask // the task the sentinel sent, if any
+	Err     error
 }
 
 // Monitor evaluates clusters: it collects their metrics, alert counts and
-// tiers, scores them, writes the snapshots to the sink, exports them as
+// tiers, scores them, writes the scores to the sink, exports them as
 // gauges and hands them to the sentinel. Evaluate and Run may not be called
 // concurrently with each other; the monitor starts no goroutines.
 type Monitor struct {
@@ -73,7 +69,7 @@ type Monitor struct {
 	log      *slog.Logger
 
 	mu   sync.Mutex
-	prev map[string]*Snapshot
+	prev map[string]*dataset.HealthScore
 
 	score, conf, metricsScore, dimScore, dimValue, class *prometheus.GaugeVec
 	evals, triggers                                      *prometheus.CounterVec
@@ -118,7 +114,7 @@ func NewMonitor(src Source, clusters []string, opts *MonitorOptions) (*Monitor, 
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := &Monitor{src: src, clusters: append([]string(nil), clusters...), o: o, log: log, prev: map[string]*Snapshot{}}
+	m := &Monitor{src: src, clusters: append([]string(nil), clusters...), o: o, log: log, prev: map[string]*dataset.HealthScore{}}
 	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "sqlshadow", Subsystem: "health", Name: name, Help: help}, labels)
 	}
@@ -207,11 +203,11 @@ func (m *Monitor) evaluate(ctx context.Context, cluster string) Result {
 		return r
 	}
 	snap.Notes = append(snap.Notes, notes...)
-	r.Snapshot = snap
+	r.Score = snap
 	m.export(snap)
 	if m.o.Sink != nil {
 		if err := m.o.Sink.Write(ctx, time.Time(snap.TS), snap); err != nil {
-			r.Err = fmt.Errorf("write snapshot: %w", err)
+			r.Err = fmt.Errorf("write score: %w", err)
 		}
 	}
 	m.mu.Lock()
@@ -231,7 +227,7 @@ func (m *Monitor) evaluate(ctx context.Context, cluster string) Result {
 	return r
 }
 
-func (m *Monitor) export(s *Snapshot) {
+func (m *Monitor) export(s *dataset.HealthScore) {
 	m.score.WithLabelValues(s.Cluster).Set(s.Score)
 	m.conf.WithLabelValues(s.Cluster).Set(s.Confidence)
 	m.metricsScore.WithLabelValues(s.Cluster).Set(s.MetricsScore)
@@ -244,7 +240,7 @@ func (m *Monitor) export(s *Snapshot) {
 		m.dimScore.WithLabelValues(s.Cluster, d.Name).Set(*d.Score)
 		m.dimValue.WithLabelValues(s.Cluster, d.Name).Set(*d.Value)
 	}
-	for _, c := range []Class{ClassHealthy, ClassWarning, ClassCritical} {
+	for _, c := range []dataset.HealthClass{dataset.ClassHealthy, dataset.ClassWarning, dataset.ClassCritical} {
 		v := 0.0
 		if s.Class == c {
 			v = 1
@@ -277,4 +273,60 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// Exit codes of a program that scores once, as ExitCode returns them (the
+// numbers every sqlshadow binary uses).
+const (
+	ExitHealthy      = 0 // every cluster scored Healthy
+	ExitUnhealthy    = 1 // a cluster scored Warning or Critical
+	ExitError        = 2 // a cluster could not be evaluated, or bad usage
+	ExitInconclusive = 3 // a cluster had no metric to score (ErrNoMetrics)
+)
+
+// ExitCode maps one Evaluate's results to a program's exit code, the worst
+// first: ExitError when a cluster has no score for another reason than
+// ErrNoMetrics, ExitInconclusive when a cluster had nothing to score,
+// ExitUnhealthy when a cluster is not Healthy, else ExitHealthy. A result
+// with a score and an error (its sink write or notification failed) counts
+// by its class; the monitor's Logger has logged the error.
+func ExitCode(results []Result) int {
+	code := ExitHealthy
+	for _, r := range results {
+		switch {
+		case r.Score == nil && !errors.Is(r.Err, ErrNoMetrics):
+			return ExitError
+		case r.Score == nil:
+			code = ExitInconclusive
+		case r.Score.Class != dataset.ClassHealthy && code == ExitHealthy:
+			code = ExitUnhealthy
+		}
+	}
+	return code
+}
+
+// EvaluateOnce evaluates every cluster once, writes the scores to w as an
+// indented JSON array (the clusters that could not be scored left out; the
+// monitor's Logger has logged why) and returns ExitCode of the results, or
+// ExitError when ctx ends or w fails. It is what a program that scores once
+// calls before os.Exit.
+func EvaluateOnce(ctx context.Context, m *Monitor, w io.Writer) int {
+	res, err := m.Evaluate(ctx)
+	if err != nil {
+		m.log.Error("evaluate", "err", err)
+		return ExitError
+	}
+	scores := []*dataset.HealthScore{}
+	for _, r := range res {
+		if r.Score != nil {
+			scores = append(scores, r.Score)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(scores); err != nil {
+		m.log.Error("write scores", "err", err)
+		return ExitError
+	}
+	return ExitCode(res)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
@@ -43,12 +45,12 @@ func TestMonitorWritesExportsAndTriggers(t *testing.T) {
 	good, bad := res[0], res[1]
 	require.NoError(t, good.Err)
 	require.NoError(t, bad.Err)
-	require.Equal(t, scoring.ClassHealthy, good.Snapshot.Class)
-	require.Equal(t, 0.0, *good.Snapshot.Dimensions[0].Delta, "trend from the week-ago values")
+	require.Equal(t, dataset.ClassHealthy, good.Score.Class)
+	require.Equal(t, 0.0, *good.Score.Dimensions[0].Delta, "trend from the week-ago values")
 	// bad: metrics 60, alerts 10, tier S: 0.6*60 + 0.25*10 + 0.15*60*0.8 = 45.7.
-	require.InDelta(t, 45.7, bad.Snapshot.Score, 1e-9)
-	require.Equal(t, scoring.ClassCritical, bad.Snapshot.Class)
-	require.Equal(t, scoring.TriggerNewCritical, bad.Task.Trigger)
+	require.InDelta(t, 45.7, bad.Score.Score, 1e-9)
+	require.Equal(t, dataset.ClassCritical, bad.Score.Class)
+	require.Equal(t, dataset.TriggerNewCritical, bad.Task.Trigger)
 	require.Nil(t, good.Task)
 
 	// Records: field names of the data contract.
@@ -88,7 +90,7 @@ sqlshadow_health_triggers_total{cluster="bad",trigger="new_critical"} 1
 	clk.Advance(15 * time.Minute)
 	res, err = mon.Evaluate(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 11.0/12, res[1].Snapshot.Confidence)
+	require.Equal(t, 11.0/12, res[1].Score.Confidence)
 	require.Nil(t, res[1].Task, "still critical: nothing new")
 	n, err := testutil.GatherAndCount(reg, "sqlshadow_health_dimension_score")
 	require.NoError(t, err)
@@ -159,13 +161,13 @@ func TestMonitorRunStopsWithContext(t *testing.T) {
 
 func TestWebhookNotifier(t *testing.T) {
 	var mu sync.Mutex
-	var got []scoring.Task
+	var got []dataset.SentinelTask
 	status := http.StatusOK
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		require.Equal(t, "application/json", r.Header.Get("Content-Type"))
 		require.Equal(t, "Bearer x", r.Header.Get("Authorization"))
 		b, _ := io.ReadAll(r.Body)
-		var task scoring.Task
+		var task dataset.SentinelTask
 		if err := json.Unmarshal(b, &task); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -176,12 +178,12 @@ func TestWebhookNotifier(t *testing.T) {
 		w.WriteHeader(status)
 	}))
 	defer srv.Close()
-	wh, err := scoring.NewWebhookNotifier(srv.URL, &scoring.WebhookOptions{Header: http.Header{"Authorization": {"Bearer x"}}})
+	wh, err := scoring.NewWebhookNotifier(srv.URL, &scoring.WebhookNotifierOptions{Header: http.Header{"Authorization": {"Bearer x"}}})
 	require.NoError(t, err)
-	task := scoring.Task{Cluster: "c", Trigger: scoring.TriggerAlertStorm, Priority: 2, Snapshot: snapshot("c", "", 90, 6)}
+	task := dataset.SentinelTask{Cluster: "c", Trigger: dataset.TriggerAlertStorm, Priority: 2, Score: snapshot("c", "", 90, 6)}
 	require.NoError(t, wh.Notify(context.Background(), task))
 	mu.Lock()
-	require.Equal(t, scoring.TriggerAlertStorm, got[0].Trigger)
+	require.Equal(t, dataset.TriggerAlertStorm, got[0].Trigger)
 	status = http.StatusServiceUnavailable
 	mu.Unlock()
 	err = wh.Notify(context.Background(), task)
@@ -226,4 +228,26 @@ func FuzzParseMetricsFile(f *testing.F) {
 			_, _ = s.Score(context.Background(), scoring.Input{Cluster: name, Metrics: m})
 		}
 	})
+}
+
+func TestExitCode(t *testing.T) {
+	healthy := scoring.Result{Score: &dataset.HealthScore{Class: dataset.ClassHealthy}}
+	warning := scoring.Result{Score: &dataset.HealthScore{Class: dataset.ClassWarning}}
+	written := scoring.Result{Score: &dataset.HealthScore{Class: dataset.ClassHealthy}, Err: errors.New("write: bucket gone")}
+	empty := scoring.Result{Err: fmt.Errorf("score: %w", scoring.ErrNoMetrics)}
+	failed := scoring.Result{Err: errors.New("collect: connection refused")}
+	for _, c := range []struct {
+		res  []scoring.Result
+		want int
+	}{
+		{nil, scoring.ExitHealthy},
+		{[]scoring.Result{healthy, written}, scoring.ExitHealthy},
+		{[]scoring.Result{healthy, warning}, scoring.ExitUnhealthy},
+		{[]scoring.Result{warning, empty}, scoring.ExitInconclusive},
+		{[]scoring.Result{empty, warning}, scoring.ExitInconclusive},
+		{[]scoring.Result{failed, empty, warning}, scoring.ExitError},
+		{[]scoring.Result{warning, empty, failed}, scoring.ExitError},
+	} {
+		require.Equal(t, c.want, scoring.ExitCode(c.res), "%+v", c.res)
+	}
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -25,12 +27,29 @@ var _ Notifier = (*SinkNotifier)(nil)
 func NewSinkNotifier(s sink.Sink) *SinkNotifier { return &SinkNotifier{s: s} }
 
 // Notify implements Notifier.
-func (n *SinkNotifier) Notify(ctx context.Context, t Task) error {
+func (n *SinkNotifier) Notify(ctx context.Context, t dataset.SentinelTask) error {
 	return n.s.Write(ctx, time.Time(t.TS), t)
 }
 
-// WebhookOptions configures a WebhookNotifier.
-type WebhookOptions struct {
+// LogNotifier logs each task at level Warn, so that a program without other
+// notifiers still shows them. It never fails.
+type LogNotifier struct {
+	log *slog.Logger
+}
+
+var _ Notifier = (*LogNotifier)(nil)
+
+// NewLogNotifier returns a notifier logging to log.
+func NewLogNotifier(log *slog.Logger) *LogNotifier { return &LogNotifier{log: log} }
+
+// Notify implements Notifier.
+func (n *LogNotifier) Notify(ctx context.Context, t dataset.SentinelTask) error {
+	n.log.WarnContext(ctx, "sentinel task", "cluster", t.Cluster, "trigger", t.Trigger, "priority", t.Priority, "reason", t.Reason)
+	return nil
+}
+
+// WebhookNotifierOptions configures a WebhookNotifier.
+type WebhookNotifierOptions struct {
 	// Client does the requests. Default: a client with a 10 s timeout.
 	Client *http.Client
 	// Header is added to every request (e.g. Authorization). Default none.
@@ -48,11 +67,11 @@ type WebhookNotifier struct {
 var _ Notifier = (*WebhookNotifier)(nil)
 
 // NewWebhookNotifier returns a notifier posting to url.
-func NewWebhookNotifier(url string, opts *WebhookOptions) (*WebhookNotifier, error) {
+func NewWebhookNotifier(url string, opts *WebhookNotifierOptions) (*WebhookNotifier, error) {
 	if url == "" {
 		return nil, errors.New("scoring: webhook: empty URL")
 	}
-	var o WebhookOptions
+	var o WebhookNotifierOptions
 	if opts != nil {
 		o = *opts
 	}
@@ -73,7 +92,7 @@ func (e *WebhookError) Error() string {
 }
 
 // Notify implements Notifier.
-func (n *WebhookNotifier) Notify(ctx context.Context, t Task) error {
+func (n *WebhookNotifier) Notify(ctx context.Context, t dataset.SentinelTask) error {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("scoring: webhook: encode task: %w", err)
@@ -105,7 +124,7 @@ func (n *WebhookNotifier) Notify(ctx context.Context, t Task) error {
 type Notifiers []Notifier
 
 // Notify implements Notifier.
-func (ns Notifiers) Notify(ctx context.Context, t Task) error {
+func (ns Notifiers) Notify(ctx context.Context, t dataset.SentinelTask) error {
 	for _, n := range ns {
 		if err := n.Notify(ctx, t); err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Placeholders in PrometheusOptions.Queries.
+// Placeholders in PrometheusSourceOptions.Queries.
 const (
 	// QuerySelector expands to the cluster's label matcher followed by a
 	// comma (`cluster="prod",`), or to nothing when the cluster is "". Put
@@ -26,9 +26,9 @@ const (
 )
 
 // DefaultPrometheusQueries returns the PromQL of each default dimension,
-// with the placeholders QuerySelector and QueryWindow. They follow the
-// StarRocks reference (section 3): rates of counters, maxima and means over
-// the FEs and BEs of the cluster.
+// with the placeholders QuerySelector and QueryWindow. They derive each
+// dimension as DefaultDimensions describes it: rates of counters, maxima and
+// means over the FEs and BEs of the cluster.
 func DefaultPrometheusQueries() map[string]string {
 	return map[string]string{
 		DimCPU: `avg(100 * (1 - sum by (instance) (rate(starrocks_be_cpu{{{sel}}mode="idle"}[{{window}}]))` +
@@ -57,8 +57,8 @@ func DefaultPrometheusQueries() map[string]string {
 // happened in the window) means a rate of 0, not a missing metric.
 var ratioDims = map[string]bool{DimErrorRate: true, DimLoadFailureRate: true}
 
-// PrometheusOptions configures a PrometheusSource.
-type PrometheusOptions struct {
+// PrometheusSourceOptions configures a PrometheusSource.
+type PrometheusSourceOptions struct {
 	// ClusterLabel is the label that tells clusters apart. Default "cluster".
 	ClusterLabel string
 	// Queries replace or add dimension queries by name (merged over
@@ -91,8 +91,8 @@ var (
 // NewPrometheusSource returns a source over the Prometheus server at address
 // (e.g. "http://127.0.0.1:9090"). client may be nil (http.DefaultClient's
 // round tripper).
-func NewPrometheusSource(address string, client api.Client, opts *PrometheusOptions) (*PrometheusSource, error) {
-	var o PrometheusOptions
+func NewPrometheusSource(address string, client api.Client, opts *PrometheusSourceOptions) (*PrometheusSource, error) {
+	var o PrometheusSourceOptions
 	if opts != nil {
 		o = *opts
 	}

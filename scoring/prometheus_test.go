@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/scoring/scoringtest"
@@ -113,7 +114,7 @@ func TestPrometheusSource(t *testing.T) {
 	fes, bes := sr.Serve(t)
 	base := startPrometheus(t, fes, bes)
 
-	src, err := scoring.NewPrometheusSource(base, nil, &scoring.PrometheusOptions{RateWindow: 10 * time.Second})
+	src, err := scoring.NewPrometheusSource(base, nil, &scoring.PrometheusSourceOptions{RateWindow: 10 * time.Second})
 	require.NoError(t, err)
 	ctx := context.Background()
 	var m scoring.Metrics
@@ -175,11 +176,11 @@ func TestPrometheusSource(t *testing.T) {
 	res, err := mon.Evaluate(ctx)
 	require.NoError(t, err)
 	require.NoError(t, res[0].Err)
-	snap := res[0].Snapshot
+	snap := res[0].Score
 	require.Equal(t, 2, *snap.Alerts7d)
 	require.Equal(t, 80.0, *snap.AlertsScore)
 	require.Equal(t, 1.0, snap.Confidence)
-	require.Equal(t, scoring.ClassHealthy, snap.Class)
+	require.Equal(t, dataset.ClassHealthy, snap.Class)
 	require.Equal(t, 1, len(rec.Lines()))
 	require.Empty(t, notes.triggers())
 

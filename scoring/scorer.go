@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -20,22 +21,12 @@ var (
 	ErrBadThreshold = errors.New("scoring: bad threshold")
 )
 
-// Class is the health class of a composite score.
-type Class string
-
-// Classes, on half-open intervals of the composite score.
-const (
-	ClassHealthy  Class = "healthy"  // [80, 100]
-	ClassWarning  Class = "warning"  // [50, 80)
-	ClassCritical Class = "critical" // [0, 50)
-)
-
 // Input is everything the scorer needs for one cluster at one time.
 type Input struct {
 	Cluster string
 	// Tier is the cluster's service tier ("S", "A", "B", ...; "" = unknown).
 	Tier string
-	// At is the evaluation time (the snapshot's timestamp).
+	// At is the evaluation time (the score's timestamp).
 	At time.Time
 	// Metrics are the dimension values now.
 	Metrics Metrics
@@ -50,74 +41,20 @@ type Input struct {
 	AlertsLastHour *int
 }
 
-// Scorer turns one cluster's metrics into a health snapshot. Implementations
+// Scorer turns one cluster's metrics into a health score. Implementations
 // are safe for concurrent use.
 type Scorer interface {
-	// Score computes the snapshot for in. It returns ErrNoMetrics (wrapped)
+	// Score computes the score for in. It returns ErrNoMetrics (wrapped)
 	// when there is nothing to score.
-	Score(ctx context.Context, in Input) (*Snapshot, error)
+	Score(ctx context.Context, in Input) (*dataset.HealthScore, error)
 }
 
 // ScorerFunc adapts a function to the Scorer interface.
-type ScorerFunc func(ctx context.Context, in Input) (*Snapshot, error)
+type ScorerFunc func(ctx context.Context, in Input) (*dataset.HealthScore, error)
 
 // Score implements Scorer.
-func (f ScorerFunc) Score(ctx context.Context, in Input) (*Snapshot, error) { return f(ctx, in) }
-
-// Snapshot is one health score of one cluster: a record of the
-// `health-scores` dataset and what the sentinel evaluates. Field names are
-// part of the data contract.
-type Snapshot struct {
-	TS      sink.Time `json:"ts"`
-	Cluster string    `json:"cluster"`
-	Tier    string    `json:"tier,omitempty"`
-	// Score is the composite 0..100.
-	Score float64 `json:"score"`
-	Class Class   `json:"class"`
-	// MetricsScore is the mean of the available dimension scores.
-	MetricsScore float64 `json:"metrics_score"`
-	// AlertsScore is max(0, 100 - 10 x Alerts7d); omitted when unknown, and
-	// then its weight is shared by the other parts.
-	AlertsScore *float64 `json:"alerts_score,omitempty"`
-	// TierScore is MetricsScore x TierFactor.
-	TierScore  float64 `json:"tier_score"`
-	TierFactor float64 `json:"tier_factor"`
-	// Confidence is available dimensions / expected dimensions.
-	Confidence     float64 `json:"confidence"`
-	Alerts7d       *int    `json:"alerts_7d,omitempty"`
-	AlertsLastHour *int    `json:"alerts_last_hour,omitempty"`
-	// Dimensions explain the score, one entry per expected dimension in the
-	// model's order, missing ones included.
-	Dimensions []DimensionResult `json:"dimensions"`
-	// Missing lists the expected dimensions that had no value.
-	Missing []string `json:"missing,omitempty"`
-	// Notes carry what the source reported (unreachable targets, counter
-	// resets, ...).
-	Notes  []string `json:"notes,omitempty"`
-	Source string   `json:"source,omitempty"`
-}
-
-// DimensionResult explains one dimension's part in a snapshot.
-type DimensionResult struct {
-	Name   string `json:"name"`
-	Unit   string `json:"unit,omitempty"`
-	Status Status `json:"status"`
-	// Value, Score, Contribution and PointsLost are nil when the metric is
-	// missing: a missing metric is never read as zero.
-	Value *float64 `json:"value,omitempty"`
-	Score *float64 `json:"score,omitempty"`
-	// Contribution is the points this dimension adds to the composite;
-	// PointsLost is what it costs against a perfect value. The
-	// contributions of all dimensions plus the alerts part sum to the
-	// composite.
-	Contribution *float64 `json:"contribution,omitempty"`
-	PointsLost   *float64 `json:"points_lost,omitempty"`
-	// Previous is the value one trend window earlier and Delta = Value -
-	// Previous; nil when either is unknown.
-	Previous *float64 `json:"previous,omitempty"`
-	Delta    *float64 `json:"delta,omitempty"`
-	// Reason says why the value is missing.
-	Reason string `json:"reason,omitempty"`
+func (f ScorerFunc) Score(ctx context.Context, in Input) (*dataset.HealthScore, error) {
+	return f(ctx, in)
 }
 
 // ScorerOptions configures the default scorer. Every number of the model is
@@ -143,7 +80,7 @@ type ScorerOptions struct {
 	HealthyMin, WarningMin float64
 }
 
-// DefaultScorer is the model of the issue: dimension scores from the
+// DefaultScorer is the model of the package doc: dimension scores from the
 // threshold table, their mean as the metrics score, an alerts score and a
 // tier score, and their weighted composite.
 //
@@ -228,14 +165,14 @@ func (s *DefaultScorer) TierFactor(tier string) float64 {
 
 // Classify returns the class of a composite score: Healthy [80, 100],
 // Warning [50, 80), Critical [0, 50) with the default bounds.
-func (s *DefaultScorer) Classify(score float64) Class {
+func (s *DefaultScorer) Classify(score float64) dataset.HealthClass {
 	switch {
 	case score >= s.healthyMin:
-		return ClassHealthy
+		return dataset.ClassHealthy
 	case score >= s.warningMin:
-		return ClassWarning
+		return dataset.ClassWarning
 	default:
-		return ClassCritical
+		return dataset.ClassCritical
 	}
 }
 
@@ -245,8 +182,8 @@ func (s *DefaultScorer) AlertsScore(n int) float64 {
 }
 
 // Score implements Scorer.
-func (s *DefaultScorer) Score(_ context.Context, in Input) (*Snapshot, error) {
-	snap := &Snapshot{
+func (s *DefaultScorer) Score(_ context.Context, in Input) (*dataset.HealthScore, error) {
+	snap := &dataset.HealthScore{
 		TS: sink.Time(in.At.UTC()), Cluster: in.Cluster, Tier: in.Tier,
 		Alerts7d: in.Alerts7d, AlertsLastHour: in.AlertsLastHour,
 		TierFactor: s.TierFactor(in.Tier), Source: in.Metrics.Source,
@@ -254,16 +191,16 @@ func (s *DefaultScorer) Score(_ context.Context, in Input) (*Snapshot, error) {
 	}
 	var sum float64
 	var n int
-	snap.Dimensions = make([]DimensionResult, len(s.dims))
+	snap.Dimensions = make([]dataset.HealthDimension, len(s.dims))
 	for i, d := range s.dims {
-		r := DimensionResult{Name: d.Name, Unit: d.Unit}
+		r := dataset.HealthDimension{Name: d.Name, Unit: d.Unit}
 		v, ok := in.Metrics.Values[d.Name]
 		if ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
 			ok = false
 			r.Reason = fmt.Sprintf("value is %g", v)
 		}
 		if !ok {
-			r.Status = StatusMissing
+			r.Status = dataset.StatusMissing
 			if r.Reason == "" {
 				r.Reason = in.Metrics.Missing[d.Name]
 			}

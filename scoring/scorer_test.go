@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 )
 
@@ -25,7 +26,7 @@ func perfect() map[string]float64 {
 
 func intp(n int) *int { return &n }
 
-func score(t *testing.T, in scoring.Input) *scoring.Snapshot {
+func score(t *testing.T, in scoring.Input) *dataset.HealthScore {
 	t.Helper()
 	s, err := scoring.NewScorer(nil)
 	require.NoError(t, err)
@@ -55,9 +56,9 @@ func score(t *testing.T, in scoring.Input) *scoring.Snapshot {
 func TestClassBoundaries(t *testing.T) {
 	s, err := scoring.NewScorer(nil)
 	require.NoError(t, err)
-	for v, want := range map[float64]scoring.Class{
-		100: scoring.ClassHealthy, 80: scoring.ClassHealthy, math.Nextafter(80, 0): scoring.ClassWarning,
-		50: scoring.ClassWarning, math.Nextafter(50, 0): scoring.ClassCritical, 0: scoring.ClassCritical,
+	for v, want := range map[float64]dataset.HealthClass{
+		100: dataset.ClassHealthy, 80: dataset.ClassHealthy, math.Nextafter(80, 0): dataset.ClassWarning,
+		50: dataset.ClassWarning, math.Nextafter(50, 0): dataset.ClassCritical, 0: dataset.ClassCritical,
 	} {
 		require.Equal(t, want, s.Classify(v), "score %v", v)
 	}
@@ -70,21 +71,21 @@ func TestCompositeAtTheBoundaries(t *testing.T) {
 		alerts  int
 		tier    string
 		score   float64
-		class   scoring.Class
+		class   dataset.HealthClass
 		metrics float64
 	}{
-		{"perfect", perfect(), 0, "", 100, scoring.ClassHealthy, 100},
-		{"two alerts", perfect(), 2, "B", 95, scoring.ClassHealthy, 100},
+		{"perfect", perfect(), 0, "", 100, dataset.ClassHealthy, 100},
+		{"two alerts", perfect(), 2, "B", 95, dataset.ClassHealthy, 100},
 		// 0.60*100 + 0.25*20 + 0.15*100 = 80: exactly the healthy bound.
-		{"healthy bound", perfect(), 8, "", 80, scoring.ClassHealthy, 100},
-		{"just below healthy", perfect(), 9, "", 77.5, scoring.ClassWarning, 100},
+		{"healthy bound", perfect(), 8, "", 80, dataset.ClassHealthy, 100},
+		{"just below healthy", perfect(), 9, "", 77.5, dataset.ClassWarning, 100},
 		// 0.60*60 + 0.25*20 + 0.15*60 = 50: exactly the warning bound.
-		{"warning bound", sixty(), 8, "", 50, scoring.ClassWarning, 60},
-		{"just below warning", sixty(), 9, "", 47.5, scoring.ClassCritical, 60},
-		{"no alert score left", sixty(), 25, "", 45, scoring.ClassCritical, 60},
+		{"warning bound", sixty(), 8, "", 50, dataset.ClassWarning, 60},
+		{"just below warning", sixty(), 9, "", 47.5, dataset.ClassCritical, 60},
+		{"no alert score left", sixty(), 25, "", 45, dataset.ClassCritical, 60},
 		// Tier S: 0.60*100 + 0.25*100 + 0.15*100*0.8 = 97.
-		{"tier S", perfect(), 0, "S", 97, scoring.ClassHealthy, 100},
-		{"tier A", perfect(), 0, "a", 98.5, scoring.ClassHealthy, 100},
+		{"tier S", perfect(), 0, "S", 97, dataset.ClassHealthy, 100},
+		{"tier A", perfect(), 0, "a", 98.5, dataset.ClassHealthy, 100},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -117,7 +118,7 @@ func TestDimensionExplanations(t *testing.T) {
 		Previous: map[string]float64{scoring.DimCPU: 50}})
 	d := snap.Dimensions[0]
 	require.Equal(t, scoring.DimCPU, d.Name)
-	require.Equal(t, scoring.StatusWarning, d.Status)
+	require.Equal(t, dataset.StatusWarning, d.Status)
 	require.Equal(t, 62.5, *d.Value)
 	require.Equal(t, 75.0, *d.Score)
 	require.Equal(t, 50.0, *d.Previous)
@@ -140,12 +141,12 @@ func TestMissingMetricLowersConfidence(t *testing.T) {
 	require.Equal(t, []string{scoring.DimBEMem, scoring.DimDisk, scoring.DimLatencyP99}, snap.Missing)
 	// The mean is over the nine available dimensions: one at 0, eight at 100.
 	require.InDelta(t, 800.0/9, snap.MetricsScore, 1e-12)
-	byName := map[string]scoring.DimensionResult{}
+	byName := map[string]dataset.HealthDimension{}
 	for _, d := range snap.Dimensions {
 		byName[d.Name] = d
 	}
 	disk := byName[scoring.DimDisk]
-	require.Equal(t, scoring.StatusMissing, disk.Status)
+	require.Equal(t, dataset.StatusMissing, disk.Status)
 	require.Nil(t, disk.Value)
 	require.Nil(t, disk.Score)
 	require.Equal(t, "no BE target answered", disk.Reason)
@@ -197,7 +198,7 @@ func TestScorerOptions(t *testing.T) {
 	snap, err := s.Score(context.Background(), scoring.Input{Metrics: scoring.Metrics{Values: map[string]float64{"x": 0}}, Alerts7d: intp(1)})
 	require.NoError(t, err)
 	require.Equal(t, 87.5, snap.Score) // 0.5*100 + 0.5*75
-	require.Equal(t, scoring.ClassWarning, snap.Class)
+	require.Equal(t, dataset.ClassWarning, snap.Class)
 
 	_, err = scoring.NewScorer(&scoring.ScorerOptions{HealthyMin: 40, WarningMin: 60})
 	require.ErrorIs(t, err, scoring.ErrBadThreshold)

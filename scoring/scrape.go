@@ -131,8 +131,8 @@ func dedupMetadata(r io.Reader) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// ScrapeOptions configures a ScrapeSource.
-type ScrapeOptions struct {
+// ScrapeSourceOptions configures a ScrapeSource.
+type ScrapeSourceOptions struct {
 	// Client does the requests. Default: a client with a 10 s timeout.
 	Client *http.Client
 	// Header is added to every request (e.g. Authorization). Default none.
@@ -161,18 +161,18 @@ type ScrapeOptions struct {
 // use and starts no goroutines.
 type ScrapeSource struct {
 	targets []string
-	o       ScrapeOptions
+	o       ScrapeSourceOptions
 }
 
 var _ Source = (*ScrapeSource)(nil)
 
 // NewScrapeSource returns a source scraping targets (full URLs of /metrics
 // endpoints).
-func NewScrapeSource(targets []string, opts *ScrapeOptions) (*ScrapeSource, error) {
+func NewScrapeSource(targets []string, opts *ScrapeSourceOptions) (*ScrapeSource, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("scoring: scrape source needs at least one target")
 	}
-	var o ScrapeOptions
+	var o ScrapeSourceOptions
 	if opts != nil {
 		o = *opts
 	}

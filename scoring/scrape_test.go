@@ -30,7 +30,7 @@ func simCluster() *scoringtest.StarRocks {
 // cluster by the rate window instead of sleeping.
 func newScrape(t *testing.T, sr *scoringtest.StarRocks, targets []string, onWait func()) *scoring.ScrapeSource {
 	t.Helper()
-	s, err := scoring.NewScrapeSource(targets, &scoring.ScrapeOptions{
+	s, err := scoring.NewScrapeSource(targets, &scoring.ScrapeSourceOptions{
 		Sleep: func(_ context.Context, d time.Duration) error {
 			require.Equal(t, 30*time.Second, d, "default rate window")
 			sr.Advance(d)
@@ -167,7 +167,7 @@ func TestScrapeSourceWaitsRateWindow(t *testing.T) {
 	sr := simCluster()
 	sr.SetRealTime(true)
 	fes, bes := sr.Serve(t)
-	src, err := scoring.NewScrapeSource(append(fes, bes...), &scoring.ScrapeOptions{RateWindow: 200 * time.Millisecond})
+	src, err := scoring.NewScrapeSource(append(fes, bes...), &scoring.ScrapeSourceOptions{RateWindow: 200 * time.Millisecond})
 	require.NoError(t, err)
 	m, err := src.Collect(context.Background(), "sim", time.Time{})
 	require.NoError(t, err)

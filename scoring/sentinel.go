@@ -9,68 +9,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
-
-// Trigger names a sentinel trigger.
-type Trigger string
-
-// The built-in triggers, with their default priorities (1 is the highest).
-const (
-	// TriggerNewCritical: the cluster entered Critical (it was not Critical
-	// in the previous snapshot, or there was none). Priority 1.
-	TriggerNewCritical Trigger = "new_critical"
-	// TriggerScoreCliff: the score dropped by more than 15 points from the
-	// previous snapshot. Priority 2.
-	TriggerScoreCliff Trigger = "score_cliff"
-	// TriggerAlertStorm: more than 5 alerts firing for the cluster in the
-	// last hour. Priority 2.
-	TriggerAlertStorm Trigger = "alert_storm"
-	// TriggerTierAtRisk: a tier A or S cluster at Warning or Critical.
-	// Priority 3.
-	TriggerTierAtRisk Trigger = "tier_at_risk"
-)
-
-// Task is what the sentinel hands to a Notifier: a cluster that needs a
-// person (or an automated investigator) now. It is also the record of the
-// `triggers` dataset.
-type Task struct {
-	TS       sink.Time `json:"ts"`
-	Cluster  string    `json:"cluster"`
-	Trigger  Trigger   `json:"trigger"`
-	Priority int       `json:"priority"`
-	// Reason explains in one sentence why the trigger fired.
-	Reason string `json:"reason"`
-	// Others are the triggers whose conditions also held in this
-	// evaluation but were not sent (lower priority, or in cooldown).
-	Others   []Trigger `json:"others,omitempty"`
-	Snapshot *Snapshot `json:"snapshot"`
-	// PreviousScore is the score of the previous snapshot, when known.
-	PreviousScore *float64 `json:"previous_score,omitempty"`
-}
 
 // Notifier receives the sentinel's tasks. Implementations are safe for
 // concurrent use.
 type Notifier interface {
 	// Notify delivers one task. An error means it was not delivered: the
 	// trigger's cooldown does not start, and the next evaluation retries.
-	Notify(ctx context.Context, t Task) error
+	Notify(ctx context.Context, t dataset.SentinelTask) error
 }
 
 // NotifierFunc adapts a function to the Notifier interface.
-type NotifierFunc func(ctx context.Context, t Task) error
+type NotifierFunc func(ctx context.Context, t dataset.SentinelTask) error
 
 // Notify implements Notifier.
-func (f NotifierFunc) Notify(ctx context.Context, t Task) error { return f(ctx, t) }
+func (f NotifierFunc) Notify(ctx context.Context, t dataset.SentinelTask) error { return f(ctx, t) }
 
 // CooldownStore remembers when each (cluster, trigger) last fired, so that
 // cooldowns survive restarts. Implementations are safe for concurrent use.
 type CooldownStore interface {
 	// LastFired returns when trigger last fired for cluster, and false if
 	// never.
-	LastFired(ctx context.Context, cluster string, trigger Trigger) (time.Time, bool, error)
+	LastFired(ctx context.Context, cluster string, trigger dataset.Trigger) (time.Time, bool, error)
 	// RecordFired records that trigger fired for cluster at at.
-	RecordFired(ctx context.Context, cluster string, trigger Trigger, at time.Time) error
+	RecordFired(ctx context.Context, cluster string, trigger dataset.Trigger, at time.Time) error
 }
 
 // MemoryStore is an in-memory CooldownStore (state is lost on restart).
@@ -83,7 +47,7 @@ type MemoryStore struct {
 func NewMemoryStore() *MemoryStore { return &MemoryStore{last: map[[2]string]time.Time{}} }
 
 // LastFired implements CooldownStore.
-func (s *MemoryStore) LastFired(_ context.Context, cluster string, trigger Trigger) (time.Time, bool, error) {
+func (s *MemoryStore) LastFired(_ context.Context, cluster string, trigger dataset.Trigger) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.last[[2]string{cluster, string(trigger)}]
@@ -91,7 +55,7 @@ func (s *MemoryStore) LastFired(_ context.Context, cluster string, trigger Trigg
 }
 
 // RecordFired implements CooldownStore.
-func (s *MemoryStore) RecordFired(_ context.Context, cluster string, trigger Trigger, at time.Time) error {
+func (s *MemoryStore) RecordFired(_ context.Context, cluster string, trigger dataset.Trigger, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last[[2]string{cluster, string(trigger)}] = at.UTC()
@@ -104,7 +68,7 @@ type SentinelOptions struct {
 	// it does not fire again for that cluster. Default 4 h.
 	Cooldown time.Duration
 	// CliffPoints: Score Cliff fires on a drop of more than this many points
-	// from the previous snapshot. Default 15.
+	// from the previous score. Default 15.
 	CliffPoints float64
 	// StormAlerts: Alert Storm fires on more than this many alerts firing in
 	// the last hour. Default 5.
@@ -114,7 +78,7 @@ type SentinelOptions struct {
 	// Priorities override the triggers' priorities (1 is the highest).
 	// Defaults: new_critical 1, score_cliff 2, alert_storm 2,
 	// tier_at_risk 3.
-	Priorities map[Trigger]int
+	Priorities map[dataset.Trigger]int
 	// IndependentCooldowns lets a trigger fire while a higher-priority
 	// trigger of the same cluster is in its cooldown. Default false: a
 	// higher-priority trigger may fire during a lower one's cooldown, not
@@ -124,7 +88,7 @@ type SentinelOptions struct {
 	Now func() time.Time
 }
 
-// Sentinel turns snapshots into prioritised tasks with cooldowns per
+// Sentinel turns scores into prioritised tasks with cooldowns per
 // (cluster, trigger): at most one task per cluster per evaluation, the
 // highest priority first. It is safe for concurrent use; evaluations of one
 // cluster are serialised.
@@ -159,7 +123,7 @@ func NewSentinel(store CooldownStore, notifier Notifier, opts *SentinelOptions) 
 	if o.AtRiskTiers == nil {
 		o.AtRiskTiers = []string{"S", "A"}
 	}
-	pr := map[Trigger]int{TriggerNewCritical: 1, TriggerScoreCliff: 2, TriggerAlertStorm: 2, TriggerTierAtRisk: 3}
+	pr := map[dataset.Trigger]int{dataset.TriggerNewCritical: 1, dataset.TriggerScoreCliff: 2, dataset.TriggerAlertStorm: 2, dataset.TriggerTierAtRisk: 3}
 	for k, v := range o.Priorities {
 		pr[k] = v
 	}
@@ -175,43 +139,43 @@ func NewSentinel(store CooldownStore, notifier Notifier, opts *SentinelOptions) 
 }
 
 // Priority returns a trigger's priority (1 is the highest).
-func (s *Sentinel) Priority(t Trigger) int { return s.o.Priorities[t] }
+func (s *Sentinel) Priority(t dataset.Trigger) int { return s.o.Priorities[t] }
 
 type condition struct {
-	trigger Trigger
+	trigger dataset.Trigger
 	reason  string
 }
 
 // Conditions returns the triggers whose conditions hold for cur given the
-// previous snapshot of the cluster (nil if none), highest priority first,
+// previous score of the cluster (nil if none), highest priority first,
 // ignoring cooldowns.
-func (s *Sentinel) Conditions(cur, prev *Snapshot) []Trigger {
-	var out []Trigger
+func (s *Sentinel) Conditions(cur, prev *dataset.HealthScore) []dataset.Trigger {
+	var out []dataset.Trigger
 	for _, c := range s.conditions(cur, prev) {
 		out = append(out, c.trigger)
 	}
 	return out
 }
 
-func (s *Sentinel) conditions(cur, prev *Snapshot) []condition {
+func (s *Sentinel) conditions(cur, prev *dataset.HealthScore) []condition {
 	var cs []condition
-	if cur.Class == ClassCritical && (prev == nil || prev.Class != ClassCritical) {
-		from := "no previous snapshot"
+	if cur.Class == dataset.ClassCritical && (prev == nil || prev.Class != dataset.ClassCritical) {
+		from := "no previous score"
 		if prev != nil {
 			from = "was " + string(prev.Class)
 		}
-		cs = append(cs, condition{TriggerNewCritical, fmt.Sprintf("score %.1f is critical (%s)", cur.Score, from)})
+		cs = append(cs, condition{dataset.TriggerNewCritical, fmt.Sprintf("score %.1f is critical (%s)", cur.Score, from)})
 	}
 	if prev != nil && prev.Score-cur.Score > s.o.CliffPoints {
-		cs = append(cs, condition{TriggerScoreCliff, fmt.Sprintf("score dropped %.1f points (%.1f -> %.1f), more than %g",
+		cs = append(cs, condition{dataset.TriggerScoreCliff, fmt.Sprintf("score dropped %.1f points (%.1f -> %.1f), more than %g",
 			prev.Score-cur.Score, prev.Score, cur.Score, s.o.CliffPoints)})
 	}
 	if cur.AlertsLastHour != nil && *cur.AlertsLastHour > s.o.StormAlerts {
-		cs = append(cs, condition{TriggerAlertStorm, fmt.Sprintf("%d alerts firing in the last hour, more than %d",
+		cs = append(cs, condition{dataset.TriggerAlertStorm, fmt.Sprintf("%d alerts firing in the last hour, more than %d",
 			*cur.AlertsLastHour, s.o.StormAlerts)})
 	}
-	if s.tiers[strings.ToUpper(cur.Tier)] && (cur.Class == ClassWarning || cur.Class == ClassCritical) {
-		cs = append(cs, condition{TriggerTierAtRisk, fmt.Sprintf("tier %s cluster is %s (score %.1f)", cur.Tier, cur.Class, cur.Score)})
+	if s.tiers[strings.ToUpper(cur.Tier)] && (cur.Class == dataset.ClassWarning || cur.Class == dataset.ClassCritical) {
+		cs = append(cs, condition{dataset.TriggerTierAtRisk, fmt.Sprintf("tier %s cluster is %s (score %.1f)", cur.Tier, cur.Class, cur.Score)})
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return s.o.Priorities[cs[i].trigger] < s.o.Priorities[cs[j].trigger] })
 	return cs
@@ -229,14 +193,14 @@ func (s *Sentinel) lock(cluster string) func() {
 	return m.Unlock
 }
 
-// Evaluate checks cur (with prev, the cluster's previous snapshot or nil)
+// Evaluate checks cur (with prev, the cluster's previous score or nil)
 // and sends at most one task: the highest-priority trigger whose condition
 // holds and that is not cooling down. It returns the task sent, or nil.
 // When the notifier fails, the cooldown does not start and the error is
 // returned.
-func (s *Sentinel) Evaluate(ctx context.Context, cur, prev *Snapshot) (*Task, error) {
+func (s *Sentinel) Evaluate(ctx context.Context, cur, prev *dataset.HealthScore) (*dataset.SentinelTask, error) {
 	if cur == nil {
-		return nil, errors.New("scoring: sentinel: nil snapshot")
+		return nil, errors.New("scoring: sentinel: nil score")
 	}
 	defer s.lock(cur.Cluster)()
 	cs := s.conditions(cur, prev)
@@ -245,8 +209,8 @@ func (s *Sentinel) Evaluate(ctx context.Context, cur, prev *Snapshot) (*Task, er
 	}
 	now := s.o.Now()
 	// Cooldown state of every trigger that could block one of cs.
-	cooling := map[Trigger]bool{}
-	for _, t := range []Trigger{TriggerNewCritical, TriggerScoreCliff, TriggerAlertStorm, TriggerTierAtRisk} {
+	cooling := map[dataset.Trigger]bool{}
+	for _, t := range []dataset.Trigger{dataset.TriggerNewCritical, dataset.TriggerScoreCliff, dataset.TriggerAlertStorm, dataset.TriggerTierAtRisk} {
 		last, ok, err := s.store.LastFired(ctx, cur.Cluster, t)
 		if err != nil {
 			return nil, fmt.Errorf("scoring: sentinel: cooldown of %s/%s: %w", cur.Cluster, t, err)
@@ -257,8 +221,8 @@ func (s *Sentinel) Evaluate(ctx context.Context, cur, prev *Snapshot) (*Task, er
 		if s.blocked(c.trigger, cooling) {
 			continue
 		}
-		task := Task{TS: sink.Time(now.UTC()), Cluster: cur.Cluster, Trigger: c.trigger,
-			Priority: s.o.Priorities[c.trigger], Reason: c.reason, Snapshot: cur}
+		task := dataset.SentinelTask{TS: sink.Time(now.UTC()), Cluster: cur.Cluster, Trigger: c.trigger,
+			Priority: s.o.Priorities[c.trigger], Reason: c.reason, Score: cur}
 		for _, o := range cs {
 			if o.trigger != c.trigger {
 				task.Others = append(task.Others, o.trigger)
@@ -280,7 +244,7 @@ func (s *Sentinel) Evaluate(ctx context.Context, cur, prev *Snapshot) (*Task, er
 
 // blocked reports whether t may not fire: it is cooling down, or (unless
 // IndependentCooldowns) a trigger of strictly higher priority is.
-func (s *Sentinel) blocked(t Trigger, cooling map[Trigger]bool) bool {
+func (s *Sentinel) blocked(t dataset.Trigger, cooling map[dataset.Trigger]bool) bool {
 	if cooling[t] {
 		return true
 	}

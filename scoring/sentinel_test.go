@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 )
 
@@ -25,11 +26,11 @@ func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d)
 // tasks records what the sentinel sent.
 type tasks struct {
 	mu   sync.Mutex
-	got  []scoring.Task
+	got  []dataset.SentinelTask
 	fail error
 }
 
-func (n *tasks) Notify(_ context.Context, t scoring.Task) error {
+func (n *tasks) Notify(_ context.Context, t dataset.SentinelTask) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fail != nil {
@@ -39,19 +40,19 @@ func (n *tasks) Notify(_ context.Context, t scoring.Task) error {
 	return nil
 }
 
-func (n *tasks) triggers() []scoring.Trigger {
+func (n *tasks) triggers() []dataset.Trigger {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out []scoring.Trigger
+	var out []dataset.Trigger
 	for _, t := range n.got {
 		out = append(out, t.Trigger)
 	}
 	return out
 }
 
-func snapshot(cluster, tier string, score float64, alertsLastHour int) *scoring.Snapshot {
+func snapshot(cluster, tier string, score float64, alertsLastHour int) *dataset.HealthScore {
 	s, _ := scoring.NewScorer(nil)
-	return &scoring.Snapshot{Cluster: cluster, Tier: tier, Score: score, Class: s.Classify(score), AlertsLastHour: &alertsLastHour}
+	return &dataset.HealthScore{Cluster: cluster, Tier: tier, Score: score, Class: s.Classify(score), AlertsLastHour: &alertsLastHour}
 }
 
 func newSentinel(t *testing.T, store scoring.CooldownStore, opts *scoring.SentinelOptions) (*scoring.Sentinel, *tasks, *fakeClock) {
@@ -68,7 +69,7 @@ func newSentinel(t *testing.T, store scoring.CooldownStore, opts *scoring.Sentin
 	return s, n, clk
 }
 
-func eval(t *testing.T, s *scoring.Sentinel, cur, prev *scoring.Snapshot) scoring.Trigger {
+func eval(t *testing.T, s *scoring.Sentinel, cur, prev *dataset.HealthScore) dataset.Trigger {
 	t.Helper()
 	task, err := s.Evaluate(context.Background(), cur, prev)
 	require.NoError(t, err)
@@ -82,56 +83,56 @@ func TestTriggerConditions(t *testing.T) {
 	s, _, _ := newSentinel(t, scoring.NewMemoryStore(), nil)
 	cases := []struct {
 		name      string
-		cur, prev *scoring.Snapshot
-		want      []scoring.Trigger
+		cur, prev *dataset.HealthScore
+		want      []dataset.Trigger
 	}{
 		{"healthy", snapshot("c", "", 90, 0), snapshot("c", "", 95, 0), nil},
-		{"new critical", snapshot("c", "", 49.9, 0), snapshot("c", "", 55, 0), []scoring.Trigger{scoring.TriggerNewCritical}},
-		{"critical first seen", snapshot("c", "", 40, 0), nil, []scoring.Trigger{scoring.TriggerNewCritical}},
+		{"new critical", snapshot("c", "", 49.9, 0), snapshot("c", "", 55, 0), []dataset.Trigger{dataset.TriggerNewCritical}},
+		{"critical first seen", snapshot("c", "", 40, 0), nil, []dataset.Trigger{dataset.TriggerNewCritical}},
 		{"still critical", snapshot("c", "", 40, 0), snapshot("c", "", 45, 0), nil},
 		{"drop of exactly 15 is no cliff", snapshot("c", "", 80, 0), snapshot("c", "", 95, 0), nil},
-		{"drop of 15.5 is a cliff", snapshot("c", "", 80, 0), snapshot("c", "", 95.5, 0), []scoring.Trigger{scoring.TriggerScoreCliff}},
+		{"drop of 15.5 is a cliff", snapshot("c", "", 80, 0), snapshot("c", "", 95.5, 0), []dataset.Trigger{dataset.TriggerScoreCliff}},
 		{"5 alerts is no storm", snapshot("c", "", 90, 5), nil, nil},
-		{"6 alerts is a storm", snapshot("c", "", 90, 6), nil, []scoring.Trigger{scoring.TriggerAlertStorm}},
+		{"6 alerts is a storm", snapshot("c", "", 90, 6), nil, []dataset.Trigger{dataset.TriggerAlertStorm}},
 		{"tier B warning", snapshot("c", "B", 70, 0), nil, nil},
-		{"tier A warning", snapshot("c", "A", 70, 0), nil, []scoring.Trigger{scoring.TriggerTierAtRisk}},
+		{"tier A warning", snapshot("c", "A", 70, 0), nil, []dataset.Trigger{dataset.TriggerTierAtRisk}},
 		{"tier S healthy at 80", snapshot("c", "S", 80, 0), nil, nil},
 		{"everything, by priority", snapshot("c", "S", 30, 9), snapshot("c", "S", 79, 0),
-			[]scoring.Trigger{scoring.TriggerNewCritical, scoring.TriggerScoreCliff, scoring.TriggerAlertStorm, scoring.TriggerTierAtRisk}},
+			[]dataset.Trigger{dataset.TriggerNewCritical, dataset.TriggerScoreCliff, dataset.TriggerAlertStorm, dataset.TriggerTierAtRisk}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			require.Equal(t, c.want, s.Conditions(c.cur, c.prev))
 		})
 	}
-	require.Equal(t, 1, s.Priority(scoring.TriggerNewCritical))
-	require.Equal(t, 2, s.Priority(scoring.TriggerScoreCliff))
-	require.Equal(t, 2, s.Priority(scoring.TriggerAlertStorm))
-	require.Equal(t, 3, s.Priority(scoring.TriggerTierAtRisk))
+	require.Equal(t, 1, s.Priority(dataset.TriggerNewCritical))
+	require.Equal(t, 2, s.Priority(dataset.TriggerScoreCliff))
+	require.Equal(t, 2, s.Priority(dataset.TriggerAlertStorm))
+	require.Equal(t, 3, s.Priority(dataset.TriggerTierAtRisk))
 }
 
 // Each trigger fires exactly once per cooldown, and again once it is over.
 func TestEachTriggerFiresOncePerCooldown(t *testing.T) {
 	for _, c := range []struct {
-		trigger   scoring.Trigger
-		cur, prev *scoring.Snapshot
+		trigger   dataset.Trigger
+		cur, prev *dataset.HealthScore
 	}{
-		{scoring.TriggerNewCritical, snapshot("c", "", 40, 0), snapshot("c", "", 60, 0)},
-		{scoring.TriggerScoreCliff, snapshot("c", "", 70, 0), snapshot("c", "", 90, 0)},
-		{scoring.TriggerAlertStorm, snapshot("c", "", 90, 6), nil},
-		{scoring.TriggerTierAtRisk, snapshot("c", "A", 60, 0), snapshot("c", "A", 62, 0)},
+		{dataset.TriggerNewCritical, snapshot("c", "", 40, 0), snapshot("c", "", 60, 0)},
+		{dataset.TriggerScoreCliff, snapshot("c", "", 70, 0), snapshot("c", "", 90, 0)},
+		{dataset.TriggerAlertStorm, snapshot("c", "", 90, 6), nil},
+		{dataset.TriggerTierAtRisk, snapshot("c", "A", 60, 0), snapshot("c", "A", 62, 0)},
 	} {
 		t.Run(string(c.trigger), func(t *testing.T) {
 			s, n, clk := newSentinel(t, scoring.NewMemoryStore(), nil)
 			require.Equal(t, c.trigger, eval(t, s, c.cur, c.prev))
 			for range 16 { // every 15 minutes for the 4 h cooldown
 				clk.Advance(15*time.Minute - time.Nanosecond)
-				require.Equal(t, scoring.Trigger(""), eval(t, s, c.cur, c.prev), "at %s", clk.Now())
+				require.Equal(t, dataset.Trigger(""), eval(t, s, c.cur, c.prev), "at %s", clk.Now())
 				clk.Advance(time.Nanosecond)
 			}
 			// Exactly 4 h after: the cooldown is over.
 			require.Equal(t, c.trigger, eval(t, s, c.cur, c.prev))
-			require.Equal(t, []scoring.Trigger{c.trigger, c.trigger}, n.triggers())
+			require.Equal(t, []dataset.Trigger{c.trigger, c.trigger}, n.triggers())
 		})
 	}
 }
@@ -143,36 +144,36 @@ func TestOneTaskPerClusterPerEvaluation(t *testing.T) {
 	// first, each then cooling down.
 	task, err := s.Evaluate(context.Background(), cur, prev)
 	require.NoError(t, err)
-	require.Equal(t, scoring.TriggerNewCritical, task.Trigger)
+	require.Equal(t, dataset.TriggerNewCritical, task.Trigger)
 	require.Equal(t, 1, task.Priority)
-	require.Equal(t, []scoring.Trigger{scoring.TriggerScoreCliff, scoring.TriggerAlertStorm, scoring.TriggerTierAtRisk}, task.Others)
+	require.Equal(t, []dataset.Trigger{dataset.TriggerScoreCliff, dataset.TriggerAlertStorm, dataset.TriggerTierAtRisk}, task.Others)
 	require.Equal(t, 79.0, *task.PreviousScore)
-	require.Equal(t, scoring.TriggerScoreCliff, eval(t, s, cur, prev))
-	require.Equal(t, scoring.TriggerAlertStorm, eval(t, s, cur, prev))
-	require.Equal(t, scoring.TriggerTierAtRisk, eval(t, s, cur, prev))
-	require.Equal(t, scoring.Trigger(""), eval(t, s, cur, prev))
+	require.Equal(t, dataset.TriggerScoreCliff, eval(t, s, cur, prev))
+	require.Equal(t, dataset.TriggerAlertStorm, eval(t, s, cur, prev))
+	require.Equal(t, dataset.TriggerTierAtRisk, eval(t, s, cur, prev))
+	require.Equal(t, dataset.Trigger(""), eval(t, s, cur, prev))
 	// Another cluster has its own cooldowns.
-	require.Equal(t, scoring.TriggerNewCritical, eval(t, s, snapshot("d", "", 10, 0), nil))
+	require.Equal(t, dataset.TriggerNewCritical, eval(t, s, snapshot("d", "", 10, 0), nil))
 	clk.Advance(4 * time.Hour)
-	require.Equal(t, scoring.TriggerNewCritical, eval(t, s, cur, prev))
+	require.Equal(t, dataset.TriggerNewCritical, eval(t, s, cur, prev))
 	require.Len(t, n.triggers(), 6)
 }
 
 func TestHigherPriorityFiresDuringLowerCooldown(t *testing.T) {
 	s, n, clk := newSentinel(t, scoring.NewMemoryStore(), nil)
 	// Tier A at Warning: priority 3 fires.
-	require.Equal(t, scoring.TriggerTierAtRisk, eval(t, s, snapshot("c", "A", 70, 0), nil))
+	require.Equal(t, dataset.TriggerTierAtRisk, eval(t, s, snapshot("c", "A", 70, 0), nil))
 	clk.Advance(time.Hour)
 	// An hour later it turns Critical: priority 1 fires during the priority 3
 	// cooldown.
-	require.Equal(t, scoring.TriggerNewCritical, eval(t, s, snapshot("c", "A", 40, 0), snapshot("c", "A", 70, 0)))
+	require.Equal(t, dataset.TriggerNewCritical, eval(t, s, snapshot("c", "A", 40, 0), snapshot("c", "A", 70, 0)))
 	clk.Advance(time.Hour)
 	// A storm (priority 2) may not fire while New Critical (priority 1) cools
 	// down: the cluster already has someone's attention.
-	require.Equal(t, scoring.Trigger(""), eval(t, s, snapshot("c", "A", 40, 9), snapshot("c", "A", 40, 0)))
+	require.Equal(t, dataset.Trigger(""), eval(t, s, snapshot("c", "A", 40, 9), snapshot("c", "A", 40, 0)))
 	clk.Advance(3 * time.Hour) // New Critical fired 4 h ago: over
-	require.Equal(t, scoring.TriggerAlertStorm, eval(t, s, snapshot("c", "A", 40, 9), snapshot("c", "A", 40, 0)))
-	require.Equal(t, []scoring.Trigger{scoring.TriggerTierAtRisk, scoring.TriggerNewCritical, scoring.TriggerAlertStorm}, n.triggers())
+	require.Equal(t, dataset.TriggerAlertStorm, eval(t, s, snapshot("c", "A", 40, 9), snapshot("c", "A", 40, 0)))
+	require.Equal(t, []dataset.Trigger{dataset.TriggerTierAtRisk, dataset.TriggerNewCritical, dataset.TriggerAlertStorm}, n.triggers())
 }
 
 func TestFailedNotifyDoesNotStartCooldown(t *testing.T) {
@@ -181,22 +182,22 @@ func TestFailedNotifyDoesNotStartCooldown(t *testing.T) {
 	n.fail = errors.New("webhook down")
 	_, err := s.Evaluate(context.Background(), snapshot("c", "", 40, 0), nil)
 	require.ErrorIs(t, err, n.fail)
-	_, ok, err := store.LastFired(context.Background(), "c", scoring.TriggerNewCritical)
+	_, ok, err := store.LastFired(context.Background(), "c", dataset.TriggerNewCritical)
 	require.NoError(t, err)
 	require.False(t, ok)
 	n.fail = nil
-	require.Equal(t, scoring.TriggerNewCritical, eval(t, s, snapshot("c", "", 40, 0), nil))
+	require.Equal(t, dataset.TriggerNewCritical, eval(t, s, snapshot("c", "", 40, 0), nil))
 }
 
 func TestSentinelOptions(t *testing.T) {
 	s, _, clk := newSentinel(t, scoring.NewMemoryStore(), &scoring.SentinelOptions{
 		Cooldown: time.Hour, CliffPoints: 5, StormAlerts: 1, AtRiskTiers: []string{"gold"},
-		Priorities: map[scoring.Trigger]int{scoring.TriggerTierAtRisk: 0},
+		Priorities: map[dataset.Trigger]int{dataset.TriggerTierAtRisk: 0},
 	})
 	cur, prev := snapshot("c", "GOLD", 70, 2), snapshot("c", "GOLD", 76, 0)
-	require.Equal(t, []scoring.Trigger{scoring.TriggerTierAtRisk, scoring.TriggerScoreCliff, scoring.TriggerAlertStorm}, s.Conditions(cur, prev))
-	require.Equal(t, scoring.TriggerTierAtRisk, eval(t, s, cur, prev))
-	require.Equal(t, scoring.Trigger(""), eval(t, s, cur, prev), "lower priorities wait for the higher one's cooldown")
+	require.Equal(t, []dataset.Trigger{dataset.TriggerTierAtRisk, dataset.TriggerScoreCliff, dataset.TriggerAlertStorm}, s.Conditions(cur, prev))
+	require.Equal(t, dataset.TriggerTierAtRisk, eval(t, s, cur, prev))
+	require.Equal(t, dataset.Trigger(""), eval(t, s, cur, prev), "lower priorities wait for the higher one's cooldown")
 	clk.Advance(time.Hour)
-	require.Equal(t, scoring.TriggerTierAtRisk, eval(t, s, cur, prev))
+	require.Equal(t, dataset.TriggerTierAtRisk, eval(t, s, cur, prev))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -104,6 +105,21 @@ type MetricsFile struct {
 
 // ErrBadMetricsFile reports a metrics file that cannot be used.
 var ErrBadMetricsFile = errors.New("scoring: bad metrics file")
+
+// ReadMetricsFile reads the MetricsFile at path into a StaticSource (see
+// ParseMetricsFile).
+func ReadMetricsFile(path string) (*StaticSource, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("scoring: %w", err)
+	}
+	defer f.Close()
+	mf, err := ParseMetricsFile(f)
+	if err != nil {
+		return nil, err
+	}
+	return NewStaticSource(mf.Clusters), nil
+}
 
 // ParseMetricsFile decodes a MetricsFile. Non-finite values are rejected.
 func ParseMetricsFile(r io.Reader) (*MetricsFile, error) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
 )
 
 // SQLStoreOptions configures a SQLStore.
@@ -16,7 +18,7 @@ type SQLStoreOptions struct {
 }
 
 // SQLStore is a CooldownStore in a MySQL-protocol database (MySQL, MariaDB,
-// StarRocks is not a target). Call Init once to create its table:
+// StarRocks is not a target). NewSQLStore creates its table:
 //
 //	CREATE TABLE IF NOT EXISTS scoring_cooldowns (
 //	  cluster      VARCHAR(255) NOT NULL,
@@ -34,8 +36,9 @@ var _ CooldownStore = (*SQLStore)(nil)
 
 var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
-// NewSQLStore returns a store on db. It does not touch the database.
-func NewSQLStore(db *sql.DB, opts *SQLStoreOptions) (*SQLStore, error) {
+// NewSQLStore creates the table if it does not exist and returns the store.
+// db stays the caller's to close.
+func NewSQLStore(ctx context.Context, db *sql.DB, opts *SQLStoreOptions) (*SQLStore, error) {
 	t := "scoring_cooldowns"
 	if opts != nil && opts.Table != "" {
 		t = opts.Table
@@ -46,18 +49,13 @@ func NewSQLStore(db *sql.DB, opts *SQLStoreOptions) (*SQLStore, error) {
 	if !tableName.MatchString(t) {
 		return nil, fmt.Errorf("scoring: sql store: bad table name %q", t)
 	}
-	return &SQLStore{db: db, table: t}, nil
-}
-
-// Init creates the table if it does not exist.
-func (s *SQLStore) Init(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS `"+s.table+"` ("+
+	_, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS `"+t+"` ("+
 		"cluster VARCHAR(255) NOT NULL, trigger_name VARCHAR(64) NOT NULL, fired_at DATETIME(6) NOT NULL, "+
 		"PRIMARY KEY (cluster, trigger_name))")
 	if err != nil {
-		return fmt.Errorf("scoring: sql store: create table: %w", err)
+		return nil, fmt.Errorf("scoring: sql store: create table: %w", err)
 	}
-	return nil
+	return &SQLStore{db: db, table: t}, nil
 }
 
 // timeLayout is how fired_at travels, as text, so that neither the
@@ -65,7 +63,7 @@ func (s *SQLStore) Init(ctx context.Context) error {
 const timeLayout = "2006-01-02 15:04:05.000000"
 
 // LastFired implements CooldownStore.
-func (s *SQLStore) LastFired(ctx context.Context, cluster string, trigger Trigger) (time.Time, bool, error) {
+func (s *SQLStore) LastFired(ctx context.Context, cluster string, trigger dataset.Trigger) (time.Time, bool, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx,
 		"SELECT DATE_FORMAT(fired_at, '%Y-%m-%d %H:%i:%s.%f') FROM `"+s.table+"` WHERE cluster = ? AND trigger_name = ?",
@@ -84,7 +82,7 @@ func (s *SQLStore) LastFired(ctx context.Context, cluster string, trigger Trigge
 }
 
 // RecordFired implements CooldownStore.
-func (s *SQLStore) RecordFired(ctx context.Context, cluster string, trigger Trigger, at time.Time) error {
+func (s *SQLStore) RecordFired(ctx context.Context, cluster string, trigger dataset.Trigger, at time.Time) error {
 	_, err := s.db.ExecContext(ctx,
 		"INSERT INTO `"+s.table+"` (cluster, trigger_name, fired_at) VALUES (?, ?, ?) "+
 			"ON DUPLICATE KEY UPDATE fired_at = VALUES(fired_at)",

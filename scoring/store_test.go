@@ -8,27 +8,28 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/scoring/scoringtest"
 )
 
 func TestMemoryStoreConformance(t *testing.T) {
-	scoringtest.RunCooldownStoreTests(t, func(*testing.T) scoring.CooldownStore { return scoring.NewMemoryStore() })
+	scoringtest.TestCooldownStore(t, func(*testing.T) scoring.CooldownStore { return scoring.NewMemoryStore() })
 }
 
 func newSQLStore(t *testing.T) *scoring.SQLStore {
 	t.Helper()
 	srv := rig.Server(t, 0)
 	db := srv.Open(t, srv.NewDatabase(t))
-	s, err := scoring.NewSQLStore(db, nil)
+	_, err := scoring.NewSQLStore(context.Background(), db, nil)
 	require.NoError(t, err)
-	require.NoError(t, s.Init(context.Background()))
-	require.NoError(t, s.Init(context.Background()), "Init is idempotent")
+	s, err := scoring.NewSQLStore(context.Background(), db, nil)
+	require.NoError(t, err, "a second store on the same table: creating it is idempotent")
 	return s
 }
 
 func TestSQLStoreConformance(t *testing.T) {
-	scoringtest.RunCooldownStoreTests(t, func(t *testing.T) scoring.CooldownStore { return newSQLStore(t) })
+	scoringtest.TestCooldownStore(t, func(t *testing.T) scoring.CooldownStore { return newSQLStore(t) })
 }
 
 // Cooldowns survive a restart: a new sentinel on the same database does not
@@ -37,28 +38,31 @@ func TestCooldownSurvivesRestart(t *testing.T) {
 	srv := rig.Server(t, 0)
 	name := srv.NewDatabase(t)
 	open := func() *scoring.SQLStore {
-		s, err := scoring.NewSQLStore(srv.Open(t, name), &scoring.SQLStoreOptions{Table: "cooldowns_v1"})
+		s, err := scoring.NewSQLStore(context.Background(), srv.Open(t, name), &scoring.SQLStoreOptions{Table: "cooldowns_v1"})
 		require.NoError(t, err)
-		require.NoError(t, s.Init(context.Background()))
 		return s
 	}
 	crit := snapshot("prod", "", 20, 0)
 
 	s1, n1, clk := newSentinel(t, open(), nil)
-	require.Equal(t, scoring.TriggerNewCritical, eval(t, s1, crit, nil))
+	require.Equal(t, dataset.TriggerNewCritical, eval(t, s1, crit, nil))
 	require.Len(t, n1.triggers(), 1)
 
 	// "Restart": new store, new sentinel, no previous snapshot in memory.
 	s2, err := scoring.NewSentinel(open(), n1, &scoring.SentinelOptions{Now: func() time.Time { return clk.Now().Add(3 * time.Hour) }})
 	require.NoError(t, err)
-	require.Equal(t, scoring.Trigger(""), eval(t, s2, crit, nil))
+	require.Equal(t, dataset.Trigger(""), eval(t, s2, crit, nil))
 	s3, err := scoring.NewSentinel(open(), n1, &scoring.SentinelOptions{Now: func() time.Time { return clk.Now().Add(4 * time.Hour) }})
 	require.NoError(t, err)
-	require.Equal(t, scoring.TriggerNewCritical, eval(t, s3, crit, nil))
+	require.Equal(t, dataset.TriggerNewCritical, eval(t, s3, crit, nil))
 	require.Len(t, n1.triggers(), 2)
 }
 
-func TestSQLStoreBadTable(t *testing.T) {
-	_, err := scoring.NewSQLStore(nil, nil)
-	require.Error(t, err)
+func TestSQLStoreBadArguments(t *testing.T) {
+	_, err := scoring.NewSQLStore(context.Background(), nil, nil)
+	require.ErrorContains(t, err, "nil db")
+	srv := rig.Server(t, 0)
+	db := srv.Open(t, srv.NewDatabase(t))
+	_, err = scoring.NewSQLStore(context.Background(), db, &scoring.SQLStoreOptions{Table: "t; DROP TABLE x"})
+	require.ErrorContains(t, err, "bad table name")
 }

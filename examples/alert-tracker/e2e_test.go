@@ -20,7 +20,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
-// TestAlertmanagerToTrackerOnMariaDB is the issue's "done": a real
+// TestAlertmanagerToTrackerOnMariaDB is the program end to end: a real
 // Alertmanager, configured with the tracker as its webhook receiver,
 // delivers the same alerts many times, and the tracker (this program, on
 // the SQL store on a real MariaDB) shows one issue per group rule outcome,

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +30,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/issues"
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -62,26 +62,22 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.ExitError
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(*logLevel))
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := cli.NewLogger(stderr, *logLevel)
 	fail := func(err error) int { log.Error("alert-tracker: " + err.Error()); return cli.ExitError }
+	var err error
 	if *tokenFile != "" && *token == "" {
-		var err error
 		if *token, err = cli.Secret("", *tokenFile); err != nil {
 			return fail(err)
 		}
 	}
 	if *storeFile != "" {
-		b, err := os.ReadFile(*storeFile)
-		if err != nil {
+		if *store, err = cli.Secret("", *storeFile); err != nil {
 			return fail(err)
 		}
-		*store = strings.TrimSpace(string(b))
 	}
 
 	reg := cli.Registry()
-	var st issues.Store = issues.NewMemStore()
+	var st issues.Store = issues.NewMemoryStore()
 	if *store != "mem" {
 		db, err := sql.Open("mysql", *store)
 		if err != nil {
@@ -92,33 +88,29 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		if *dialect == "starrocks" {
 			d = issues.StarRocks
 		}
-		if st, err = issues.NewSQLStore(ctx, db, &issues.SQLOptions{Dialect: d, TablePrefix: *prefix}); err != nil {
+		if st, err = issues.NewSQLStore(ctx, db, &issues.SQLStoreOptions{Dialect: d, TablePrefix: *prefix}); err != nil {
 			return fail(err)
 		}
 	}
-	opts := &issues.Options{SweepInterval: *sweep, Registerer: reg, Logger: log}
+	opts := &issues.TrackerOptions{SweepInterval: *sweep, Registerer: reg, Logger: log}
 	if *bucketURL != "" {
 		bucket, err := sink.OpenBucket(ctx, *bucketURL)
 		if err != nil {
 			return fail(err)
 		}
 		defer bucket.Close()
-		w, err := sink.NewWriter(bucket, "issues", &sink.WriterOptions{Registerer: reg, Logger: log})
+		w, err := sink.NewWriter(bucket, dataset.Issues, &sink.WriterOptions{Registerer: reg, Logger: log})
 		if err != nil {
 			return fail(err)
 		}
-		defer func() {
-			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = w.Close(c)
-		}()
+		defer cli.CloseSink(w, log)
 		opts.Sink = w
 	}
-	tr := issues.New(st, opts)
+	tr := issues.NewTracker(st, opts)
 
 	mux := http.NewServeMux()
-	mux.Handle("/webhook/alertmanager", issues.NewHandler(tr, &issues.HandlerOptions{Token: *token, MaxBodyBytes: *maxBody, Logger: log}))
-	mux.Handle("/api/", issues.NewAPIHandler(tr, *token))
+	mux.Handle("/webhook/alertmanager", issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: *token, MaxBodyBytes: *maxBody, Logger: log}))
+	mux.Handle("/api/", issues.NewAPIHandler(tr, &issues.APIHandlerOptions{Token: *token}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {

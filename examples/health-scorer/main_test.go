@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlshadow/sqlshadow/scoring"
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/scoring/scoringtest"
 )
 
@@ -49,17 +51,17 @@ func runCmd(t *testing.T, ctx context.Context, args ...string) (int, string, str
 func TestOnceMetricsFile(t *testing.T) {
 	code, out, errs := runCmd(t, context.Background(), "-metrics-file", writeFile(t, metricsFile), "-once", "-metrics-listen", "")
 	require.Equal(t, 1, code, errs) // a cluster is not healthy: findings
-	var snaps []scoring.Snapshot
+	var snaps []dataset.HealthScore
 	require.NoError(t, json.Unmarshal([]byte(out), &snaps))
 	require.Len(t, snaps, 2)
-	byName := map[string]scoring.Snapshot{}
+	byName := map[string]dataset.HealthScore{}
 	for _, s := range snaps {
 		byName[s.Cluster] = s
 	}
-	require.Equal(t, scoring.ClassHealthy, byName["good"].Class)
+	require.Equal(t, dataset.ClassHealthy, byName["good"].Class)
 	require.Equal(t, 10.0, *byName["good"].Dimensions[0].Delta, "trend from week_ago")
 	bad := byName["bad"]
-	require.Equal(t, scoring.ClassCritical, bad.Class)
+	require.Equal(t, dataset.ClassCritical, bad.Class)
 	require.Equal(t, 4.0/12, bad.Confidence, "eight dimensions missing, never zero")
 	require.Len(t, bad.Missing, 8)
 	require.Contains(t, errs, "trigger=new_critical", "the sentinel's task is logged")
@@ -101,7 +103,7 @@ func TestOnceScrape(t *testing.T) {
 	code, out, errs := runCmd(t, context.Background(), "-once", "-scrape", strings.Join(append(fes, bes...), ","),
 		"-cluster", "sim", "-tier", "s", "-rate-window", "300ms")
 	require.Equal(t, 0, code, errs)
-	var snaps []scoring.Snapshot
+	var snaps []dataset.HealthScore
 	require.NoError(t, json.Unmarshal([]byte(out), &snaps))
 	require.Len(t, snaps, 1)
 	require.Equal(t, "S", snaps[0].Tier)
@@ -119,9 +121,9 @@ func freeAddr(t *testing.T) string {
 
 func TestServesWritesAndNotifies(t *testing.T) {
 	var mu sync.Mutex
-	var hooks []scoring.Task
+	var hooks []dataset.SentinelTask
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var task scoring.Task
+		var task dataset.SentinelTask
 		if json.NewDecoder(r.Body).Decode(&task) == nil {
 			mu.Lock()
 			hooks = append(hooks, task)
@@ -139,21 +141,33 @@ func TestServesWritesAndNotifies(t *testing.T) {
 		done <- run(ctx, []string{"-metrics-file", writeFile(t, metricsFile), "-interval", "50ms",
 			"-bucket-url", "file://" + dir, "-webhook", hook.URL, "-metrics-listen", addr}, &out, &errb)
 	}()
-	require.Eventually(t, func() bool {
+	metrics := func() string {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
-			return false
+			return ""
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), `sqlshadow_health_score{cluster="bad"}`) &&
-			strings.Contains(string(b), `sqlshadow_health_triggers_total{cluster="bad",trigger="new_critical"} 1`)
+		return string(b)
+	}
+	require.Eventually(t, func() bool {
+		m := metrics()
+		return strings.Contains(m, `sqlshadow_health_score{cluster="bad"}`) &&
+			strings.Contains(m, `sqlshadow_health_triggers_total{cluster="bad",trigger="new_critical"} 1`)
 	}, 20*time.Second, 50*time.Millisecond)
 	resp, err := http.Get("http://" + addr + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	time.Sleep(200 * time.Millisecond) // a few more evaluations: no task while cooling down
+	// Three more evaluations of the critical cluster: no task while it cools down.
+	evals := regexp.MustCompile(`sqlshadow_health_evaluations_total\{cluster="bad",result="ok"\} (\d+)`)
+	first := evals.FindStringSubmatch(metrics())
+	require.NotNil(t, first)
+	require.Eventually(t, func() bool {
+		m := evals.FindStringSubmatch(metrics())
+		return m != nil && atoi(t, m[1]) >= atoi(t, first[1])+3
+	}, 20*time.Second, 50*time.Millisecond)
+	require.Contains(t, metrics(), `sqlshadow_health_triggers_total{cluster="bad",trigger="new_critical"} 1`)
 	cancel()
 	select {
 	case code := <-done:
@@ -163,7 +177,7 @@ func TestServesWritesAndNotifies(t *testing.T) {
 	}
 	mu.Lock()
 	require.Len(t, hooks, 1, "one task per cooldown")
-	require.Equal(t, scoring.TriggerNewCritical, hooks[0].Trigger)
+	require.Equal(t, dataset.TriggerNewCritical, hooks[0].Trigger)
 	mu.Unlock()
 
 	// Both datasets landed in Hive partitions, flushed at shutdown.
@@ -178,4 +192,10 @@ func TestServesWritesAndNotifies(t *testing.T) {
 	}))
 	require.NotZero(t, found["health-scores"], fmt.Sprint(found))
 	require.NotZero(t, found["triggers"], fmt.Sprint(found))
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }

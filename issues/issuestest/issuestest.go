@@ -1,10 +1,8 @@
 // Package issuestest is the conformance suite every issues.Store passes:
 // the in-memory store, the SQL store on MariaDB, and stores users write.
 //
-//	func TestConformance(t *testing.T) {
-//		issuestest.Run(t, issuestest.Harness{
-//			NewStore: func(t *testing.T) issues.Store { return issues.NewMemStore() },
-//		})
+//	func TestMemoryStore(t *testing.T) {
+//		issuestest.TestStore(t, func(t *testing.T) issues.Store { return issues.NewMemoryStore() }, nil)
 //	}
 //
 // It checks the Store contract (what Update loads, that Change is written
@@ -26,10 +24,8 @@ import (
 	"github.com/sqlshadow/sqlshadow/issues"
 )
 
-// Harness makes the stores under test.
-type Harness struct {
-	// NewStore returns a new, empty store; the test cleans it up.
-	NewStore func(t *testing.T) issues.Store
+// TestStoreOptions configures TestStore. nil means the zero value.
+type TestStoreOptions struct {
 	// Reopen, if set, returns another handle on the data of s, as another
 	// tracker process would open it. The suite then checks that two
 	// trackers sharing the data still create each issue once. Leave it nil
@@ -40,8 +36,19 @@ type Harness struct {
 // Base is the time the suite's alerts start at.
 var Base = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// Run runs the conformance suite.
-func Run(t *testing.T, h Harness) {
+// harness is what the tests get: how to make stores and reopen them.
+type harness struct {
+	NewStore func(t *testing.T) issues.Store
+	Reopen   func(t *testing.T, s issues.Store) issues.Store
+}
+
+// TestStore runs the conformance suite on the stores newStore returns: each
+// call returns a new, empty store, which the test cleans up.
+func TestStore(t *testing.T, newStore func(t *testing.T) issues.Store, opts *TestStoreOptions) {
+	h := harness{NewStore: newStore}
+	if opts != nil {
+		h.Reopen = opts.Reopen
+	}
 	t.Run("EmptyState", func(t *testing.T) { testEmptyState(t, h) })
 	t.Run("ChangeIsWrittenAndLoaded", func(t *testing.T) { testChangeRoundTrip(t, h) })
 	t.Run("LargeChange", func(t *testing.T) { testLargeChange(t, h) })
@@ -85,7 +92,7 @@ func Msg(id, cluster, issueID string) issues.Message {
 	}
 }
 
-func testEmptyState(t *testing.T, h Harness) {
+func testEmptyState(t *testing.T, h harness) {
 	s := h.NewStore(t)
 	calls := 0
 	err := s.Update(ctx(t), issues.Query{Cluster: "c1", MessageIDs: []string{"wh_x"}, IssueIDs: []string{"iss_x"}},
@@ -112,7 +119,7 @@ func update(t *testing.T, s issues.Store, q issues.Query, ch issues.Change) issu
 	return got
 }
 
-func testChangeRoundTrip(t *testing.T, h Harness) {
+func testChangeRoundTrip(t *testing.T, h harness) {
 	s := h.NewStore(t)
 	is := Sample("iss_1", "c1", Base.Add(2*time.Hour))
 	is.ResolvedAt = time.Time{}
@@ -144,7 +151,7 @@ func requireIssue(t *testing.T, want, got issues.Issue) {
 }
 
 // testLargeChange writes and loads more rows than one statement holds.
-func testLargeChange(t *testing.T, h Harness) {
+func testLargeChange(t *testing.T, h harness) {
 	s := h.NewStore(t)
 	var ch issues.Change
 	var ids []string
@@ -162,7 +169,7 @@ func testLargeChange(t *testing.T, h Harness) {
 	require.Equal(t, "iss_123", st.Seen["wh_123"])
 }
 
-func testFnError(t *testing.T, h Harness) {
+func testFnError(t *testing.T, h harness) {
 	s := h.NewStore(t)
 	boom := errors.New("boom")
 	err := s.Update(ctx(t), issues.Query{Cluster: "c1"}, func(issues.State) (issues.Change, error) {
@@ -174,7 +181,7 @@ func testFnError(t *testing.T, h Harness) {
 	require.Empty(t, list)
 }
 
-func testStateContents(t *testing.T, h Harness) {
+func testStateContents(t *testing.T, h harness) {
 	s := h.NewStore(t)
 	open1 := Sample("iss_open", "c1", Base)
 	res1 := Sample("iss_res", "c1", Base)
@@ -208,7 +215,7 @@ func testStateContents(t *testing.T, h Harness) {
 	require.Equal(t, map[string]bool{"iss_other": true}, ids(st))
 }
 
-func testIssuesFilter(t *testing.T, h Harness) {
+func testIssuesFilter(t *testing.T, h harness) {
 	s := h.NewStore(t)
 	var all []issues.Issue
 	for i := range 6 {
@@ -261,9 +268,9 @@ func clock() func() time.Time {
 	return func() time.Time { return Base.Add(time.Minute) }
 }
 
-func testRedelivery(t *testing.T, h Harness) {
+func testRedelivery(t *testing.T, h harness) {
 	s := h.NewStore(t)
-	tr := issues.New(s, &issues.Options{Now: clock()})
+	tr := issues.NewTracker(s, &issues.TrackerOptions{Now: clock()})
 	batch := []issues.Alert{
 		Alert("OperationAbnormal", "c1", "fe1", 0),
 		Alert("OperationAbnormal", "c1", "fe2", 0), // another instance: another alert
@@ -306,11 +313,11 @@ func testRedelivery(t *testing.T, h Harness) {
 // testParallelDuplicates delivers the same payload from many goroutines at
 // once (as Alertmanager HA peers and retries do), through one tracker or
 // two sharing the data.
-func testParallelDuplicates(t *testing.T, h Harness, twoTrackers bool) {
+func testParallelDuplicates(t *testing.T, h harness, twoTrackers bool) {
 	s := h.NewStore(t)
-	trackers := []*issues.Tracker{issues.New(s, &issues.Options{Now: clock()})}
+	trackers := []*issues.Tracker{issues.NewTracker(s, &issues.TrackerOptions{Now: clock()})}
 	if twoTrackers {
-		trackers = append(trackers, issues.New(h.Reopen(t, s), &issues.Options{Now: clock()}))
+		trackers = append(trackers, issues.NewTracker(h.Reopen(t, s), &issues.TrackerOptions{Now: clock()}))
 	}
 	var batch []issues.Alert
 	for i := range 5 {

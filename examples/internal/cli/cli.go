@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sqlshadow/sqlshadow/sink"
 )
 
 // Exit codes shared by every binary.
@@ -86,12 +89,38 @@ func SignalContext() (context.Context, context.CancelFunc) {
 
 // Logger returns the binaries' logger: text on stderr at level (debug, info,
 // warn, error).
-func Logger(level string) *slog.Logger {
+func Logger(level string) *slog.Logger { return NewLogger(os.Stderr, level) }
+
+// NewLogger returns the binaries' logger writing text to w at level (debug,
+// info, warn, error; anything else is info).
+func NewLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// List splits a comma-separated flag value, trimming spaces and dropping
+// empty items; "" is nil.
+func List(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CloseSink closes s, giving it 30 s to flush, and logs a failure: for a
+// binary's deferred cleanup.
+func CloseSink(s sink.Sink, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		log.Warn("closing sink", "err", err)
+	}
 }
 
 // Registry returns a new registry with the Go and process collectors.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -70,4 +71,22 @@ func TestOpsEndpoints(t *testing.T) {
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "go_goroutines")
 	require.NoError(t, ops.Shutdown(context.Background()))
+}
+
+func TestList(t *testing.T) {
+	require.Nil(t, List(""))
+	require.Nil(t, List(" , ,"))
+	require.Equal(t, []string{"a", "b c", "d"}, List(" a,b c ,,d"))
+}
+
+func TestNewLoggerLevel(t *testing.T) {
+	var b strings.Builder
+	log := NewLogger(&b, "warn")
+	log.Info("hidden")
+	log.Warn("shown", "k", "v")
+	require.NotContains(t, b.String(), "hidden")
+	require.Contains(t, b.String(), "msg=shown k=v")
+	b.Reset()
+	NewLogger(&b, "nonsense").Info("info is the default")
+	require.Contains(t, b.String(), "info is the default")
 }
