@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/sqlshadow/sqlshadow/compare"
 )
@@ -121,3 +122,5 @@ func ExampleMain() {
 	// PASS: nothing to see
 	// exit code 0
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -132,6 +132,8 @@ func New(baselineDB, candidateDB *sql.DB, baselineSQL, candidateSQL string, opts
 	return &Harness{baselineDB: baselineDB, candidateDB: candidateDB, baselineSQL: baselineSQL, candidateSQL: candidateSQL, opts: opts.withDefaults()}, nil
 }
 
+var _ compare.Comparator = (*Harness)(nil)
+
 // Compare implements compare.Comparator; the result is a *Report.
 func (b *Harness) Compare(ctx context.Context) (compare.Result, error) {
 	r, err := b.Run(ctx)

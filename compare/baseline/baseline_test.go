@@ -9,14 +9,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 // TestBaselineOnMariaDB runs the harness against a real MariaDB server. One
-// server serves all cases (the package's TestMain belongs to the shadow
-// report's tests, so the server's life is this test's).
+// server serves all cases, for the life of this test.
 func TestBaselineOnMariaDB(t *testing.T) {
 	srv, err := testdb.Start(nil)
 	if err != nil {

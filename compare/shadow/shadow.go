@@ -267,6 +267,8 @@ func New(bucket *blob.Bucket, w Window, opts *Options) *Analyzer {
 	return s
 }
 
+var _ compare.Comparator = (*Analyzer)(nil)
+
 // Compare implements compare.Comparator; the result is a *Report.
 func (s *Analyzer) Compare(ctx context.Context) (compare.Result, error) { return s.Report(ctx) }
 
