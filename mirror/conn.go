@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
-	"github.com/sqlshadow/sqlshadow/sink"
 )
 
 // Error codes the proxy sends on its own.
@@ -614,7 +613,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	dur := end - c.start
 	p.m.duration.Observe(dur.Seconds())
 
-	out := Outcome{Duration: dur, Success: res.Success && ioErr == nil, Rows: res.Rows()}
+	out := Outcome{Duration: dur, ClientWait: c.clientWait, Success: res.Success && ioErr == nil, Rows: res.Rows()}
 	hashOK := out.Success && res.HashOK()
 	if out.Success {
 		out.FloatCols = res.FloatCols
@@ -680,32 +679,13 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	}
 
 	if p.logOn {
-		rec := Record{
-			TS:           sink.Time(received),
-			QueryID:      queryID,
-			Target:       TargetPrimary,
-			Command:      wire.CommandName(cmd),
-			Database:     dbBefore,
-			User:         userBefore,
-			ClientAddr:   c.addr,
-			ConnID:       c.id,
-			Seq:          c.seq,
-			DurationMS:   millis(dur),
-			ServerConnID: c.serverConnID,
-			Success:      out.Success,
-			ErrorCode:    out.ErrorCode,
-			SQLState:     out.SQLState,
-			Error:        out.Error,
-			Rows:         out.Rows,
-			ResultHash:   out.ResultHash,
-			ColumnsHash:  out.ColumnsHash,
-			FloatCols:    out.FloatCols,
-			BytesSent:    up,
-			BytesRecv:    down,
-		}
-		p.enqueue(&logItem{rec: rec, query: query, cache: st != nil || cmd == wire.ComStmtPrepare,
-			sum: res.Sum, hasSum: hashOK && rec.ResultHash == "", cols: colSum, hasCols: colsOK && rec.ColumnsHash == "",
-			ttfb: c.ttfb, wait: c.clientWait})
+		p.enqueue(&logItem{
+			received: received, queryID: queryID, cmd: cmd, db: dbBefore, user: userBefore,
+			clientAddr: c.addr, connID: c.id, seq: c.seq, serverConnID: c.serverConnID,
+			out: out, ttfb: c.ttfb, bytesSent: up, bytesRecv: down,
+			query: query, cache: st != nil || cmd == wire.ComStmtPrepare,
+			sum: res.Sum, hasSum: hashOK && out.ResultHash == "", cols: colSum, hasCols: colsOK && out.ColumnsHash == "",
+		})
 	}
 	if c.sess != nil {
 		ok := c.sess.Submit(Command{

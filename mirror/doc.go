@@ -36,7 +36,7 @@
 //
 // Packets are forwarded as they are read and the client's writes are flushed
 // once per response; rows are hashed while they pass. Every command gives one
-// query-log Record (target "primary") to Options.Sink, through a bounded
+// query-log record (dataset.QueryLog) (target "primary") to Options.Sink, through a bounded
 // queue that never blocks a client (drops are counted in
 // sqlshadow_proxy_log_dropped_total), and, when Options.Mirror is set, one
 // Command to the connection's shadow Session with the primary's Outcome.

@@ -12,6 +12,7 @@ import (
 	gmysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/mirror"
 	"github.com/sqlshadow/sqlshadow/sink"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -64,8 +65,8 @@ func ExampleShadow_customRelay() {
 			res.Close()
 		}
 		// The relay logs its side; the shadow logs the other one.
-		_ = logs.Write(ctx, cmd.Received, mirror.Record{
-			TS: sink.Time(cmd.Received), QueryID: cmd.QueryID, Target: mirror.TargetPrimary,
+		_ = logs.Write(ctx, cmd.Received, dataset.QueryLog{
+			TS: sink.Time(cmd.Received), QueryID: cmd.QueryID, Target: dataset.TargetPrimary,
 			Command: "COM_QUERY", QueryText: q, Success: cmd.Primary.Success, Rows: cmd.Primary.Rows,
 		})
 		session.Submit(cmd)
@@ -75,7 +76,7 @@ func ExampleShadow_customRelay() {
 		panic(err)
 	}
 
-	records, _ := sinktest.Decode[mirror.Record](logs)
+	records, _ := sinktest.Decode[dataset.QueryLog](logs)
 	sort.SliceStable(records, func(i, j int) bool { return records[i].QueryID < records[j].QueryID })
 	for _, r := range records {
 		fmt.Println(r.QueryID, r.Target, r.Success, r.Rows)

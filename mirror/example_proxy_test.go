@@ -12,7 +12,7 @@ import (
 // A proxy in front of a primary, logging every command to a sink. Clients
 // connect to the listener's address as they would to the primary.
 func ExampleProxy() {
-	logs := &sinktest.Recorder{} // in production: sink.NewWriter(bucket, mirror.Dataset, ...)
+	logs := &sinktest.Recorder{} // in production: sink.NewWriter(bucket, dataset.QueryLogs, ...)
 	proxy, err := mirror.New("127.0.0.1:3306", &mirror.Options{Sink: logs})
 	if err != nil {
 		panic(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/replay"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -89,7 +90,7 @@ func BenchmarkQueryLogRecord(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer bk.Close()
-			w, err := sink.NewWriter(bk, Dataset, nil)
+			w, err := sink.NewWriter(bk, dataset.QueryLogs, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -99,7 +100,7 @@ func BenchmarkQueryLogRecord(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer p.Close()
-			tc := newTemplateCache(4096)
+			rb := newRecordBuilder(p)
 			texts := make([]string, 1000)
 			for i := range texts {
 				texts[i] = fmt.Sprintf("SELECT c FROM sbtest1 WHERE id=%d", i*7+1)
@@ -111,13 +112,14 @@ func BenchmarkQueryLogRecord(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				batch[0] = logItem{
-					rec: Record{TS: sink.Time(time.Now()), Target: TargetPrimary, Command: "COM_QUERY", Database: "sbtest",
-						User: "sbtest", ClientAddr: "127.0.0.1:45678", ConnID: 3, Seq: uint64(i), DurationMS: 0.123,
-						ServerConnID: 17, Success: true, Rows: 1, BytesSent: 40, BytesRecv: 200},
+					received: time.Now(), cmd: wire.ComQuery, db: "sbtest", user: "sbtest",
+					clientAddr: "127.0.0.1:45678", connID: 3, seq: uint64(i), serverConnID: 17,
+					out:       Outcome{Duration: 123 * time.Microsecond, Success: true, Rows: 1},
+					bytesSent: 40, bytesRecv: 200,
 					query: texts[i%len(texts)], cache: mode == "prepared", hasSum: true, hasCols: true,
 					ttfb: 100 * time.Microsecond,
 				}
-				p.writeRecord(context.Background(), &batch[0], tc)
+				p.writeRecord(context.Background(), rb.primaryRecord(&batch[0]))
 			}
 		})
 	}

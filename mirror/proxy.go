@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -59,7 +60,7 @@ type Options struct {
 	// IdleTimeout closes a client connection idle this long between
 	// commands. Default 0: no idle timeout.
 	IdleTimeout time.Duration
-	// Sink receives one query-log Record per command for the primary side
+	// Sink receives one query-log record (dataset.QueryLog) per command for the primary side
 	// (dataset query-logs). Records reach it through a bounded queue served
 	// by one goroutine, so a slow sink never blocks a client: records that
 	// do not fit are dropped and counted. Default nil: no query log.
@@ -288,22 +289,29 @@ func (p *Proxy) closeConns() {
 
 func (p *Proxy) stopping() bool { return p.stop.Load() }
 
-// logItem is a record on its way to the sink; the hashes are computed by
-// the log goroutine, off the client's path.
+// logItem is what a connection knows of one command when the client has
+// its answer: primaryRecord turns it into the record on the log goroutine,
+// off the client's path (the hashes and their hex forms are computed there).
 type logItem struct {
-	rec   Record
-	query string
-	cache bool // the text repeats (prepared statement): cache its template
-	// The hashes for the log goroutine to format (when the mirror already
-	// needed them as strings, they are in rec and these flags are false).
+	received     time.Time
+	queryID      string // "" when the connection did not need it (no mirror)
+	cmd          byte
+	db, user     string // before the command
+	clientAddr   string
+	connID, seq  uint64
+	serverConnID uint32
+	out          Outcome // ResultHash and ColumnsHash are set when the mirror needed them
+	ttfb         time.Duration
+	bytesSent    int64
+	bytesRecv    int64
+	query        string
+	cache        bool // the text repeats (prepared statement): cache its template
+	// The hashes for the log goroutine to format, when out does not hold
+	// them already.
 	sum     wire.RowSum
 	hasSum  bool
 	cols    [16]byte
 	hasCols bool
-	ttfb    time.Duration
-	wait    time.Duration
-	// rec.TTFBMS and rec.ClientWaitMS point here.
-	ttfbMS, waitMS float64
 }
 
 // enqueue hands a record to the log goroutine without ever blocking: it is
@@ -331,7 +339,7 @@ const logPollInterval = 5 * time.Millisecond
 func (p *Proxy) runLog() {
 	defer close(p.logDone)
 	ctx := context.Background()
-	tc := newTemplateCache(4096)
+	b := newRecordBuilder(p)
 	var batch []logItem
 	for {
 		p.logMu.Lock()
@@ -339,7 +347,7 @@ func (p *Proxy) runLog() {
 		closed := p.logClosed
 		p.logMu.Unlock()
 		for i := range batch {
-			p.writeRecord(ctx, &batch[i], tc)
+			p.writeRecord(ctx, b.primaryRecord(&batch[i]))
 			batch[i] = logItem{} // let the batch's strings go
 		}
 		if len(batch) == 0 {
@@ -351,26 +359,8 @@ func (p *Proxy) runLog() {
 	}
 }
 
-func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache) {
-	if it.rec.QueryID == "" {
-		it.rec.QueryID = p.queryID(it.rec.ConnID, it.rec.Seq)
-	}
-	it.ttfbMS, it.waitMS = millis(it.ttfb), millis(it.wait)
-	it.rec.TTFBMS, it.rec.ClientWaitMS = &it.ttfbMS, &it.waitMS
-	if it.hasSum {
-		it.rec.ResultHash = it.sum.String()
-	}
-	if it.hasCols {
-		it.rec.ColumnsHash = tc.columnsHash(it.cols)
-	}
-	if it.query != "" {
-		if !p.opts.RedactQueryText {
-			it.rec.QueryText = it.query
-		}
-		h := tc.get(it.query, it.cache)
-		it.rec.QueryHash, it.rec.TemplateHash, it.rec.Route = h.query, h.template, h.route
-	}
-	if err := p.opts.Sink.Write(ctx, time.Time(it.rec.TS), &it.rec); err != nil {
+func (p *Proxy) writeRecord(ctx context.Context, rec *dataset.QueryLog) {
+	if err := p.opts.Sink.Write(ctx, time.Time(rec.TS), rec); err != nil {
 		if errors.Is(err, sink.ErrDropped) {
 			p.m.logDropped.Inc()
 		} else {
@@ -378,6 +368,69 @@ func (p *Proxy) writeRecord(ctx context.Context, it *logItem, tc *templateCache)
 			p.log.Warn("mirror: query log write", "err", err)
 		}
 	}
+}
+
+// recordBuilder builds the primary records, one at a time, on the log
+// goroutine: it reuses one record (the sink encodes a record before Write
+// returns) and caches what repeats across records.
+type recordBuilder struct {
+	p              *Proxy
+	tc             *templateCache
+	rec            dataset.QueryLog
+	ttfbMS, waitMS float64 // rec.TTFBMS and rec.ClientWaitMS point here
+}
+
+func newRecordBuilder(p *Proxy) *recordBuilder {
+	return &recordBuilder{p: p, tc: newTemplateCache(4096)}
+}
+
+// primaryRecord returns the primary record of it, valid until the next call.
+func (b *recordBuilder) primaryRecord(it *logItem) *dataset.QueryLog {
+	o := &it.out
+	b.ttfbMS, b.waitMS = millis(it.ttfb), millis(o.ClientWait)
+	b.rec = dataset.QueryLog{
+		TS:           sink.Time(it.received),
+		QueryID:      it.queryID,
+		Target:       dataset.TargetPrimary,
+		Command:      wire.CommandName(it.cmd),
+		Database:     it.db,
+		User:         it.user,
+		ClientAddr:   it.clientAddr,
+		ConnID:       it.connID,
+		Seq:          it.seq,
+		DurationMS:   millis(o.Duration),
+		TTFBMS:       &b.ttfbMS,
+		ClientWaitMS: &b.waitMS,
+		ServerConnID: it.serverConnID,
+		Success:      o.Success,
+		ErrorCode:    o.ErrorCode,
+		SQLState:     o.SQLState,
+		Error:        o.Error,
+		Rows:         o.Rows,
+		ResultHash:   o.ResultHash,
+		ColumnsHash:  o.ColumnsHash,
+		FloatCols:    o.FloatCols,
+		BytesSent:    it.bytesSent,
+		BytesRecv:    it.bytesRecv,
+	}
+	r := &b.rec
+	if r.QueryID == "" {
+		r.QueryID = b.p.queryID(it.connID, it.seq)
+	}
+	if it.hasSum {
+		r.ResultHash = it.sum.String()
+	}
+	if it.hasCols {
+		r.ColumnsHash = b.tc.columnsHash(it.cols)
+	}
+	if it.query != "" {
+		if !b.p.opts.RedactQueryText {
+			r.QueryText = it.query
+		}
+		h := b.tc.get(it.query, it.cache)
+		r.QueryHash, r.TemplateHash, r.Route = h.query, h.template, h.route
+	}
+	return r
 }
 
 // templateCache remembers the hashes and route of statement texts that

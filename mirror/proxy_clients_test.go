@@ -19,6 +19,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 )
@@ -265,10 +266,10 @@ func (pr *proxyRig) waitForText(t *testing.T, text string, done bool) {
 	time.Sleep(300 * time.Millisecond) // the query reaches the server; no assertion is timed
 }
 
-func decodeRecords(pr *proxyRig) ([]Record, error) {
-	var out []Record
+func decodeRecords(pr *proxyRig) ([]dataset.QueryLog, error) {
+	var out []dataset.QueryLog
 	for _, m := range pr.Rec.Lines() {
-		var r Record
+		var r dataset.QueryLog
 		if err := jsonUnmarshal(m.JSON, &r); err != nil {
 			return nil, err
 		}
@@ -537,7 +538,7 @@ func TestProxyOtherCommands(t *testing.T) {
 	pr.waitFor(t, "COM_QUIT")
 
 	recs := pr.records(t)
-	byCmd := map[string][]Record{}
+	byCmd := map[string][]dataset.QueryLog{}
 	for _, r := range recs {
 		byCmd[r.Command] = append(byCmd[r.Command], r)
 	}

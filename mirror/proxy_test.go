@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
@@ -64,10 +65,10 @@ func (pr *proxyRig) stop(t testing.TB) {
 }
 
 // records stops the proxy and returns its primary records.
-func (pr *proxyRig) records(t *testing.T) []Record {
+func (pr *proxyRig) records(t *testing.T) []dataset.QueryLog {
 	t.Helper()
 	pr.stop(t)
-	recs, err := sinktest.Decode[Record](pr.Rec)
+	recs, err := sinktest.Decode[dataset.QueryLog](pr.Rec)
 	require.NoError(t, err)
 	return recs
 }
@@ -105,8 +106,8 @@ func openDB(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
-func findRecords(recs []Record, command, textPrefix string) []Record {
-	var out []Record
+func findRecords(recs []dataset.QueryLog, command, textPrefix string) []dataset.QueryLog {
+	var out []dataset.QueryLog
 	for _, r := range recs {
 		if r.Command == command && strings.HasPrefix(r.QueryText, textPrefix) {
 			out = append(out, r)

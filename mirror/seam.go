@@ -84,6 +84,10 @@ type Outcome struct {
 	// Duration is from the command written to the server to the last
 	// response packet read.
 	Duration time.Duration
+	// ClientWait is the time the proxy spent blocked writing the answer to
+	// the client (while relaying it and in the final flush): a slow client,
+	// not a slow server.
+	ClientWait time.Duration
 	// Success is false on an ERR packet or an I/O error.
 	Success bool
 	// ErrorCode, SQLState and Error come from the ERR packet, or Error holds

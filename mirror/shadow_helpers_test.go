@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -102,7 +103,7 @@ func openSession(t *testing.T, sh *Shadow, db string) Session {
 }
 
 // shutdown drains everything and returns the shadow records by query id.
-func shutdown(t *testing.T, sh *Shadow, rec *sinktest.Recorder) map[string]Record {
+func shutdown(t *testing.T, sh *Shadow, rec *sinktest.Recorder) map[string]dataset.QueryLog {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -110,13 +111,13 @@ func shutdown(t *testing.T, sh *Shadow, rec *sinktest.Recorder) map[string]Recor
 	return byQueryID(t, rec)
 }
 
-func byQueryID(t *testing.T, rec *sinktest.Recorder) map[string]Record {
+func byQueryID(t *testing.T, rec *sinktest.Recorder) map[string]dataset.QueryLog {
 	t.Helper()
-	recs, err := sinktest.Decode[Record](rec)
+	recs, err := sinktest.Decode[dataset.QueryLog](rec)
 	require.NoError(t, err)
-	out := map[string]Record{}
+	out := map[string]dataset.QueryLog{}
 	for _, r := range recs {
-		require.Equal(t, TargetShadow, r.Target)
+		require.Equal(t, dataset.TargetShadow, r.Target)
 		_, dup := out[r.QueryID]
 		require.False(t, dup, "two records for %s", r.QueryID)
 		out[r.QueryID] = r

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 )
 
@@ -219,7 +220,7 @@ func (ss *shadowSession) stmtFor(cmd *Command) (uint32, *prepared) {
 
 // failNotSent logs a command that was not sent because of out (a PREPARE
 // that failed on the shadow only) or err.
-func (ss *shadowSession) failNotSent(cmd *Command, rec *Record, out *Outcome, err error) {
+func (ss *shadowSession) failNotSent(cmd *Command, rec *dataset.QueryLog, out *Outcome, err error) {
 	rec.Success = false
 	rec.Diverged = rec.Diverged || ss.diverged()
 	if ss.conn != nil {
@@ -416,7 +417,7 @@ func (ss *shadowSession) doSetOption(cmd *Command, queue time.Duration) {
 }
 
 // filtered logs a command that was not mirrored, with the reason.
-func (ss *shadowSession) filtered(cmd *Command, rec *Record, reason string) {
+func (ss *shadowSession) filtered(cmd *Command, rec *dataset.QueryLog, reason string) {
 	ss.sh.metrics.commands.WithLabelValues("filtered").Inc()
 	if ss.sh.opts.OmitFiltered {
 		return
@@ -432,7 +433,7 @@ func (ss *shadowSession) filtered(cmd *Command, rec *Record, reason string) {
 // execute logs in if needed, builds the payload, runs it with the command's
 // deadline and fills rec with the outcome. answered is false when the shadow
 // gave no answer (unavailable, lost connection, deadline).
-func (ss *shadowSession) execute(cmd *Command, rec *Record, build func() ([]byte, error)) (r response, answered bool) {
+func (ss *shadowSession) execute(cmd *Command, rec *dataset.QueryLog, build func() ([]byte, error)) (r response, answered bool) {
 	fail := func(err error) {
 		rec.Success, rec.Error, rec.Diverged = false, err.Error(), true
 		ss.sh.metrics.commands.WithLabelValues("failed").Inc()

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -54,18 +55,18 @@ func startMirror(t *testing.T, shadowAddr string, sopts *ShadowOptions) *mirrorR
 }
 
 // all stops the proxy, drains the shadow and returns every record.
-func (mr *mirrorRig) all(t *testing.T) (primary, shadow map[string]Record) {
+func (mr *mirrorRig) all(t *testing.T) (primary, shadow map[string]dataset.QueryLog) {
 	t.Helper()
 	mr.stop(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, mr.shadow.Shutdown(ctx))
-	recs, err := sinktest.Decode[Record](mr.rec)
+	recs, err := sinktest.Decode[dataset.QueryLog](mr.rec)
 	require.NoError(t, err)
-	primary, shadow = map[string]Record{}, map[string]Record{}
+	primary, shadow = map[string]dataset.QueryLog{}, map[string]dataset.QueryLog{}
 	for _, r := range recs {
 		m := primary
-		if r.Target == TargetShadow {
+		if r.Target == dataset.TargetShadow {
 			m = shadow
 		}
 		_, dup := m[r.QueryID]
@@ -77,7 +78,7 @@ func (mr *mirrorRig) all(t *testing.T) (primary, shadow map[string]Record) {
 
 // pairs returns the primary and shadow records of the statements whose text
 // starts with prefix.
-func pairs(primary, shadow map[string]Record, command, prefix string) (ps, ss []Record) {
+func pairs(primary, shadow map[string]dataset.QueryLog, command, prefix string) (ps, ss []dataset.QueryLog) {
 	for id, p := range primary {
 		if p.Command == command && strings.HasPrefix(p.QueryText, prefix) {
 			ps = append(ps, p)
@@ -345,11 +346,11 @@ func TestMirrorBlackHoledShadowDoesNotSlowClients(t *testing.T) {
 	t.Logf("200 queries through the proxy with a black-holed shadow: %v", time.Since(start))
 	mr.stop(t)
 	require.NoError(t, mr.shadow.Close()) // the login is still hanging: give up at once
-	recs, err := sinktest.Decode[Record](mr.rec)
+	recs, err := sinktest.Decode[dataset.QueryLog](mr.rec)
 	require.NoError(t, err)
 	nShadow := 0
 	for _, r := range recs {
-		if r.Target == TargetShadow {
+		if r.Target == dataset.TargetShadow {
 			nShadow++
 			require.False(t, r.Success)
 		}
@@ -405,7 +406,7 @@ func sysbenchArgs(addr, db, test, cmd string) []string {
 // checkPairs checks that every primary record has its shadow record and, on
 // identical data, the same outcome; it returns the number of commands the
 // shadow ran.
-func checkPairs(t *testing.T, primary, shadow map[string]Record) int {
+func checkPairs(t *testing.T, primary, shadow map[string]dataset.QueryLog) int {
 	t.Helper()
 	ran := 0
 	for id, p := range primary {

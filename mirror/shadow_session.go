@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -542,11 +542,11 @@ type who struct{ db, user string }
 func (ss *shadowSession) who() who { return who{db: ss.st.db, user: ss.st.user} }
 
 // baseRecord fills the fields every shadow record has.
-func (ss *shadowSession) baseRecord(cmd *Command, text string, w who, queue time.Duration) *Record {
-	r := &Record{
+func (ss *shadowSession) baseRecord(cmd *Command, text string, w who, queue time.Duration) *dataset.QueryLog {
+	r := &dataset.QueryLog{
 		TS:         sink.Time(cmd.Received),
 		QueryID:    cmd.QueryID,
-		Target:     TargetShadow,
+		Target:     dataset.TargetShadow,
 		Command:    wire.CommandName(cmd.Kind()),
 		Database:   w.db,
 		User:       w.user,
@@ -568,13 +568,14 @@ func (ss *shadowSession) baseRecord(cmd *Command, text string, w who, queue time
 	q := ms(queue)
 	r.QueueMS = &q
 	p := cmd.Primary
-	pd, ps, pc, pr := ms(p.Duration), p.Success, p.ErrorCode, p.Rows
-	r.PrimaryDurationMS, r.PrimarySuccess, r.PrimaryErrorCode, r.PrimaryRows = &pd, &ps, &pc, &pr
-	r.PrimaryResultHash = p.ResultHash
+	pd, pw, ps, pc, pr := ms(p.Duration), ms(p.ClientWait), p.Success, p.ErrorCode, p.Rows
+	r.PrimaryDurationMS, r.PrimaryClientWaitMS = &pd, &pw
+	r.PrimarySuccess, r.PrimaryErrorCode, r.PrimaryRows = &ps, &pc, &pr
+	r.PrimaryResultHash, r.PrimaryColumnsHash = p.ResultHash, p.ColumnsHash
 	return r
 }
 
-func (ss *shadowSession) emit(cmd *Command, r *Record) {
+func (ss *shadowSession) emit(cmd *Command, r *dataset.QueryLog) {
 	if ss.sh.opts.Sink == nil {
 		return
 	}
@@ -582,9 +583,7 @@ func (ss *shadowSession) emit(cmd *Command, r *Record) {
 	if ts.IsZero() {
 		ts = time.Time(r.TS)
 	}
-	// The proxy's reflection-free encoder: the same JSON as json.Marshal.
-	b := json.RawMessage(appendRecordJSON(make([]byte, 0, 512), r))
-	if err := ss.sh.opts.Sink.Write(context.Background(), ts, b); err != nil {
+	if err := ss.sh.opts.Sink.Write(context.Background(), ts, r); err != nil {
 		ss.sh.metrics.logDrops.Inc()
 	}
 }

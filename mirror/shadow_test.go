@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -334,7 +335,7 @@ func TestShadowKilledAndRestarted(t *testing.T) {
 	require.NoError(t, srv.Restart())
 
 	// Until the session has logged in again, commands fail (diverged).
-	var after Record
+	var after dataset.QueryLog
 	require.Eventually(t, func() bool {
 		c := queryCmd("SELECT id FROM t WHERE id = @a")
 		require.True(t, s.Submit(c))
@@ -352,9 +353,9 @@ func TestShadowKilledAndRestarted(t *testing.T) {
 }
 
 // waitFor waits until the record of query id is in rec.
-func waitFor(t *testing.T, rec *sinktest.Recorder, id string) Record {
+func waitFor(t *testing.T, rec *sinktest.Recorder, id string) dataset.QueryLog {
 	t.Helper()
-	var r Record
+	var r dataset.QueryLog
 	require.Eventually(t, func() bool {
 		var ok bool
 		r, ok = byQueryID(t, rec)[id]
@@ -448,7 +449,7 @@ func TestShadowLostConnectionInTransactionAndTempTable(t *testing.T) {
 	}
 	require.NoError(t, s.Close())
 	recs := shutdown(t, sh, rec)
-	r := func(i int) Record { return recs[cmds[i].QueryID] }
+	r := func(i int) dataset.QueryLog { return recs[cmds[i].QueryID] }
 	require.True(t, r(1).Diverged)
 	require.True(t, r(2).Success)
 	require.True(t, r(2).Diverged)
