@@ -53,7 +53,8 @@ type HealthScore struct {
 	// Notes carry what the source reported (unreachable targets, counter
 	// resets, ...).
 	Notes []string `json:"notes,omitempty"`
-	// Source names where the metrics came from (prometheus, scrape, ...).
+	// Source names where the metrics came from: prometheus, scrape,
+	// metrics-file or health-scores (the history of earlier scores).
 	Source string `json:"source,omitempty"`
 }
 

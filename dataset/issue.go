@@ -4,7 +4,7 @@ import "github.com/sqlshadow/sqlshadow/sink"
 
 // Issue is one record of the Issues dataset: an issue's state after a change
 // (package issues writes one whenever an issue opens, escalates, resolves or
-// is triaged). TS is when it changed. The enumerations are package issues':
+// is triaged). TS is when it changed (the issue's last update). The enumerations are package issues':
 // Kind "anomaly" or "failure"; Severity "info", "warning" or "critical";
 // Status "Ongoing" or "Resolved"; Triage "New", "Acknowledged",
 // "Investigating", "Mitigating" or "Closed"; Disposition "New", "No Action
