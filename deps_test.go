@@ -21,7 +21,6 @@ var budgets = map[string]int{
 	"compare":          0,
 	"compare/plan":     0,
 	"compare/stats":    0,
-	"replay/replica":   0,
 	"sink":             182, // gocloud.dev/blob (171) and prometheus/client_golang
 	"dataset":          182, // sink
 	"compare/shadow":   182, // sink
