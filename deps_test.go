@@ -29,6 +29,7 @@ var budgets = map[string]int{
 	"compare/baseline": 187, // sink, go-sql-driver/mysql
 	"scoring":          187, // sink, prometheus/client_golang/api (PrometheusSource)
 	"mirror":           233, // sink, go-mysql client (the shadow side's login) with the TiDB parser and zap
+	"replay":           233, // sink, go-mysql client, the TiDB parser, go-sql-driver/mysql
 }
 
 // defaultBudget is the budget of a package not listed in budgets: what sink
