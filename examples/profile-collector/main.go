@@ -73,7 +73,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail("MySQL DSN", err)
 	}
-	if *bucketURL == "" || len(nonEmpty(*fes, *feDNS, dsn)) != 1 {
+	sources := 0
+	for _, v := range []string{*fes, *feDNS, dsn} {
+		if v != "" {
+			sources++
+		}
+	}
+	if *bucketURL == "" || sources != 1 {
 		fmt.Fprintln(stderr, "profile-collector: need -bucket-url and exactly one of -fe, -fe-dns or a MySQL DSN")
 		fs.Usage()
 		return cli.ExitError
@@ -91,7 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var disc profile.Discovery
 	switch {
 	case *fes != "":
-		disc = profile.StaticDiscovery(nonEmpty(strings.Split(*fes, ",")...)...)
+		disc = profile.StaticDiscovery(cli.List(*fes)...)
 	case *feDNS != "":
 		if disc, err = profile.DNSDiscovery(*feDNS, nil); err != nil {
 			return fail("-fe-dns", err)
@@ -172,15 +178,4 @@ func secret(value, flagName, file string) (string, error) {
 		return value, nil
 	}
 	return cli.Secret(cli.EnvName(flagName), file)
-}
-
-// nonEmpty returns the values that are not empty once trimmed, trimmed.
-func nonEmpty(values ...string) []string {
-	var out []string
-	for _, v := range values {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
