@@ -396,7 +396,7 @@ func (g *generator) fresh(t *table, i int) string {
 		if seq >= 0 {
 			v = base.Add(time.Duration(seq) * time.Hour * 24)
 		} else {
-			v = base.Add(time.Duration(g.rng.Int64N(5 * 365 * 24 * 3600)) * time.Second)
+			v = base.Add(time.Duration(g.rng.Int64N(5*365*24*3600)) * time.Second)
 		}
 		return quoteString(formatTime(v, c.cat))
 	case catTime:
