@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/profile/profiletest"
@@ -67,7 +68,18 @@ func TestCollectsFromSimulatedFEs(t *testing.T) {
 
 var rig = testdb.NewRig(1, nil)
 
-func TestMain(m *testing.M) { os.Exit(rig.Run(m)) }
+// TestMain checks that run leaves no goroutine behind: the collector, the
+// sink writer, the ops server and the sources' connections all stop with it.
+func TestMain(m *testing.M) {
+	code := rig.Run(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 func TestCollectsFromPerformanceSchema(t *testing.T) {
 	srv := rig.Server(t, 0)
