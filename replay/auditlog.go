@@ -121,8 +121,8 @@ type auditFile struct {
 	recTime  time.Time
 	recTag   string
 	haveRec  bool
-	openErr  error
-	notFirst bool
+	// inBad: the lines read belong to a record whose time is malformed.
+	inBad bool
 }
 
 func (a *auditFile) start(rc io.ReadCloser) {
@@ -156,8 +156,22 @@ func (a *auditFile) Next(ctx context.Context) (Statement, error) {
 			}
 			break
 		}
-		ts, tag, payload, ok := parseAuditPrefix(line, a.loc)
+		ts, tag, payload, ok, badTime := parseAuditPrefix(line, a.loc)
+		if badTime {
+			// A record whose time does not parse: it and its
+			// continuation lines are dropped, and reported.
+			st, have := a.finish()
+			a.inBad = true
+			a.c.malformed(Position{a.path, a.lr.line}, "record time does not parse")
+			if have {
+				return st, nil
+			}
+			continue
+		}
 		if !ok {
+			if a.inBad {
+				continue
+			}
 			if a.haveRec {
 				a.rec = append(a.rec, '\n')
 				a.rec = append(a.rec, line...)
@@ -167,6 +181,7 @@ func (a *auditFile) Next(ctx context.Context) (Statement, error) {
 			continue
 		}
 		st, have := a.finish()
+		a.inBad = false
 		a.haveRec, a.recLine, a.recTime, a.recTag = true, a.lr.line, ts, tag
 		a.rec = append(a.rec[:0], payload...)
 		if have {
@@ -210,27 +225,28 @@ func (a *auditFile) Close() error {
 	return nil
 }
 
-// parseAuditPrefix parses "<time> [<tag>] <payload>".
-func parseAuditPrefix(line []byte, loc *time.Location) (time.Time, string, []byte, bool) {
+// parseAuditPrefix parses "<time> [<tag>] <payload>". badTime reports a
+// line shaped like a prefix whose time does not parse.
+func parseAuditPrefix(line []byte, loc *time.Location) (ts time.Time, tag string, payload []byte, ok, badTime bool) {
 	// "2006-01-02 15:04:05,000" or ".000" is 23 bytes.
 	if len(line) < 23+4 || line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' || line[16] != ':' || (line[19] != ',' && line[19] != '.') {
-		return time.Time{}, "", nil, false
+		return time.Time{}, "", nil, false, false
 	}
 	sp := bytes.IndexByte(line[23:], ' ')
 	if sp < 0 {
-		return time.Time{}, "", nil, false
+		return time.Time{}, "", nil, false, false
 	}
 	stamp, zone := line[:23], line[23:23+sp]
 	rest := line[23+sp+1:]
 	if len(rest) < 3 || rest[0] != '[' {
-		return time.Time{}, "", nil, false
+		return time.Time{}, "", nil, false, false
 	}
 	end := bytes.IndexByte(rest, ']')
 	if end < 1 {
-		return time.Time{}, "", nil, false
+		return time.Time{}, "", nil, false, false
 	}
-	tag := string(rest[1:end])
-	payload := rest[end+1:]
+	tag = string(rest[1:end])
+	payload = rest[end+1:]
 	if len(payload) > 0 && payload[0] == ' ' {
 		payload = payload[1:]
 	}
@@ -249,9 +265,9 @@ func parseAuditPrefix(line []byte, loc *time.Location) (time.Time, string, []byt
 		t, err = time.Parse("2006-01-02 15:04:05.000-07:00", s+string(zone))
 	}
 	if err != nil {
-		return time.Time{}, "", nil, false
+		return time.Time{}, "", nil, false, true
 	}
-	return t.UTC(), tag, payload, true
+	return t.UTC(), tag, payload, true, false
 }
 
 // auditPostStmt are the fields printed after Stmt, across releases.

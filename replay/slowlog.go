@@ -326,7 +326,8 @@ func isLogHeader(line []byte) bool {
 		return true
 	case bytes.HasPrefix(line, []byte("Tcp port: ")):
 		return true
-	case bytes.HasPrefix(line, []byte("Time ")) && bytes.Contains(line, []byte("Id Command")) && bytes.HasSuffix(bytes.TrimSpace(line), []byte("Argument")):
+	case bytes.HasPrefix(line, []byte("Time")) && len(line) > 4 && (line[4] == ' ' || line[4] == '\t') &&
+		bytes.Contains(line, []byte("Id Command")) && bytes.HasSuffix(bytes.TrimSpace(line), []byte("Argument")):
 		return true
 	}
 	return false

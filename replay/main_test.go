@@ -1,0 +1,25 @@
+package replay
+
+import (
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
+)
+
+// rig: server 0 is the primary (and where logs are captured), server 1 the
+// shadow.
+var rig = testdb.NewRig(2, nil)
+
+func TestMain(m *testing.M) {
+	code := rig.Run(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			os.Stderr.WriteString("goleak: " + err.Error() + "\n")
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
