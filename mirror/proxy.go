@@ -113,7 +113,11 @@ type Proxy struct {
 	logClosed bool
 	logDone   chan struct{}
 	logOnce   sync.Once
-	closeOnce sync.Once
+	// logCtx is the log goroutine's context for Sink.Write: cancelled by
+	// Close, or when Shutdown's ctx ends, so that a sink that blocks (a
+	// dead bucket) cannot keep the goroutine from being joined.
+	logCtx    context.Context
+	cancelLog context.CancelFunc
 }
 
 // New returns a Proxy in front of the primary at addr (host:port). Call
@@ -156,6 +160,7 @@ func New(primary string, opts *Options) (*Proxy, error) {
 		conns:     map[*clientConn]struct{}{},
 		logDone:   make(chan struct{}),
 	}
+	p.logCtx, p.cancelLog = context.WithCancel(context.Background())
 	if o.Sink != nil {
 		p.logOn = true
 		go p.runLog()
@@ -223,11 +228,18 @@ func (p *Proxy) Serve(l net.Listener) error {
 	}
 }
 
-// Shutdown stops accepting clients, closes client connections as soon as
-// they are between commands (a command in flight finishes and its answer
-// reaches the client), waits for every connection to end, then flushes the
-// query log. When ctx ends first, the remaining connections are closed at
-// once and ctx's error is returned.
+// Shutdown stops the proxy and what it owns, in order: it stops accepting
+// clients, closes client connections as soon as they are between commands
+// (a command in flight finishes and its answer reaches the client) and
+// waits for every connection to end; then it shuts down Options.Mirror when
+// it is a Shutdowner (Shadow drains its queues); then it hands the last
+// records to Options.Sink and flushes it. The sink is not closed: its owner
+// closes it after Shutdown.
+//
+// When ctx ends first, the remaining connections are closed at once, the
+// mirror and the log stop waiting (what they still hold is dropped and
+// counted), and ctx's error is returned. Shutdown returns only after every
+// goroutine of the proxy has ended.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.shutting = true
@@ -253,14 +265,22 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		p.closeConns()
 		<-done
 	}
+	if m, ok := p.opts.Mirror.(Shutdowner); ok {
+		if merr := m.Shutdown(ctx); err == nil {
+			err = merr
+		}
+	}
 	if ferr := p.stopLog(ctx); err == nil {
 		err = ferr
 	}
 	return err
 }
 
-// Close closes the listeners and every connection at once, then flushes
-// what the query log holds (bounded by the connect timeout).
+// Close closes the listeners and every connection at once, shuts down
+// Options.Mirror at once when it is a Shutdowner (its queued commands are
+// logged as dropped), hands what the query log holds to the sink without
+// waiting for room, and flushes the sink, bounded by ConnectTimeout. Every
+// goroutine of the proxy has ended when it returns.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
 	p.closed = true
@@ -272,9 +292,57 @@ func (p *Proxy) Close() error {
 	p.closeConns()
 	p.connWG.Wait()
 	p.serveWG.Wait()
+	p.cancelLog()
+	var err error
+	if m, ok := p.opts.Mirror.(Shutdowner); ok {
+		now, cancel := context.WithCancel(context.Background())
+		cancel()
+		if merr := m.Shutdown(now); merr != nil && !errors.Is(merr, context.Canceled) {
+			err = merr
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.ConnectTimeout)
 	defer cancel()
-	return p.stopLog(ctx)
+	if ferr := p.stopLog(ctx); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// Flush returns once every command that completed before the call has its
+// records handed to the sinks and Options.Sink is flushed: the primary
+// records are written, Options.Mirror's queues are drained when it is a
+// Flusher (Shadow is), then the sink is flushed. The proxy keeps serving.
+// It returns ctx's error when ctx ends first.
+func (p *Proxy) Flush(ctx context.Context) error {
+	if p.logOn {
+		written := make(chan struct{})
+		p.logMu.Lock()
+		closed := p.logClosed
+		if !closed {
+			p.logQ = append(p.logQ, logItem{written: written})
+		}
+		p.logMu.Unlock()
+		if closed {
+			written = p.logDone
+		}
+		select {
+		case <-written:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if m, ok := p.opts.Mirror.(Flusher); ok {
+		if err := m.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if p.opts.Sink != nil {
+		if err := p.opts.Sink.Flush(ctx); err != nil {
+			return fmt.Errorf("mirror: flush query log: %w", err)
+		}
+	}
+	return nil
 }
 
 func (p *Proxy) closeConns() {
@@ -312,6 +380,9 @@ type logItem struct {
 	hasSum  bool
 	cols    [16]byte
 	hasCols bool
+	// written, when not nil, makes the item a marker of Flush, closed when
+	// the log goroutine reaches it: it has no record.
+	written chan struct{}
 }
 
 // enqueue hands a record to the log goroutine without ever blocking: it is
@@ -338,7 +409,6 @@ const logPollInterval = 5 * time.Millisecond
 
 func (p *Proxy) runLog() {
 	defer close(p.logDone)
-	ctx := context.Background()
 	b := newRecordBuilder(p)
 	var batch []logItem
 	for {
@@ -347,7 +417,11 @@ func (p *Proxy) runLog() {
 		closed := p.logClosed
 		p.logMu.Unlock()
 		for i := range batch {
-			p.writeRecord(ctx, b.primaryRecord(&batch[i]))
+			if batch[i].written != nil {
+				close(batch[i].written)
+			} else {
+				p.writeRecord(p.logCtx, b.primaryRecord(&batch[i]))
+			}
 			batch[i] = logItem{} // let the batch's strings go
 		}
 		if len(batch) == 0 {
@@ -488,16 +562,26 @@ func (tc *templateCache) get(q string, cache bool) textHashes {
 	return h
 }
 
+// stopLog ends the log goroutine once it has handed every queued record to
+// the sink (when ctx ends first, the sink's writes stop waiting for room),
+// then flushes the sink.
 func (p *Proxy) stopLog(ctx context.Context) error {
 	p.logOnce.Do(func() {
 		p.logMu.Lock()
 		p.logClosed = true
 		p.logMu.Unlock()
 	})
+	var err error
 	select {
 	case <-p.logDone:
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
+		p.cancelLog()
+		<-p.logDone
+	}
+	p.cancelLog()
+	if err != nil {
+		return err
 	}
 	if p.opts.Sink != nil {
 		if err := p.opts.Sink.Flush(ctx); err != nil {

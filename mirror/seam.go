@@ -15,6 +15,24 @@ type Mirror interface {
 	Open(ctx context.Context, info SessionInfo) (Session, error)
 }
 
+// Shutdowner is implemented by a Mirror that Proxy shuts down with itself
+// (Shadow is one): Proxy.Shutdown calls Shutdown with its own ctx once every
+// client connection has ended, and Proxy.Close calls it with a ctx that has
+// already ended (stop at once).
+type Shutdowner interface {
+	// Shutdown stops the mirror once it has run what it holds, or at once
+	// when ctx ends, and returns after its goroutines have ended.
+	Shutdown(ctx context.Context) error
+}
+
+// Flusher is implemented by a Mirror that can wait until it has finished
+// what it was given (Shadow is one): Proxy.Flush calls it.
+type Flusher interface {
+	// Flush returns once every command submitted before the call has been
+	// run (or dropped) and its record handed to the sink, or when ctx ends.
+	Flush(ctx context.Context) error
+}
+
 // Session is the shadow side of one client connection.
 type Session interface {
 	// Submit queues a command the client ran on the primary, with the

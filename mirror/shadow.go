@@ -201,14 +201,20 @@ type Shadow struct {
 	wg       sync.WaitGroup
 	abort    chan struct{} // closed when queued work must stop at once
 	abortOne sync.Once
-	// baseCtx bounds logins; cancelled with abort. It is stored because the
-	// sessions' goroutines outlive the Open call that starts them.
-	baseCtx    context.Context
-	cancelBase context.CancelFunc
+	// runCtx bounds the sessions' logins and their writes to the sink:
+	// cancelled by Close, when Shutdown's ctx ends (with abort), or once
+	// Shutdown has joined every session. It is stored because the sessions'
+	// goroutines outlive the Open call that starts them.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
 	nextID     atomic.Uint64
 }
 
-var _ Mirror = (*Shadow)(nil)
+var (
+	_ Mirror     = (*Shadow)(nil)
+	_ Shutdowner = (*Shadow)(nil)
+	_ Flusher    = (*Shadow)(nil)
+)
 
 // NewShadow returns a Shadow that mirrors to the MySQL-protocol server at
 // addr (host:port). It starts nothing: sessions start with Open.
@@ -262,7 +268,7 @@ func NewShadow(addr string, opts *ShadowOptions) (*Shadow, error) {
 	}
 	s.budget.limit = o.BudgetBytes
 	s.readFn = readResponse
-	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
 	m, err := newShadowMetrics(o.Registerer, &s.budget)
 	if err != nil {
 		return nil, err
@@ -321,11 +327,11 @@ func (s *Shadow) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		s.cancelBase()
+		s.cancelRun()
 		return nil
 	case <-ctx.Done():
 	}
-	s.abortOne.Do(func() { close(s.abort); s.cancelBase() })
+	s.abortOne.Do(func() { close(s.abort); s.cancelRun() })
 	s.mu.Lock()
 	open = open[:0]
 	for ss := range s.sessions {
@@ -337,6 +343,29 @@ func (s *Shadow) Shutdown(ctx context.Context) error {
 	}
 	<-done
 	return ctx.Err()
+}
+
+// Flush returns once every command submitted before the call (to any
+// session) has been run on the shadow or dropped, and its record handed to
+// the sink; it does not flush the sink. It returns ctx.Err() when ctx ends
+// first. Sessions keep running.
+func (s *Shadow) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	var waits []<-chan struct{}
+	for ss := range s.sessions {
+		if w := ss.flushWait(); w != nil {
+			waits = append(waits, w)
+		}
+	}
+	s.mu.Unlock()
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Close stops at once: queued commands are logged as dropped, connections are

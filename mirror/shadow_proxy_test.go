@@ -344,8 +344,7 @@ func TestMirrorBlackHoledShadowDoesNotSlowClients(t *testing.T) {
 		require.Equal(t, i, v)
 	}
 	t.Logf("200 queries through the proxy with a black-holed shadow: %v", time.Since(start))
-	mr.stop(t)
-	require.NoError(t, mr.shadow.Close()) // the login is still hanging: give up at once
+	require.NoError(t, mr.Close()) // the login is still hanging: give up at once
 	recs, err := sinktest.Decode[dataset.QueryLog](mr.rec)
 	require.NoError(t, err)
 	nShadow := 0
@@ -545,4 +544,5 @@ func TestMirrorThousandIdleClientsBlackHoledShadow(t *testing.T) {
 	t.Logf("%d idle clients through the proxy, shadow black-holed: %d bytes of heap each (proxy and shadow sides, test client included)", n, perConn)
 	require.Less(t, perConn, int64(512<<10))
 	require.LessOrEqual(t, mr.shadow.budget.used.Load(), int64(n*(entryOverhead+64)))
+	require.NoError(t, mr.Close()) // the logins are still hanging: give up at once
 }

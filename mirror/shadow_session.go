@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -28,6 +27,13 @@ const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
 )
+
+// flushWaiter is a Flush call waiting until a session has finished the
+// commands queued before it.
+type flushWaiter struct {
+	mark uint64
+	done chan struct{}
+}
 
 // queued is one command waiting in a session's queue.
 type queued struct {
@@ -59,6 +65,10 @@ type shadowSession struct {
 	drainUntil   time.Time // queued commands after it are logged as dropped
 	lostPending  bool
 	closeAborted bool
+	queuedN      uint64        // commands ever queued
+	doneN        uint64        // of those, run or dropped, records handed to the sink
+	flushes      []flushWaiter // Flush calls waiting for doneN to reach their mark
+	ended        bool          // the run goroutine has returned
 
 	// Owned by the run goroutine.
 	st         *sessionState
@@ -109,6 +119,7 @@ func (ss *shadowSession) Submit(cmd Command) bool {
 	}
 	if ok {
 		ss.q = append(ss.q, queued{cmd: cmd, at: time.Now(), size: size, reserve: reserve, lostBefore: ss.lostPending})
+		ss.queuedN++
 		ss.lostPending = false
 		if !reserve {
 			ss.bytes += size
@@ -199,7 +210,21 @@ func (ss *shadowSession) next() (it queued, ok bool) {
 	}
 }
 
-// release gives back a processed command's bytes.
+// flushWait returns a channel closed once the commands queued so far are
+// done, or nil when they are.
+func (ss *shadowSession) flushWait() <-chan struct{} {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.ended || ss.doneN >= ss.queuedN {
+		return nil
+	}
+	w := flushWaiter{mark: ss.queuedN, done: make(chan struct{})}
+	ss.flushes = append(ss.flushes, w)
+	return w.done
+}
+
+// release gives back a processed command's bytes and wakes the Flush calls
+// it completes.
 func (ss *shadowSession) release(it *queued) {
 	ss.mu.Lock()
 	if it.reserve {
@@ -208,10 +233,27 @@ func (ss *shadowSession) release(it *queued) {
 	} else {
 		ss.bytes -= it.size
 	}
+	ss.doneN++
+	ss.wakeFlushes()
 	ss.mu.Unlock()
 	if !it.reserve {
 		ss.sh.budget.give(it.size)
 	}
+}
+
+// wakeFlushes closes the waiters whose commands are done (all of them once
+// the session has ended). ss.mu is held.
+func (ss *shadowSession) wakeFlushes() {
+	kept := ss.flushes[:0]
+	for _, w := range ss.flushes {
+		if ss.ended || ss.doneN >= w.mark {
+			close(w.done)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	clear(ss.flushes[len(kept):])
+	ss.flushes = kept
 }
 
 // stopping reports whether queued commands must be logged as dropped rather
@@ -234,6 +276,10 @@ func (ss *shadowSession) run() {
 			ss.conn.close(true)
 			ss.conn = nil
 		}
+		ss.mu.Lock()
+		ss.ended = true
+		ss.wakeFlushes()
+		ss.mu.Unlock()
 	}()
 	ss.connect()
 	for {
@@ -273,7 +319,7 @@ func (ss *shadowSession) connect() error {
 	if time.Now().Before(ss.retryAt) {
 		return fmt.Errorf("%w: %v", ErrShadowUnavailable, ss.lastErr)
 	}
-	ctx := ss.sh.baseCtx
+	ctx := ss.sh.runCtx
 	c, err := ss.sh.dial(ctx, &ss.info, ss.st.user, ss.st.db, ss.holder.set)
 	if err != nil && ss.st.db != "" && loginErrorCode(err) == errUnknownDatabase {
 		c, err = ss.sh.dial(ctx, &ss.info, ss.st.user, "", ss.holder.set)
@@ -583,7 +629,7 @@ func (ss *shadowSession) emit(cmd *Command, r *dataset.QueryLog) {
 	if ts.IsZero() {
 		ts = time.Time(r.TS)
 	}
-	if err := ss.sh.opts.Sink.Write(context.Background(), ts, r); err != nil {
+	if err := ss.sh.opts.Sink.Write(ss.sh.runCtx, ts, r); err != nil {
 		ss.sh.metrics.logDrops.Inc()
 	}
 }
