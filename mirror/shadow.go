@@ -207,7 +207,7 @@ type Shadow struct {
 	// goroutines outlive the Open call that starts them.
 	runCtx    context.Context
 	cancelRun context.CancelFunc
-	nextID     atomic.Uint64
+	nextID    atomic.Uint64
 }
 
 var (
