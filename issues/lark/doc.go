@@ -1,0 +1,2 @@
+// Package lark is the source of issues.
+package lark

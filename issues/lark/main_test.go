@@ -1,0 +1,23 @@
+package lark_test
+
+import (
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
+)
+
+var rig = testdb.NewRig(1, nil)
+
+func TestMain(m *testing.M) {
+	code := rig.Run(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			os.Stderr.WriteString("goleak: " + err.Error() + "\n")
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
