@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -333,7 +334,7 @@ func (c *Collector) Poll(ctx context.Context) error {
 
 	type result struct {
 		addr string
-		recs []Record
+		recs []dataset.Profile
 		err  error
 	}
 	active := c.sortedAddrs()
@@ -392,13 +393,13 @@ func errorReason(err error) string {
 }
 
 // write deduplicates statements and writes every record to the sink.
-func (c *Collector) write(ctx context.Context, recs []Record) {
+func (c *Collector) write(ctx context.Context, recs []dataset.Profile) {
 	for i := range recs {
 		r := &recs[i]
 		if r.Cluster == "" {
 			r.Cluster = c.opts.Cluster
 		}
-		if k, ok := r.dedupKey(); ok {
+		if k, ok := dedupKeyOf(r); ok {
 			now := c.opts.Now()
 			if expires, ok := c.dedup.Peek(k); ok && now.Before(expires) {
 				c.m.duplicates.Inc()
@@ -413,10 +414,10 @@ func (c *Collector) write(ctx context.Context, recs []Record) {
 		}
 		c.m.records.WithLabelValues(r.Kind).Inc()
 		switch r.Kind {
-		case KindGap:
+		case dataset.ProfileGap:
 			c.m.gaps.WithLabelValues(r.FEHost).Inc()
 			c.opts.Logger.Warn("profile: suspected gap", "endpoint", r.FEHost, "reason", r.GapReason)
-		case KindStatement:
+		case dataset.ProfileStatement:
 			switch {
 			case r.ProfileText != "":
 				c.m.profiles.WithLabelValues("attached").Inc()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/profile/profiletest"
@@ -70,11 +71,11 @@ func (h *harness) poll(t *testing.T) error {
 	return h.c.Poll(context.Background())
 }
 
-func records(t *testing.T, rec *sinktest.Recorder, kind string) []profile.Record {
+func records(t *testing.T, rec *sinktest.Recorder, kind string) []dataset.Profile {
 	t.Helper()
-	all, err := sinktest.Decode[profile.Record](rec)
+	all, err := sinktest.Decode[dataset.Profile](rec)
 	require.NoError(t, err)
-	var out []profile.Record
+	var out []dataset.Profile
 	for _, r := range all {
 		if r.Kind == kind {
 			out = append(out, r)
@@ -83,8 +84,8 @@ func records(t *testing.T, rec *sinktest.Recorder, kind string) []profile.Record
 	return out
 }
 
-func byID(recs []profile.Record) map[string][]profile.Record {
-	m := map[string][]profile.Record{}
+func byID(recs []dataset.Profile) map[string][]dataset.Profile {
+	m := map[string][]dataset.Profile{}
 	for _, r := range recs {
 		m[r.SRQueryID] = append(m[r.SRQueryID], r)
 	}
@@ -112,15 +113,15 @@ func TestCollectorWritesEachFinishedStatementOnce(t *testing.T) {
 	h.clock.Advance(time.Second)
 	require.NoError(t, h.poll(t))
 
-	st := records(t, h.rec, profile.KindStatement)
+	st := records(t, h.rec, dataset.ProfileStatement)
 	require.Len(t, st, 3, "two finished queries and the one that finished later; no RUNNING, DDL or logins")
 	ids := byID(st)
 	require.Len(t, ids[ok], 1)
 	r := ids[ok][0]
 	require.Equal(t, "prod", r.Cluster)
 	require.Equal(t, fe0.Addr(), r.FEHost)
-	require.Equal(t, profile.SourceStarRocksFE, r.Source)
-	require.Equal(t, profile.StateFinished, r.State)
+	require.Equal(t, dataset.SourceStarRocksFE, r.Source)
+	require.Equal(t, dataset.StateFinished, r.State)
 	require.Equal(t, sql, r.SQLText, "Gson escapes decode back to the original text")
 	require.Equal(t, hashing.QueryHash(sql), r.QueryHash)
 	require.Equal(t, hashing.TemplateHash(sql), r.TemplateHash)
@@ -139,7 +140,7 @@ func TestCollectorWritesEachFinishedStatementOnce(t *testing.T) {
 	require.Equal(t, time.Time(*r.StartTime), time.Time(r.TS))
 
 	f := ids[failed][0]
-	require.Equal(t, profile.StateFailed, f.State)
+	require.Equal(t, dataset.StateFailed, f.State)
 	require.Contains(t, f.ErrorMessage, "Unknown table")
 
 	// Field names are the public contract.
@@ -156,7 +157,7 @@ func TestIncludeNonQuery(t *testing.T) {
 	h.fes[0].Run(profiletest.Query{SQL: "insert into t values (1)", NotQuery: true})
 	h.fes[0].Login("analyst", "10.0.0.1", false) // no sql: never emitted
 	require.NoError(t, h.poll(t))
-	st := records(t, h.rec, profile.KindStatement)
+	st := records(t, h.rec, dataset.ProfileStatement)
 	require.Len(t, st, 1)
 	require.False(t, *st[0].IsQuery)
 }
@@ -172,7 +173,7 @@ func TestDuplicatesAcrossFEsAreWrittenOnce(t *testing.T) {
 	h.clock.Advance(20 * time.Second) // fe1's copy gives up waiting for a profile
 	require.NoError(t, h.poll(t))
 
-	st := records(t, h.rec, profile.KindStatement)
+	st := records(t, h.rec, dataset.ProfileStatement)
 	require.Len(t, st, 1)
 	require.Equal(t, h.fes[0].Addr(), st[0].FEHost)
 	require.NotEmpty(t, st[0].ProfileText)
@@ -191,7 +192,7 @@ func TestOverlapCatchesOutOfOrderAppends(t *testing.T) {
 	h.clock.Advance(time.Second)
 	require.NoError(t, h.poll(t))
 	require.NoError(t, h.poll(t))
-	ids := byID(records(t, h.rec, profile.KindStatement))
+	ids := byID(records(t, h.rec, dataset.ProfileStatement))
 	require.Len(t, ids, 2)
 	require.Len(t, ids[a], 1)
 	require.Len(t, ids[b], 1)
@@ -210,13 +211,13 @@ func TestGapWhenPollsStopLongerThanRetention(t *testing.T) {
 	kept := fe.Run(profiletest.Query{SQL: "select 3"})
 	require.NoError(t, h.poll(t))
 
-	gaps := records(t, h.rec, profile.KindGap)
+	gaps := records(t, h.rec, dataset.ProfileGap)
 	require.Len(t, gaps, 1)
 	g := gaps[0]
 	require.Equal(t, fe.Addr(), g.FEHost)
 	require.Contains(t, g.GapReason, "no successful poll")
 	require.True(t, time.Time(*g.GapFrom).Before(time.Time(*g.GapTo)))
-	ids := byID(records(t, h.rec, profile.KindStatement))
+	ids := byID(records(t, h.rec, dataset.ProfileStatement))
 	require.NotContains(t, ids, lost)
 	require.Contains(t, ids, kept)
 	require.Equal(t, 1.0, metricValue(t, h.reg, "sqlshadow_profile_gaps_total", fe.Addr()))
@@ -237,10 +238,10 @@ func TestGapWhenFERestarts(t *testing.T) {
 			after := fe.Run(profiletest.Query{SQL: "select 3"})
 			require.NoError(t, h.poll(t))
 
-			gaps := records(t, h.rec, profile.KindGap)
+			gaps := records(t, h.rec, dataset.ProfileGap)
 			require.Len(t, gaps, 1)
 			require.Contains(t, gaps[0].GapReason, "restarted")
-			ids := byID(records(t, h.rec, profile.KindStatement))
+			ids := byID(records(t, h.rec, dataset.ProfileStatement))
 			require.NotContains(t, ids, lost)
 			require.Contains(t, ids, after)
 
@@ -249,7 +250,7 @@ func TestGapWhenFERestarts(t *testing.T) {
 			require.NoError(t, h.poll(t))
 			h.clock.Advance(3 * time.Second)
 			require.NoError(t, h.poll(t))
-			require.Len(t, records(t, h.rec, profile.KindGap), 1)
+			require.Len(t, records(t, h.rec, dataset.ProfileGap), 1)
 		})
 	}
 }
@@ -263,8 +264,8 @@ func TestNoGapWhenIdle(t *testing.T) {
 	}
 	h.fes[0].Run(profiletest.Query{SQL: "select 2"})
 	require.NoError(t, h.poll(t))
-	require.Empty(t, records(t, h.rec, profile.KindGap))
-	require.Len(t, records(t, h.rec, profile.KindStatement), 2)
+	require.Empty(t, records(t, h.rec, dataset.ProfileGap))
+	require.Len(t, records(t, h.rec, dataset.ProfileStatement), 2)
 }
 
 func TestAuthErrors(t *testing.T) {
@@ -291,7 +292,7 @@ func TestAuthErrors(t *testing.T) {
 			profile.FEOptions{User: "collector@10.0.0.1", Password: "s3cret", NoProfiles: true}, profile.Options{})
 		h.fes[0].Run(profiletest.Query{SQL: "select 1"})
 		require.NoError(t, h.poll(t))
-		require.Len(t, records(t, h.rec, profile.KindStatement), 1)
+		require.Len(t, records(t, h.rec, dataset.ProfileStatement), 1)
 		require.True(t, h.c.Ready())
 	})
 	t.Run("missing OPERATE is 403", func(t *testing.T) {
@@ -307,7 +308,7 @@ func TestAuthErrors(t *testing.T) {
 		id := profiletest.NewQueryID()
 		h.fes[0].Run(profiletest.Query{ID: id, SQL: "select 1", Profile: profiletest.SampleProfile(id, "select 1")})
 		require.NoError(t, h.poll(t))
-		st := records(t, h.rec, profile.KindStatement)
+		st := records(t, h.rec, dataset.ProfileStatement)
 		require.Len(t, st, 1)
 		require.NotEmpty(t, st[0].ProfileText)
 	})
@@ -315,7 +316,7 @@ func TestAuthErrors(t *testing.T) {
 		h := newHarness(t, 1, profiletest.Options{V32: true}, profile.FEOptions{User: "x", Password: "y", NoProfiles: true}, profile.Options{})
 		h.fes[0].Run(profiletest.Query{SQL: "select 1"})
 		require.NoError(t, h.poll(t))
-		st := records(t, h.rec, profile.KindStatement)
+		st := records(t, h.rec, dataset.ProfileStatement)
 		require.Len(t, st, 1)
 		require.Nil(t, st[0].PendingMS, "3.2 has no pendingTime")
 		require.Empty(t, st[0].Warehouse)
@@ -337,7 +338,7 @@ func TestLateProfiles(t *testing.T) {
 	require.Empty(t, h.rec.Lines())
 	h.clock.Advance(3 * time.Second)
 	require.NoError(t, h.poll(t))
-	ids := byID(records(t, h.rec, profile.KindStatement))
+	ids := byID(records(t, h.rec, dataset.ProfileStatement))
 	require.Len(t, ids, 1)
 	r := ids[late][0]
 	require.Contains(t, r.ProfileText, "QueryCumulativeCpuTime")
@@ -347,7 +348,7 @@ func TestLateProfiles(t *testing.T) {
 
 	h.clock.Advance(15 * time.Second)
 	require.NoError(t, h.poll(t))
-	ids = byID(records(t, h.rec, profile.KindStatement))
+	ids = byID(records(t, h.rec, dataset.ProfileStatement))
 	require.Len(t, ids, 2)
 	require.Empty(t, ids[none][0].ProfileText)
 	require.Contains(t, ids[none][0].ProfileError, "not found")
@@ -361,7 +362,7 @@ func TestProfileMinLatency(t *testing.T) {
 	h := newHarness(t, 1, profiletest.Options{}, profile.FEOptions{ProfileMinLatency: time.Second}, profile.Options{})
 	h.fes[0].Run(profiletest.Query{SQL: "select 1", Latency: 10 * time.Millisecond})
 	require.NoError(t, h.poll(t))
-	require.Len(t, records(t, h.rec, profile.KindStatement), 1, "fast statement emitted at once")
+	require.Len(t, records(t, h.rec, dataset.ProfileStatement), 1, "fast statement emitted at once")
 	require.Zero(t, h.fes[0].Requests("/api/profile"))
 }
 
@@ -370,7 +371,7 @@ func TestRetriesServerErrors(t *testing.T) {
 	h.fes[0].Fail("/api/query_detail", 500, 503, 502)
 	h.fes[0].Run(profiletest.Query{SQL: "select 1"})
 	require.NoError(t, h.poll(t))
-	require.Len(t, records(t, h.rec, profile.KindStatement), 1)
+	require.Len(t, records(t, h.rec, dataset.ProfileStatement), 1)
 	require.Equal(t, 4, h.fes[0].Requests("/api/query_detail"))
 
 	h.fes[0].Fail("/api/query_detail", 500, 500, 500, 500)
@@ -396,7 +397,7 @@ func TestV2API(t *testing.T) {
 	id := profiletest.NewQueryID()
 	h.fes[0].Run(profiletest.Query{ID: id, SQL: "select 1", Profile: profiletest.SampleProfile(id, "select 1")})
 	require.NoError(t, h.poll(t))
-	st := records(t, h.rec, profile.KindStatement)
+	st := records(t, h.rec, dataset.ProfileStatement)
 	require.Len(t, st, 1)
 	require.Contains(t, st[0].ProfileText, id)
 	require.Equal(t, 1, h.fes[0].Requests("/api/v2/query_detail"))
@@ -421,7 +422,7 @@ func TestUnreachableFEDoesNotStopOthers(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), dead)
 	require.True(t, c.Ready())
-	require.Len(t, records(t, rec, profile.KindStatement), 1)
+	require.Len(t, records(t, rec, dataset.ProfileStatement), 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.NoError(t, c.Run(ctx))
@@ -474,7 +475,7 @@ func TestDNSDiscovery(t *testing.T) {
 	fe.Run(profiletest.Query{SQL: "select 2"})
 	require.NoError(t, c.Poll(ctx)) // back, with a fresh cursor: re-reads the queue, dedup keeps it exact
 	require.Equal(t, 3, r.calls, "re-resolved every cycle")
-	require.Len(t, records(t, rec, profile.KindStatement), 2)
+	require.Len(t, records(t, rec, dataset.ProfileStatement), 2)
 
 	r.mu.Lock()
 	r.answers = nil
@@ -511,7 +512,7 @@ func TestRunFinalFlushAndCheckpoint(t *testing.T) {
 	require.Eventually(t, c.Ready, 10*time.Second, 5*time.Millisecond)
 	cancel()
 	require.NoError(t, <-done)
-	st := records(t, rec, profile.KindStatement)
+	st := records(t, rec, dataset.ProfileStatement)
 	require.Len(t, st, 1, "the final flush drains statements waiting for a profile")
 	require.Equal(t, id, st[0].SRQueryID)
 	require.Contains(t, st[0].ProfileError, "stopped")
@@ -533,7 +534,7 @@ func TestRunFinalFlushAndCheckpoint(t *testing.T) {
 	require.Eventually(t, c2.Ready, 10*time.Second, 5*time.Millisecond)
 	cancel2()
 	require.NoError(t, <-done2)
-	st2 := records(t, rec2, profile.KindStatement)
+	st2 := records(t, rec2, dataset.ProfileStatement)
 	require.Len(t, st2, 1)
 	require.Equal(t, id2, st2[0].SRQueryID)
 
@@ -542,7 +543,7 @@ func TestRunFinalFlushAndCheckpoint(t *testing.T) {
 	rec3 := &sinktest.Recorder{}
 	c3 := newCollector(rec3)
 	require.NoError(t, c3.Poll(context.Background()))
-	require.Len(t, records(t, rec3, profile.KindGap), 1)
+	require.Len(t, records(t, rec3, dataset.ProfileGap), 1)
 	ctx3, cancel3 := context.WithCancel(context.Background())
 	cancel3()
 	require.NoError(t, c3.Run(ctx3))
@@ -555,7 +556,7 @@ func TestTenThousandRecordsInOnePoll(t *testing.T) {
 	}
 	require.Equal(t, 10_000, h.fes[0].Len(), "RUNNING and FINISHED records")
 	require.NoError(t, h.poll(t))
-	require.Len(t, records(t, h.rec, profile.KindStatement), 5000)
+	require.Len(t, records(t, h.rec, dataset.ProfileStatement), 5000)
 	require.NoError(t, h.poll(t))
 	require.Len(t, h.rec.Lines(), 5000)
 }
@@ -616,7 +617,7 @@ func TestHTTPS(t *testing.T) {
 		&profile.Options{FE: &profile.FEOptions{Now: clock.Now, NoProfiles: true, TLS: fe.ClientTLS()}})
 	require.NoError(t, err)
 	require.NoError(t, c.Poll(context.Background()))
-	st := records(t, rec, profile.KindStatement)
+	st := records(t, rec, dataset.ProfileStatement)
 	require.Len(t, st, 1)
 
 	// Plain HTTP against an HTTPS FE fails clearly.
@@ -650,9 +651,9 @@ func TestGapWhenFEClockRunsFarAhead(t *testing.T) {
 	fe.Run(profiletest.Query{SQL: "select 2"})
 	recs, err := src.Collect(ctx)
 	require.NoError(t, err)
-	var gaps []profile.Record
+	var gaps []dataset.Profile
 	for _, r := range recs {
-		if r.Kind == profile.KindGap {
+		if r.Kind == dataset.ProfileGap {
 			gaps = append(gaps, r)
 		}
 	}
@@ -662,24 +663,24 @@ func TestGapWhenFEClockRunsFarAhead(t *testing.T) {
 
 // sameStatement is a ProfileSource that returns the same finished statement
 // at every Collect, as an FE does while it keeps the statement in its history.
-type sameStatement struct{ rec profile.Record }
+type sameStatement struct{ rec dataset.Profile }
 
-func (s sameStatement) Collect(context.Context) ([]profile.Record, error) {
-	return []profile.Record{s.rec}, nil
+func (s sameStatement) Collect(context.Context) ([]dataset.Profile, error) {
+	return []dataset.Profile{s.rec}, nil
 }
 
 func TestDedupKeyExpiresAfterTTL(t *testing.T) {
 	clock := profiletest.NewClock(t0)
 	rec := &sinktest.Recorder{}
 	reg := prometheus.NewRegistry()
-	stmt := profile.Record{TS: sink.Time(t0), Kind: profile.KindStatement, SRQueryID: profiletest.NewQueryID(), State: profile.StateFinished}
+	stmt := dataset.Profile{TS: sink.Time(t0), Kind: dataset.ProfileStatement, SRQueryID: profiletest.NewQueryID(), State: dataset.StateFinished}
 	c, err := profile.NewCollector(rec, profile.StaticDiscovery("fe:8030"), &profile.Options{
 		Cluster: "prod", DedupTTL: time.Minute, Now: clock.Now, Registerer: reg,
 		NewSource: func(string) (profile.ProfileSource, error) { return sameStatement{stmt}, nil },
 	})
 	require.NoError(t, err)
 	ctx := context.Background()
-	written := func() int { return len(records(t, rec, profile.KindStatement)) }
+	written := func() int { return len(records(t, rec, dataset.ProfileStatement)) }
 
 	require.NoError(t, c.Poll(ctx))
 	require.Equal(t, 1, written())

@@ -9,13 +9,14 @@
 //
 // # Records
 //
-// Every line of the "profiles" dataset is a Record (its field names are a
-// public contract, listed in docs/datasets.md): a statement (Kind "statement": state, SQL text,
+// Every line of the "profiles" dataset is a dataset.Profile (its field names
+// are a public contract, listed in docs/datasets.md): a statement (Kind
+// dataset.ProfileStatement: state, SQL text,
 // query_hash, template_hash, the engine's statistics such as cpu_cost_ns,
 // scan_bytes, mem_cost_bytes, spill_bytes, cache_miss_ratio, the profile text
-// and the figures ParseProfile extracts from it), a suspected gap (Kind
-// "gap", with gap_from, gap_to and gap_reason), or a performance_schema
-// digest delta (Kind "digest"). A statement joins the query logs on
+// and the figures ParseProfile extracts from it), a suspected gap
+// (dataset.ProfileGap, with gap_from, gap_to and gap_reason), or a
+// performance_schema digest delta (dataset.ProfileDigest). A statement joins the query logs on
 // (server_conn_id, query_hash, time) or on template_hash.
 //
 // # Sources

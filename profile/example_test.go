@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/profile/profiletest"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -42,7 +43,7 @@ func ExampleCollector() {
 		panic(err)
 	}
 
-	recs, _ := sinktest.Decode[profile.Record](rec)
+	recs, _ := sinktest.Decode[dataset.Profile](rec)
 	for _, r := range recs {
 		fmt.Println(r.Kind, r.State, r.SQLText, "profile:", r.ProfileText != "")
 	}

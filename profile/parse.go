@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
 )
 
 // ProfileStats are the figures ParseProfile extracts from a StarRocks profile.
@@ -391,7 +393,7 @@ func parseCount(val string) int64 {
 }
 
 // applyProfile fills the record's profile_* fields from text.
-func applyProfile(r *Record, text string) {
+func applyProfile(r *dataset.Profile, text string) {
 	s, err := ParseProfile(text)
 	if err != nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -224,7 +225,7 @@ func (s *PerfSchemaSource) EnableConsumers(ctx context.Context) error {
 func (s *PerfSchemaSource) Addr() string { return s.addr }
 
 // Collect implements ProfileSource.
-func (s *PerfSchemaSource) Collect(ctx context.Context) ([]Record, error) {
+func (s *PerfSchemaSource) Collect(ctx context.Context) ([]dataset.Profile, error) {
 	s.mu.Lock()
 	check := s.checked
 	s.mu.Unlock()
@@ -252,7 +253,7 @@ func (s *PerfSchemaSource) Collect(ctx context.Context) ([]Record, error) {
 	}
 
 	now := s.opts.Now()
-	var out []Record
+	var out []dataset.Profile
 	if wantDigests {
 		recs, err := s.collectDigests(ctx, now)
 		if err != nil {
@@ -292,14 +293,14 @@ func i64(v uint64) *int64 {
 	return &n
 }
 
-func (s *PerfSchemaSource) collectDigests(ctx context.Context, now time.Time) ([]Record, error) {
+func (s *PerfSchemaSource) collectDigests(ctx context.Context, now time.Time) ([]dataset.Profile, error) {
 	rows, err := s.db.QueryContext(ctx, digestQuery)
 	if err != nil {
 		return nil, fmt.Errorf("profile: %s: read events_statements_summary_by_digest: %w", s.addr, err)
 	}
 	defer rows.Close()
 	cur := make(map[digestKey]digestRow, len(s.digests))
-	var out []Record
+	var out []dataset.Profile
 	ws := sink.Time(s.lastPoll)
 	for rows.Next() {
 		var k digestKey
@@ -323,7 +324,7 @@ func (s *PerfSchemaSource) collectDigests(ctx context.Context, now time.Time) ([
 		if n == 0 {
 			continue
 		}
-		rec := Record{TS: sink.Time(now), Kind: KindDigest, Source: SourcePerformanceSchema, Cluster: s.opts.Cluster,
+		rec := dataset.Profile{TS: sink.Time(now), Kind: dataset.ProfileDigest, Source: dataset.SourcePerformanceSchema, Cluster: s.opts.Cluster,
 			FEHost: s.addr, Database: k.schema, Digest: k.digest, SQLText: r.text,
 			ExecCount: i64(n), SumTimerWaitNs: i64(delta(r.sumWait, p.sumWait) / 1000), MaxTimerWaitNs: i64(r.maxWait / 1000),
 			LockTimeNs: i64(delta(r.lock, p.lock) / 1000), SumErrors: i64(delta(r.errs, p.errs)),
@@ -353,7 +354,7 @@ const sampleQuery = `SELECT h.THREAD_ID, h.EVENT_ID, h.EVENT_NAME, h.TIMER_START
  WHERE h.END_EVENT_ID IS NOT NULL AND h.SQL_TEXT IS NOT NULL
  ORDER BY h.THREAD_ID, h.EVENT_ID`
 
-func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, check *ServerCheck) ([]Record, error) {
+func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, check *ServerCheck) ([]dataset.Profile, error) {
 	var uptime int64
 	if err := s.db.QueryRowContext(ctx, "SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Uptime'").Scan(&uptime); err != nil {
 		return nil, fmt.Errorf("profile: %s: read Uptime: %w", s.addr, err)
@@ -365,7 +366,7 @@ func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, ch
 	}
 	defer rows.Close()
 	seen := make(map[int64]int64, len(s.seen))
-	var out []Record
+	var out []dataset.Profile
 	fresh, total := 0, 0
 	for rows.Next() {
 		var (
@@ -392,8 +393,8 @@ func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, ch
 		if !s.opts.IncludeNested && nestLevel > 0 || strings.Contains(text, "performance_schema") {
 			continue
 		}
-		rec := Record{Kind: KindStatement, Source: SourcePerformanceSchema, Cluster: s.opts.Cluster, FEHost: s.addr,
-			SRQueryID: fmt.Sprintf("%d:%d:%d", boot.Unix(), thread, event), State: StateFinished,
+		rec := dataset.Profile{Kind: dataset.ProfileStatement, Source: dataset.SourcePerformanceSchema, Cluster: s.opts.Cluster, FEHost: s.addr,
+			SRQueryID: fmt.Sprintf("%d:%d:%d", boot.Unix(), thread, event), State: dataset.StateFinished,
 			Database: schema, User: user, ClientAddr: host, SQLText: text,
 			QueryHash: hashing.QueryHash(text), TemplateHash: hashing.TemplateHash(text), Digest: digest,
 			ReturnRows: ptr(sent), RowsAffected: ptr(affected), RowsExamined: ptr(examined),
@@ -405,7 +406,7 @@ func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, ch
 			rec.ServerConnID = ptr(connID.Int64)
 		}
 		if errno != 0 {
-			rec.State = StateFailed
+			rec.State = dataset.StateFailed
 			rec.ErrorMessage = fmt.Sprintf("%d: %s", errno, msg)
 		}
 		if start.Valid {
@@ -436,7 +437,7 @@ func (s *PerfSchemaSource) collectSamples(ctx context.Context, now time.Time, ch
 	s.seen = seen
 	if hadBaseline && check.HistoryLongSize > 0 && int64(fresh) >= check.HistoryLongSize && int64(total) >= check.HistoryLongSize {
 		from, to := sink.Time(s.lastPoll), sink.Time(now)
-		out = append(out, Record{TS: sink.Time(now), Kind: KindGap, Source: SourcePerformanceSchema, Cluster: s.opts.Cluster,
+		out = append(out, dataset.Profile{TS: sink.Time(now), Kind: dataset.ProfileGap, Source: dataset.SourcePerformanceSchema, Cluster: s.opts.Cluster,
 			FEHost: s.addr, GapFrom: &from, GapTo: &to,
 			GapReason: fmt.Sprintf("events_statements_history_long is full of new statements (%d rows): older ones were overwritten; poll more often or raise performance_schema_events_statements_history_long_size",
 				check.HistoryLongSize)})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/profile"
@@ -63,20 +64,20 @@ func TestPerfSchemaSourceAgainstMariaDB(t *testing.T) {
 	recs, err := src.Collect(ctx)
 	require.NoError(t, err)
 
-	digests := map[string]profile.Record{}
-	var stmts []profile.Record
+	digests := map[string]dataset.Profile{}
+	var stmts []dataset.Profile
 	for _, r := range recs {
 		require.Equal(t, "maria", r.Cluster)
 		require.Equal(t, srv.Addr(), r.FEHost)
-		require.Equal(t, profile.SourcePerformanceSchema, r.Source)
+		require.Equal(t, dataset.SourcePerformanceSchema, r.Source)
 		switch r.Kind {
-		case profile.KindDigest:
+		case dataset.ProfileDigest:
 			digests[r.SQLText] = r
-		case profile.KindStatement:
+		case dataset.ProfileStatement:
 			stmts = append(stmts, r)
 		}
 	}
-	var ins, selD *profile.Record
+	var ins, selD *dataset.Profile
 	for text, r := range digests {
 		switch {
 		case strings.HasPrefix(text, "INSERT"):
@@ -96,13 +97,13 @@ func TestPerfSchemaSourceAgainstMariaDB(t *testing.T) {
 	require.Positive(t, *selD.SumTimerWaitNs)
 	require.NotNil(t, selD.WindowStart)
 
-	var selS []profile.Record
-	var failed *profile.Record
+	var selS []dataset.Profile
+	var failed *dataset.Profile
 	for i, r := range stmts {
 		if r.SQLText == sel {
 			selS = append(selS, r)
 		}
-		if r.State == profile.StateFailed {
+		if r.State == dataset.StateFailed {
 			failed = &stmts[i]
 		}
 	}
@@ -136,13 +137,13 @@ func TestPerfSchemaSourceAgainstMariaDB(t *testing.T) {
 	// its answer, so the new digest can take a moment to appear.
 	for i := 0; i < 50; i++ {
 		require.NoError(t, c.Poll(ctx))
-		if len(records(t, rec, profile.KindDigest)) > 0 && len(records(t, rec, profile.KindStatement)) > 0 {
+		if len(records(t, rec, dataset.ProfileDigest)) > 0 && len(records(t, rec, dataset.ProfileStatement)) > 0 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.NotEmpty(t, records(t, rec, profile.KindDigest))
-	require.NotEmpty(t, records(t, rec, profile.KindStatement))
+	require.NotEmpty(t, records(t, rec, dataset.ProfileDigest))
+	require.NotEmpty(t, records(t, rec, dataset.ProfileStatement))
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	require.NoError(t, c.Run(cctx))
@@ -201,7 +202,7 @@ func TestPerfSchemaSourceReportsRingWrap(t *testing.T) {
 	require.NoError(t, err)
 	gaps := 0
 	for _, r := range recs {
-		if r.Kind == profile.KindGap {
+		if r.Kind == dataset.ProfileGap {
 			gaps++
 			require.Contains(t, r.GapReason, "history_long")
 		}

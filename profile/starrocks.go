@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -161,7 +162,7 @@ type FESource struct {
 type seenKey struct{ id, state string }
 
 type pendingStatement struct {
-	rec      Record
+	rec      dataset.Profile
 	deadline time.Time
 	next     time.Time
 	tries    int
@@ -227,12 +228,12 @@ func (s *FESource) SetCursor(c Cursor) {
 
 // Drain implements Drainer: it returns the statements still waiting for a
 // profile, without one (ProfileError says so).
-func (s *FESource) Drain() []Record {
+func (s *FESource) Drain() []dataset.Profile {
 	s.mu.Lock()
 	p := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	out := make([]Record, 0, len(p))
+	out := make([]dataset.Profile, 0, len(p))
 	for _, ps := range p {
 		ps.rec.ProfileError = "collector stopped before the profile was available"
 		out = append(out, ps.rec)
@@ -249,9 +250,9 @@ func (s *FESource) Pending() int {
 
 // Collect implements ProfileSource: one poll of the FE. On an error it still
 // returns the statements whose profile wait ended, with the error.
-func (s *FESource) Collect(ctx context.Context) ([]Record, error) {
+func (s *FESource) Collect(ctx context.Context) ([]dataset.Profile, error) {
 	now := s.opts.Now()
-	var out []Record
+	var out []dataset.Profile
 
 	restarted := false
 	if s.opts.ClusterToken != "" {
@@ -375,15 +376,15 @@ func (s *FESource) Collect(ctx context.Context) ([]Record, error) {
 	return out, err
 }
 
-func (s *FESource) gap(now, from, to time.Time, reason string) Record {
+func (s *FESource) gap(now, from, to time.Time, reason string) dataset.Profile {
 	f, t := sink.Time(from), sink.Time(to)
-	return Record{TS: sink.Time(now), Kind: KindGap, Source: SourceStarRocksFE, Cluster: s.opts.Cluster,
+	return dataset.Profile{TS: sink.Time(now), Kind: dataset.ProfileGap, Source: dataset.SourceStarRocksFE, Cluster: s.opts.Cluster,
 		FEHost: s.addr, GapFrom: &f, GapTo: &t, GapReason: reason}
 }
 
 func (s *FESource) wanted(d *feDetail) bool {
 	switch d.State {
-	case StateFinished, StateFailed, StateCancelled:
+	case dataset.StateFinished, dataset.StateFailed, dataset.StateCancelled:
 	default:
 		return false
 	}
@@ -400,13 +401,13 @@ func nonNeg(v int64) *int64 {
 	return &v
 }
 
-func (s *FESource) record(d *feDetail) Record {
+func (s *FESource) record(d *feDetail) dataset.Profile {
 	ts := time.UnixMilli(d.StartTime)
 	if d.StartTime <= 0 {
 		ts = time.Unix(0, d.EventTime/1_000_000*1_000_000)
 	}
-	r := Record{
-		TS: sink.Time(ts), Kind: KindStatement, Source: SourceStarRocksFE, Cluster: s.opts.Cluster, FEHost: s.addr,
+	r := dataset.Profile{
+		TS: sink.Time(ts), Kind: dataset.ProfileStatement, Source: dataset.SourceStarRocksFE, Cluster: s.opts.Cluster, FEHost: s.addr,
 		SRQueryID: d.QueryID, State: d.State, IsQuery: ptr(d.IsQuery), Database: d.Database, User: d.User,
 		ClientAddr: d.RemoteIP, ServerConnID: ptr(d.ConnID),
 		SQLText: d.SQL, QueryHash: hashing.QueryHash(d.SQL), TemplateHash: hashing.TemplateHash(d.SQL),
@@ -435,10 +436,10 @@ func (s *FESource) record(d *feDetail) Record {
 
 // expirePending returns the pending statements whose wait is over, without
 // a profile (used when the FE cannot be reached).
-func (s *FESource) expirePending(now time.Time) []Record {
+func (s *FESource) expirePending(now time.Time) []dataset.Profile {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Record
+	var out []dataset.Profile
 	kept := s.pending[:0]
 	for _, p := range s.pending {
 		if !now.Before(p.deadline) {
@@ -455,7 +456,7 @@ func (s *FESource) expirePending(now time.Time) []Record {
 
 // fetchProfiles tries the due pending statements, concurrently, and returns
 // those that are done: with a profile, or without once their wait ended.
-func (s *FESource) fetchProfiles(ctx context.Context, now time.Time) ([]Record, error) {
+func (s *FESource) fetchProfiles(ctx context.Context, now time.Time) ([]dataset.Profile, error) {
 	s.mu.Lock()
 	var due []*pendingStatement
 	kept := s.pending[:0]
@@ -492,7 +493,7 @@ func (s *FESource) fetchProfiles(ctx context.Context, now time.Time) ([]Record, 
 	}
 	wg.Wait()
 
-	var out []Record
+	var out []dataset.Profile
 	var retry []*pendingStatement
 	var firstErr error
 	for _, r := range results {

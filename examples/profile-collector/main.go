@@ -26,6 +26,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink"
@@ -132,7 +133,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return fail("bucket", err)
 	}
 	defer bucket.Close()
-	w, err := sink.NewWriter(bucket, profile.Dataset, &sink.WriterOptions{Registerer: reg, Logger: log, Aborter: drivers.AbortGCS})
+	w, err := sink.NewWriter(bucket, dataset.Profiles, &sink.WriterOptions{Registerer: reg, Logger: log, Aborter: drivers.AbortGCS})
 	if err != nil {
 		return fail("sink", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 	"github.com/sqlshadow/sqlshadow/profile"
 )
@@ -44,7 +45,7 @@ func RunSourceTests(t *testing.T, newHarness func(t *testing.T) SourceHarness) {
 				t.Fatalf("exec %q: %v", s, err)
 			}
 		}
-		got := map[string][]profile.Record{}
+		got := map[string][]dataset.Profile{}
 		for range 3 {
 			if h.Settle != nil {
 				h.Settle()
@@ -54,7 +55,7 @@ func RunSourceTests(t *testing.T, newHarness func(t *testing.T) SourceHarness) {
 				t.Fatalf("Collect: %v", err)
 			}
 			for _, r := range recs {
-				if r.Kind == profile.KindStatement {
+				if r.Kind == dataset.ProfileStatement {
 					got[r.SQLText] = append(got[r.SQLText], r)
 				}
 			}
@@ -69,7 +70,7 @@ func RunSourceTests(t *testing.T, newHarness func(t *testing.T) SourceHarness) {
 			if r.QueryHash != hashing.QueryHash(s) || r.TemplateHash != hashing.TemplateHash(s) {
 				t.Errorf("%q: hashes %s/%s, want %s/%s", s, r.QueryHash, r.TemplateHash, hashing.QueryHash(s), hashing.TemplateHash(s))
 			}
-			if r.State != profile.StateFinished {
+			if r.State != dataset.StateFinished {
 				t.Errorf("%q: state %q", s, r.State)
 			}
 			if r.Source == "" || r.FEHost == "" || r.SRQueryID == "" || time.Time(r.TS).IsZero() {
@@ -99,7 +100,7 @@ func RunSourceTests(t *testing.T, newHarness func(t *testing.T) SourceHarness) {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			if r.Kind == profile.KindStatement && r.SQLText == "SELECT 'idle' AS conformance_idle" {
+			if r.Kind == dataset.ProfileStatement && r.SQLText == "SELECT 'idle' AS conformance_idle" {
 				t.Errorf("statement returned again by an idle Collect")
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror"
 	"github.com/sqlshadow/sqlshadow/profile"
@@ -57,7 +58,7 @@ func TestProxyLogJoinsProfileRecord(t *testing.T) {
 	// Collect while the client connection is open (processlist id). The
 	// server finishes a statement's accounting after the client has its
 	// answer, so the statement can take a moment to reach the history.
-	var recs []profile.Record
+	var recs []dataset.Profile
 	for i := 0; i < 50; i++ {
 		got, err := src.Collect(ctx)
 		require.NoError(t, err)
@@ -77,9 +78,9 @@ func TestProxyLogJoinsProfileRecord(t *testing.T) {
 	require.NoError(t, proxy.Shutdown(ctx))
 	<-served
 
-	logRecs, err := sinktest.Decode[mirror.Record](logs)
+	logRecs, err := sinktest.Decode[dataset.QueryLog](logs)
 	require.NoError(t, err)
-	var lr *mirror.Record
+	var lr *dataset.QueryLog
 	for i := range logRecs {
 		if logRecs[i].QueryText == query {
 			lr = &logRecs[i]
@@ -91,10 +92,10 @@ func TestProxyLogJoinsProfileRecord(t *testing.T) {
 	// The time window is the shadow report's (±60 s): performance_schema
 	// times derive from the server's uptime in whole seconds, and the proxy
 	// stamps the command when it arrives.
-	var joined []profile.Record
+	var joined []dataset.Profile
 	var candidates []string
 	for _, r := range recs {
-		if r.Kind != profile.KindStatement || r.QueryHash != lr.QueryHash {
+		if r.Kind != dataset.ProfileStatement || r.QueryHash != lr.QueryHash {
 			continue
 		}
 		candidates = append(candidates, fmt.Sprintf("conn=%v start=%v", deref(r.ServerConnID), r.StartTime))
