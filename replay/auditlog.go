@@ -116,11 +116,11 @@ type auditFile struct {
 	done bool
 
 	// The record being assembled.
-	rec      []byte
-	recLine  int64
-	recTime  time.Time
-	recTag   string
-	haveRec  bool
+	rec     []byte
+	recLine int64
+	recTime time.Time
+	recTag  string
+	haveRec bool
 	// inBad: the lines read belong to a record whose time is malformed.
 	inBad bool
 }

@@ -200,3 +200,48 @@ func checkRecords(t *testing.T, bucket *blob.Bucket) {
 		}
 	}
 }
+
+// TestAuditTable reads the AuditLoader table, created in MariaDB with the
+// plugin's documented columns, for a time window.
+func TestAuditTable(t *testing.T) {
+	srv := rig.Server(t, 0)
+	name := srv.NewDatabase(t)
+	db := srv.Open(t, name)
+	exec(t, db, "CREATE TABLE audit (`queryId` VARCHAR(64), `timestamp` DATETIME NOT NULL, `queryType` VARCHAR(12), "+
+		"`clientIp` VARCHAR(32), `user` VARCHAR(64), `authorizedUser` VARCHAR(64), `resourceGroup` VARCHAR(64), "+
+		"`catalog` VARCHAR(32), `db` VARCHAR(96), `state` VARCHAR(8), `errorCode` VARCHAR(512), `queryTime` BIGINT, "+
+		"`scanBytes` BIGINT, `scanRows` BIGINT, `returnRows` BIGINT, `cpuCostNs` BIGINT, `memCostBytes` BIGINT, "+
+		"`stmtId` INT, `isQuery` TINYINT, `feIp` VARCHAR(128), `stmt` TEXT, `digest` VARCHAR(32), "+
+		"`planCpuCosts` DOUBLE, `planMemCosts` DOUBLE, `pendingTimeMs` BIGINT, `candidateMVs` TEXT, `hitMvs` TEXT, `warehouse` VARCHAR(128))")
+	exec(t, db,
+		"INSERT INTO audit (queryId, `timestamp`, queryType, clientIp, user, db, state, errorCode, queryTime, returnRows, stmtId, stmt) VALUES "+
+			"('q1', '2026-01-01 10:00:00', 'query', '10.0.0.1:5000', 'app', 'shop', 'EOF', '', 12, 3, 2, 'SELECT 1|2'),"+
+			"('q0', '2026-01-01 10:00:00', 'query', '10.0.0.1:5000', 'app', 'shop', 'OK', '', 1, -1, 1, 'USE shop'),"+
+			"('c1', '2026-01-01 10:00:01', 'connection', '10.0.0.1:5001', 'app', '', 'OK', '', 0, 0, 3, ''),"+
+			"('q2', '2026-01-01 10:00:02', 'slow_query', '10.0.0.2:5000', 'bi', 'dw', 'ERR', 'TIMEOUT', 6000, 0, 4, 'SELECT\nslow'),"+
+			"('q3', '2026-01-01 10:00:03', 'query', '10.0.0.2:5000', 'bi', 'dw', 'EOF', '', 5, 1, 5, NULL),"+
+			"('q4', '2026-01-01 11:00:00', 'query', '10.0.0.2:5000', 'bi', 'dw', 'EOF', '', 5, 1, 6, 'SELECT later')")
+	src, err := OpenAuditTable(context.Background(), db, &AuditTableOptions{
+		Table: name + ".audit", From: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 1, 11, 0, 0, 0, time.UTC),
+	})
+	require.NoError(t, err)
+	defer src.Close()
+	sts := drain(t, src)
+	var got []string
+	for _, s := range sts {
+		got = append(got, fmt.Sprintf("%s|%s|%s|%s|%v|%s|%d|%s", s.Time.Format(time.TimeOnly), s.Session, s.User, s.Database, s.Failed, s.ErrorCode, s.Rows, s.Text))
+	}
+	require.Equal(t, []string{
+		"10:00:00|10.0.0.1:5000|app|shop|false||-1|USE shop",
+		"10:00:00|10.0.0.1:5000|app|shop|false||3|SELECT 1|2",
+		"10:00:02|10.0.0.2:5000|bi|dw|true|TIMEOUT|0|SELECT\nslow",
+	}, got)
+	require.Equal(t, 6*time.Second, sts[2].Duration)
+	st := src.Stats()
+	require.EqualValues(t, 1, st.Skipped)
+	require.EqualValues(t, 1, st.Malformed)
+	require.Equal(t, Position{name + ".audit", 5}, st.FirstMalformed[0].Pos)
+
+	_, err = OpenAuditTable(context.Background(), db, &AuditTableOptions{Table: name + ".missing"})
+	require.Error(t, err)
+}

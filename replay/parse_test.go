@@ -116,7 +116,9 @@ func TestAuditLogRotatedGzipFilesMerge(t *testing.T) {
 	require.EqualValues(t, 0, src.Stats().Malformed)
 }
 
-func itoa(v int64) string { return strings.TrimSpace(strings.Replace(time.Duration(v).String(), "ns", "", 1)) }
+func itoa(v int64) string {
+	return strings.TrimSpace(strings.Replace(time.Duration(v).String(), "ns", "", 1))
+}
 
 // slowFixture is a MariaDB slow log as the server writes it (two entries
 // in one second share one # Time line), a file header in the middle (FLUSH
