@@ -12,7 +12,7 @@ import (
 )
 
 func TestFESourceConformance(t *testing.T) {
-	profiletest.RunSourceTests(t, func(t *testing.T) profiletest.SourceHarness {
+	profiletest.TestProfileSource(t, func(t *testing.T) profiletest.SourceHarness {
 		clock := profiletest.NewClock(t0)
 		fe := profiletest.NewFE(&profiletest.Options{Now: clock.Now})
 		t.Cleanup(fe.Close)
@@ -30,7 +30,7 @@ func TestFESourceConformance(t *testing.T) {
 }
 
 func TestPerfSchemaSourceConformance(t *testing.T) {
-	profiletest.RunSourceTests(t, func(t *testing.T) profiletest.SourceHarness {
+	profiletest.TestProfileSource(t, func(t *testing.T) profiletest.SourceHarness {
 		srv := rig.Server(t, 0)
 		name := srv.NewDatabase(t)
 		db := srv.Open(t, name)

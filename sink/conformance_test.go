@@ -29,7 +29,7 @@ func openURL(t *testing.T, url string) *blob.Bucket {
 }
 
 func TestConformanceMem(t *testing.T) {
-	sinktest.RunConformance(t, sinktest.Harness{
+	sinktest.TestBucket(t, sinktest.Harness{
 		Open: func(t *testing.T) *blob.Bucket { return openURL(t, "mem://") },
 	})
 }
@@ -37,7 +37,7 @@ func TestConformanceMem(t *testing.T) {
 func TestConformanceFile(t *testing.T) {
 	var mu sync.Mutex
 	dirs := map[*blob.Bucket]string{}
-	sinktest.RunConformance(t, sinktest.Harness{
+	sinktest.TestBucket(t, sinktest.Harness{
 		Open: func(t *testing.T) *blob.Bucket {
 			dir := t.TempDir()
 			b := openURL(t, "file://"+dir)

@@ -146,7 +146,7 @@ func s3Env(t *testing.T) {
 func TestConformanceS3(t *testing.T) {
 	s3Env(t)
 	v := startVersity(t)
-	sinktest.RunConformance(t, sinktest.Harness{
+	sinktest.TestBucket(t, sinktest.Harness{
 		Open: v.newBucket,
 		Outage: func(t *testing.T) func() {
 			v.stop()
@@ -213,7 +213,7 @@ func (g *fakeGCS) newBucket(t *testing.T) *blob.Bucket {
 
 func TestConformanceGCS(t *testing.T) {
 	g := startGCS(t)
-	sinktest.RunConformance(t, sinktest.Harness{
+	sinktest.TestBucket(t, sinktest.Harness{
 		Open:    g.newBucket,
 		Aborter: drivers.AbortGCS,
 		Outage: func(t *testing.T) func() {

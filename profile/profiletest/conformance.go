@@ -12,7 +12,7 @@ import (
 	"github.com/sqlshadow/sqlshadow/profile"
 )
 
-// SourceHarness is what RunSourceTests needs from an implementation of
+// SourceHarness is what TestProfileSource needs from an implementation of
 // profile.ProfileSource.
 type SourceHarness struct {
 	// Source is the source under test, fresh (no cursor).
@@ -24,11 +24,11 @@ type SourceHarness struct {
 	Settle func()
 }
 
-// RunSourceTests checks the contract every profile.ProfileSource keeps:
+// TestProfileSource checks the contract every profile.ProfileSource keeps:
 // each finished statement is returned once across Collect calls, with its
 // exact text, hashes and identity; an idle source returns no statements; a
 // cancelled ctx fails Collect. newHarness is called once per subtest.
-func RunSourceTests(t *testing.T, newHarness func(t *testing.T) SourceHarness) {
+func TestProfileSource(t *testing.T, newHarness func(t *testing.T) SourceHarness) {
 	t.Run("StatementsOnce", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := context.Background()

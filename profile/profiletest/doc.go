@@ -30,7 +30,7 @@
 //     a manual Clock, HTTPS (Options.TLS), and SampleProfile, a profile in
 //     the real 3.5 text format.
 //
-// RunSourceTests is the conformance suite of profile.ProfileSource: every
+// TestProfileSource is the conformance suite of profile.ProfileSource: every
 // implementation (the StarRocks FE source, the performance_schema source,
 // yours) runs it.
 //

@@ -45,11 +45,11 @@ type Rec struct {
 	Success   bool      `json:"success"`
 }
 
-// RunConformance runs the sink conformance suite against h's buckets: a
+// TestBucket runs the sink conformance suite against h's buckets: a
 // sink.Writer and sink.Reader over them must keep the data contracts
 // (partitions from record timestamps, only *.jsonl[.gz] in partitions,
 // objects whole or not at all, nothing lost through an outage).
-func RunConformance(t *testing.T, h Harness) {
+func TestBucket(t *testing.T, h Harness) {
 	t.Helper()
 	for _, gz := range []bool{false, true} {
 		name := "plain"

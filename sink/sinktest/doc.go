@@ -2,7 +2,7 @@
 //
 //   - Recorder, an in-memory sink.Sink that keeps every record, for unit tests
 //     of code that logs (safe for concurrent use);
-//   - RunConformance, the suite every bucket kind passes with sink.Writer and
+//   - TestBucket, the suite every bucket kind passes with sink.Writer and
 //     sink.Reader (partitions from record timestamps, only *.jsonl[.gz] in
 //     partitions, objects whole or not at all, a cancelled write leaves
 //     nothing, outages survived with nothing lost, drop and block modes).

@@ -36,7 +36,7 @@ func TestRecorder(t *testing.T) {
 // The in-memory bucket passes the suite from here too, so the suite itself
 // is exercised by this package's tests.
 func TestConformanceMemblob(t *testing.T) {
-	sinktest.RunConformance(t, sinktest.Harness{
+	sinktest.TestBucket(t, sinktest.Harness{
 		Open: func(t *testing.T) *blob.Bucket {
 			b := memblob.OpenBucket(nil)
 			t.Cleanup(func() { _ = b.Close() })
