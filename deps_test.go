@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-// The dependency budget of the library, stated in docs/design.md, "Dependency budget":
+// The dependency budget of the library, stated in docs/design.md, section Dependency budget:
 // what each package may link, checked with go list.
 
 const module = "github.com/sqlshadow/sqlshadow"
 
 // budgets is the most third-party packages (neither standard library nor of
 // this module) each library package may link, with slack on top. The figures
-// are the counts when the budget was set; docs/design.md, "Dependency budget" explains
+// are the counts when the budget was set; docs/design.md, section Dependency budget explains
 // them. A package not listed gets defaultBudget.
 var budgets = map[string]int{
 	"hashing":          0,
@@ -160,7 +160,7 @@ func TestDependencyBudget(t *testing.T) {
 			}
 		}
 		if len(bad) > 0 {
-			t.Errorf("%s links %d forbidden packages (see docs/design.md, "Dependency budget"), first %s through\n\t%s",
+			t.Errorf("%s links %d forbidden packages (see docs/design.md, section Dependency budget), first %s through\n\t%s",
 				pkg, len(bad), bad[0], strings.Join(importChain(t, pkg, bad[0]), "\n\t-> "))
 		}
 		budget, ok := budgets[rel]
@@ -168,7 +168,7 @@ func TestDependencyBudget(t *testing.T) {
 			budget = defaultBudget
 		}
 		if n > budget+slack {
-			t.Errorf("%s links %d third-party packages, over its budget of %d (+%d): state why in docs/design.md, "Dependency budget" and raise it in deps_test.go, or link less",
+			t.Errorf("%s links %d third-party packages, over its budget of %d (+%d): state why in docs/design.md, section Dependency budget and raise it in deps_test.go, or link less",
 				pkg, n, budget, slack)
 		} else {
 			t.Logf("%s: %d third-party packages (budget %d)", rel, n, budget)
