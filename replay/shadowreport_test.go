@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gocloud.dev/blob"
 
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -16,7 +17,8 @@ import (
 // checkShadowReport checks that the planted differences show in the
 // replay's shadow records, per route: the missing index as a slower median
 // (by-k), the missing column as shadow-only failures with error 1054
-// (loyalty), the different value as result mismatches (price).
+// (loyalty), the different value as result mismatches (price); then that
+// the shadow report (compare/shadow), run on the replay unchanged, flags all three.
 func checkShadowReport(t *testing.T, bucket *blob.Bucket) {
 	t.Helper()
 	rd := sink.NewReader(bucket, dataset.QueryLogs, time.Time{}, time.Time{}, nil)
@@ -52,4 +54,16 @@ func checkShadowReport(t *testing.T, bucket *blob.Bucket) {
 	require.Equal(t, map[string]int{"loyalty": 240}, failures, "missing column")
 	require.Equal(t, map[string]int{"price": 240}, mismatches, "different value")
 	require.Less(t, median(ratios["price"]), 1.5, "price runs on the same plan")
+
+	// And the shadow report finds each of them.
+	rep, err := shadow.New(bucket, shadow.Window{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)},
+		&shadow.Options{Grace: -1}).Report(context.Background())
+	require.NoError(t, err)
+	kinds := map[string]string{}
+	for _, f := range rep.Findings {
+		kinds[f.Kind] += f.Group + " " + f.Title + ";"
+	}
+	require.Contains(t, kinds[shadow.FindingRegression], "route:by-k", "missing index: %v", rep.Findings)
+	require.Contains(t, kinds[shadow.FindingShadowFailure], "1054", "missing column: %v", rep.Findings)
+	require.Contains(t, kinds[shadow.FindingResultMismatch], "route:price", "different value: %v", rep.Findings)
 }
