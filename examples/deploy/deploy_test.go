@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gocloud.dev/blob/memblob"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -51,6 +52,8 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 				obj = &corev1.Service{}
 			case "Secret":
 				obj = &corev1.Secret{}
+			case "Job":
+				obj = &batchv1.Job{}
 			default:
 				t.Fatalf("%s doc %d: unexpected kind %q", f, i, meta.Kind)
 			}
