@@ -144,7 +144,7 @@ func NewSource(client *Client, ing Ingester, opts *SourceOptions) *Source {
 // Stats reports what runs did.
 type Stats struct {
 	// Pages and Messages read; Skipped messages of the cursor's second
-	// that were already ingested.
+	// that a catch-up had already ingested.
 	Pages, Messages, Skipped int
 	// Recalled messages, and NotAlerts (other message types, cards
 	// without template fields).
@@ -219,8 +219,10 @@ func (s *Source) Run(ctx context.Context, chatID string, m Mode) (Stats, error) 
 		return st, fmt.Errorf("lark: no mode given")
 	}
 	done := map[string]bool{}
-	for _, id := range cur.IDs {
-		done[id] = true
+	if m.kind == "catch-up" {
+		for _, id := range cur.IDs {
+			done[id] = true
+		}
 	}
 	err = s.client.Messages(ctx, chatID, from, now, func(page []Message) error {
 		st.Pages++
