@@ -261,7 +261,11 @@ func (g *generator) between(c *constraint, col *column) (string, bool) {
 		if col.cat == catInt || col.cat == catYear {
 			return strconv.FormatFloat(math.Round(v), 'f', 0, 64), true
 		}
-		return strconv.FormatFloat(v, 'f', max(col.dec, 3), 64), true
+		prec := 3
+		if col.cat == catDecimal {
+			prec = max(col.dec, 0)
+		}
+		return strconv.FormatFloat(v, 'f', prec, 64), true
 	case catDate, catDatetime:
 		unit := time.Second
 		if col.cat == catDate {

@@ -56,6 +56,7 @@ type scope struct {
 type derived struct {
 	sc     *scope
 	fields []*ast.SelectField
+	busy   bool // being resolved: a name that leads back to itself
 }
 
 // analyse parses an obfuscated statement and plans the rows it needs. It
@@ -304,9 +305,11 @@ func (p *plan) resolve(c *ast.ColumnName, sc *scope) (int, bool) {
 // resolveField finds the column behind a derived table's or CTE's output
 // column, when it is a plain column of its query.
 func (p *plan) resolveField(d *derived, name string) (int, bool) {
-	if d.sc == nil {
+	if d.sc == nil || d.busy {
 		return 0, false
 	}
+	d.busy = true
+	defer func() { d.busy = false }()
 	for _, f := range d.fields {
 		ce, ok := unparen(f.Expr).(*ast.ColumnNameExpr)
 		if !ok || !(f.AsName.L == name || f.AsName.L == "" && ce.Name.Name.L == name) {
