@@ -77,3 +77,16 @@ func TestPlanSelfReference(t *testing.T) {
 	_, p := b.plan("WITH c AS (SELECT id) SELECT * FROM c JOIN t ON t.name = id", "db", 1)
 	require.NotNil(t, p)
 }
+
+// BenchmarkPlan measures planning one statement and making its rows.
+func BenchmarkPlan(b *testing.B) {
+	const sql = "SELECT a.id, b.name FROM t a JOIN t b ON a.u = b.id WHERE b.name IN ('x', 'y') AND a.p BETWEEN 10 AND 99.5 AND a.d >= '2024-01-10'"
+	tables := fuzzTables(b)
+	bl := &builder{tables: tables, sum: &Summary{}}
+	bl.gen.rng = rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, p := bl.plan(sql, "db", 3)
+		bl.gen.addPlanRows(p)
+	}
+}
