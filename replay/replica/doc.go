@@ -30,7 +30,9 @@
 // reverse them. Literals keep their type and shape (strings their length,
 // dates stay valid dates of the same year, integers their digit count),
 // and equal literals get equal replacements, so joins and ENUM values keep
-// matching. Numbers and dates are not replaced in order, so the bounds of a
+// matching. Numbers in the schema are kept (they are type lengths,
+// defaults, CHECK and partition bounds); its strings (ENUM members,
+// defaults, comments) are replaced. Numbers and dates are not replaced in order, so the bounds of a
 // range can come out inverted; Build swaps such bounds back (counted in
 // Summary.RangesReordered), which reveals only that the range was not
 // empty.

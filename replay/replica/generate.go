@@ -18,7 +18,8 @@ type generator struct {
 	rng *rand.Rand
 }
 
-// class is the merged constraint of one equivalence class of a plan.
+// classes returns the merged constraint of each equivalence class of a
+// plan, keyed by the class's root slot.
 func (p *plan) classes() map[int]*constraint {
 	m := make(map[int]*constraint)
 	for s := range p.parent {
