@@ -1,20 +1,23 @@
 package shadow
 
 import (
-	"bytes"
 	"container/heap"
 	"sort"
 	"strconv"
+	"time"
 	"unicode/utf8"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/hashing"
 )
 
-// sampleHash is FNV-1a 64 over b, seeded: the deterministic sampling key of
+// sampleHash is FNV-1a 64 over s, seeded: the deterministic sampling key of
 // every reservoir (so results do not depend on the order files are read in)
 // and the compact identity of hashes kept in maps.
-func sampleHash(seed uint64, b []byte) uint64 {
+func sampleHash(seed uint64, s string) uint64 {
 	h := uint64(14695981039346656037) ^ seed
-	for _, c := range b {
-		h ^= uint64(c)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
 		h *= 1099511628211
 	}
 	// Final avalanche (splitmix64) so that the low bits are well mixed.
@@ -118,12 +121,12 @@ type exampleSet struct {
 	items []exampleRec
 }
 
-func (e *exampleSet) wants(h uint64, queryHash []byte) bool {
+func (e *exampleSet) wants(h uint64, queryHash string) bool {
 	if e.k <= 0 {
 		return false
 	}
 	for i := range e.items {
-		if e.items[i].queryHash == string(queryHash) {
+		if e.items[i].queryHash == queryHash {
 			return h < e.items[i].h
 		}
 	}
@@ -264,18 +267,25 @@ type aggregate struct {
 	queries    map[uint64]queryState
 	execs      map[execKey]*execRange // profile join index
 
+	// pairs is the pairing window, shared by every worker's aggregate.
+	pairs *pairing
+	// templateCache computes template hashes of records that carry none.
+	templateCache *hashing.TemplateCache
+
 	counts ReportCounts
 }
 
-func newAggregate(cfg *config) *aggregate {
+func newAggregate(cfg *config, pairs *pairing) *aggregate {
 	return &aggregate{
-		cfg:        cfg,
-		routes:     map[string]*groupAgg{},
-		templates:  map[string]*groupAgg{},
-		failures:   map[int64]*failureAgg{},
-		mismatches: map[string]*mismatchAgg{},
-		queries:    map[uint64]queryState{},
-		execs:      map[execKey]*execRange{},
+		cfg:           cfg,
+		pairs:         pairs,
+		templateCache: hashing.NewTemplateCache(4096),
+		routes:        map[string]*groupAgg{},
+		templates:     map[string]*groupAgg{},
+		failures:      map[int64]*failureAgg{},
+		mismatches:    map[string]*mismatchAgg{},
+		queries:       map[uint64]queryState{},
+		execs:         map[execKey]*execRange{},
 	}
 }
 
@@ -291,48 +301,48 @@ func (a *aggregate) newGroup(key string, isRoute bool) *groupAgg {
 	}
 }
 
-func (a *aggregate) group(r *shadowLine) *groupAgg {
-	if len(r.route) > 0 {
-		if g, ok := a.routes[string(r.route)]; ok {
+func (a *aggregate) group(r *dataset.QueryLog) *groupAgg {
+	if r.Route != "" {
+		if g, ok := a.routes[r.Route]; ok {
 			return g
 		}
-		g := a.newGroup(string(r.route), true)
+		g := a.newGroup(r.Route, true)
 		a.routes[g.key] = g
 		return g
 	}
-	key := r.templateHash
-	if len(key) == 0 {
+	key := r.TemplateHash
+	if key == "" {
 		// Commands without SQL (COM_PING, COM_INIT_DB, ...) group by
 		// command, so the report names them.
-		key = r.command
+		key = r.Command
 	}
-	if g, ok := a.templates[string(key)]; ok {
+	if g, ok := a.templates[key]; ok {
 		return g
 	}
-	g := a.newGroup(string(key), false)
+	g := a.newGroup(key, false)
 	a.templates[g.key] = g
 	return g
 }
 
 // truncateQuery keeps examples readable in reports.
-func truncateQuery(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
+func truncateQuery(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
 	cut := n
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return string(b[:cut]) + "…"
+	return s[:cut] + "…"
 }
 
-func (a *aggregate) example(r *shadowLine, h uint64, g *groupAgg) exampleRec {
+func (a *aggregate) example(r *dataset.QueryLog, h uint64, g *groupAgg) exampleRec {
 	return exampleRec{
 		h:         h,
-		queryID:   string(r.queryID),
-		queryHash: string(r.queryHash),
-		query:     truncateQuery(r.queryText, 500),
-		errText:   truncateQuery(r.errorText, 300),
+		queryID:   r.QueryID,
+		queryHash: r.QueryHash,
+		query:     truncateQuery(r.QueryText, 500),
+		errText:   truncateQuery(r.Error, 300),
 		group:     groupLabel(g.key, g.isRoute),
 	}
 }
@@ -344,11 +354,11 @@ func groupLabel(key string, isRoute bool) string {
 	return "template:" + key
 }
 
-func (a *aggregate) trackQuery(r *shadowLine, result, columns []byte) {
-	if len(r.queryHash) == 0 || (len(result) == 0 && len(columns) == 0) {
+func (a *aggregate) trackQuery(r *dataset.QueryLog, result, columns string) {
+	if r.QueryHash == "" || (result == "" && columns == "") {
 		return
 	}
-	k := sampleHash(0, r.queryHash)
+	k := sampleHash(0, r.QueryHash)
 	st, ok := a.queries[k]
 	if !ok && len(a.queries) >= a.cfg.maxQueries {
 		a.counts.UntrackedQueries++
@@ -357,197 +367,289 @@ func (a *aggregate) trackQuery(r *shadowLine, result, columns []byte) {
 	// A prepared statement's executes share the query hash of its text but
 	// bind other parameters: their answers differ by design, so they say
 	// nothing about the primary varying (their columns still do).
-	if len(result) > 0 && string(r.command) != "COM_STMT_EXECUTE" {
+	if result != "" && r.Command != "COM_STMT_EXECUTE" {
 		st.result = mergeState(st.result, sampleHash(1, result)|1)
 	}
-	if len(columns) > 0 {
+	if columns != "" {
 		st.columns = mergeState(st.columns, sampleHash(2, columns)|1)
 	}
 	a.queries[k] = st
 }
 
-// add folds one decoded record into the aggregation.
-func (a *aggregate) add(r *shadowLine) {
+// succeeded reports whether a record's command succeeded: success true and
+// no error text. The open-source StarRocks shadow proxy writes success true
+// on an ERR packet, with the message in error; the sqlshadow proxy writes
+// an error only with success false.
+func succeeded(r *dataset.QueryLog) bool { return r.Success && r.Error == "" }
+
+// primaryOutcome is what a shadow record's comparison needs of the
+// primary's outcome of the same command: from the shadow record's primary_*
+// fields, or from the primary record paired with it by query_id.
+type primaryOutcome struct {
+	ok bool
+	// hasDuration is false when a shadow record carried primary_success
+	// without primary_duration_ms.
+	hasDuration bool
+	// serverMS is duration_ms minus client_wait_ms.
+	serverMS                float64
+	resultHash, columnsHash string
+}
+
+// carriedOutcome returns the primary's outcome a shadow record carries, if
+// it carries one (primary_success is there).
+func carriedOutcome(r *dataset.QueryLog) (primaryOutcome, bool) {
+	if r.PrimarySuccess == nil {
+		return primaryOutcome{}, false
+	}
+	o := primaryOutcome{ok: *r.PrimarySuccess, resultHash: r.PrimaryResultHash, columnsHash: r.PrimaryColumnsHash}
+	if r.PrimaryDurationMS != nil {
+		o.hasDuration, o.serverMS = true, *r.PrimaryDurationMS
+		if r.PrimaryClientWaitMS != nil {
+			o.serverMS -= *r.PrimaryClientWaitMS
+		}
+	}
+	return o, true
+}
+
+// outcomeOf returns the outcome of a primary record.
+func outcomeOf(r *dataset.QueryLog) primaryOutcome {
+	return primaryOutcome{
+		ok: succeeded(r), hasDuration: true, serverMS: serverMS(r),
+		resultHash: r.ResultHash, columnsHash: r.ColumnsHash,
+	}
+}
+
+// serverMS is a primary record's duration without the time spent blocked
+// on a slow client.
+func serverMS(r *dataset.QueryLog) float64 {
+	if r.ClientWaitMS != nil {
+		return r.DurationMS - *r.ClientWaitMS
+	}
+	return r.DurationMS
+}
+
+// add folds one decoded record into the aggregation; shadow records that do
+// not carry the primary's outcome go through the pairing window first.
+func (a *aggregate) add(r *dataset.QueryLog) {
 	cfg := a.cfg
 	a.counts.Records++
+	if r.QueryHash == "" && r.QueryText != "" {
+		r.QueryHash = hashing.QueryHash(r.QueryText)
+	}
+	if r.TemplateHash == "" && r.QueryText != "" {
+		r.TemplateHash = a.templateCache.TemplateHash(r.QueryText)
+	}
 	if ba := cfg.beforeAfter; ba != nil {
 		a.addBeforeAfter(r, ba)
 		return
 	}
-	if cfg.fromMicros != 0 && r.tsMicros < cfg.fromMicros || cfg.toMicros != 0 && r.tsMicros >= cfg.toMicros {
+	ts := time.Time(r.TS).UnixMicro()
+	if cfg.fromMicros != 0 && ts < cfg.fromMicros || cfg.toMicros != 0 && ts >= cfg.toMicros {
 		a.counts.OutOfWindow++
 		return
 	}
-	switch string(r.target) {
-	case "primary":
-		a.counts.Primary++
-		g := a.group(r)
-		h := sampleHash(cfg.seed, r.queryID)
-		a.sampleGroupExample(g, r, h)
-		a.indexExec(r, 0, g)
-		g.primary.count++
-		if !r.success {
-			g.primary.errors++
+	h := sampleHash(cfg.seed, r.QueryID)
+	switch r.Target {
+	case dataset.TargetPrimary:
+		a.addPrimary(r, h, ts)
+		a.pairs.primary(a, r, h, ts)
+	case dataset.TargetShadow:
+		if needsPartner(r) {
+			a.pairs.shadow(a, r, h, ts)
 			return
 		}
-		g.primary.durations.add(sampleItem{h: h, a: r.durationMS - r.clientWaitMS})
-		a.trackQuery(r, r.resultHash, r.columnsHash)
-	case "shadow":
-		a.counts.Shadow++
-		g := a.group(r)
-		switch {
-		case r.filtered:
-			a.counts.Filtered++
-			g.filtered++
-			return
-		case r.dropped:
-			a.counts.Dropped++
-			g.dropped++
-			return
-		case r.diverged:
-			a.counts.Diverged++
-			g.diverged++
-			return
+		a.pairs.settle(a, h, ts)
+		prim, ok := carriedOutcome(r)
+		var p *primaryOutcome
+		if ok {
+			p = &prim
 		}
-		h := sampleHash(cfg.seed, r.queryID)
-		a.sampleGroupExample(g, r, h)
-		a.indexExec(r, 1, g)
-		g.shadow.count++
-		if r.success {
-			g.shadow.durations.add(sampleItem{h: h, a: r.durationMS})
-		} else {
-			g.shadow.errors++
-		}
-		if !r.hasPrimSuccess {
-			return
-		}
-		switch {
-		case r.primSuccess && r.success:
-			if r.hasPrimDuration {
-				g.pairsSeen++
-				a.counts.Paired++
-				g.pairs.add(sampleItem{h: h, a: r.primDuration - r.primWaitMS, b: r.durationMS})
-			}
-			if len(r.primResult) > 0 {
-				a.trackQuery(r, r.primResult, nil)
-			}
-			if len(r.resultHash) > 0 && len(r.primResult) > 0 && !bytes.Equal(r.resultHash, r.primResult) {
-				a.addMismatch(r, h, g)
-			}
-		case r.primSuccess && !r.success:
-			g.shadowOnlyFailures++
-			a.addFailure(r, h, g)
-		case !r.primSuccess && r.success:
-			g.primaryOnlyFailures++
-			a.counts.PrimaryOnlyFailures++
-		}
+		a.addShadow(r, h, ts, p)
 	default:
 		a.counts.UnknownTarget++
 	}
 }
 
-func (a *aggregate) sampleGroupExample(g *groupAgg, r *shadowLine, h uint64) {
-	if len(r.queryText) > 0 && (!g.hasEx || h < g.example.h) {
-		g.example = exampleRec{h: h, queryID: string(r.queryID), queryHash: string(r.queryHash), query: truncateQuery(r.queryText, 500)}
+// needsPartner reports whether a shadow record is compared but does not
+// carry the primary's outcome: it waits for the primary record of its
+// query_id. Filtered, dropped and diverged records are never compared.
+func needsPartner(r *dataset.QueryLog) bool {
+	return r.PrimarySuccess == nil && !r.Filtered && !r.Dropped && !r.Diverged
+}
+
+// addPrimary folds a primary record (in the window) into the aggregation.
+func (a *aggregate) addPrimary(r *dataset.QueryLog, h uint64, ts int64) {
+	a.counts.Primary++
+	g := a.group(r)
+	a.sampleGroupExample(g, r, h)
+	a.indexExec(r, 0, g, ts)
+	g.primary.count++
+	if !succeeded(r) {
+		g.primary.errors++
+		return
+	}
+	g.primary.durations.add(sampleItem{h: h, a: serverMS(r)})
+	a.trackQuery(r, r.ResultHash, r.ColumnsHash)
+}
+
+// addShadow folds a shadow record (in the window) into the aggregation;
+// prim is the primary's outcome of the same command, nil when unknown (the
+// record is then counted, never compared).
+func (a *aggregate) addShadow(r *dataset.QueryLog, h uint64, ts int64, prim *primaryOutcome) {
+	a.counts.Shadow++
+	g := a.group(r)
+	switch {
+	case r.Filtered:
+		a.counts.Filtered++
+		g.filtered++
+		return
+	case r.Dropped:
+		a.counts.Dropped++
+		g.dropped++
+		return
+	case r.Diverged:
+		a.counts.Diverged++
+		g.diverged++
+		return
+	}
+	a.sampleGroupExample(g, r, h)
+	a.indexExec(r, 1, g, ts)
+	g.shadow.count++
+	ok := succeeded(r)
+	if ok {
+		g.shadow.durations.add(sampleItem{h: h, a: r.DurationMS})
+	} else {
+		g.shadow.errors++
+	}
+	if prim == nil {
+		return
+	}
+	switch {
+	case prim.ok && ok:
+		if prim.hasDuration {
+			g.pairsSeen++
+			a.counts.Paired++
+			g.pairs.add(sampleItem{h: h, a: prim.serverMS, b: r.DurationMS})
+		}
+		if prim.resultHash != "" {
+			a.trackQuery(r, prim.resultHash, "")
+		}
+		if r.ResultHash != "" && prim.resultHash != "" && r.ResultHash != prim.resultHash {
+			a.addMismatch(r, h, g, prim)
+		}
+	case prim.ok && !ok:
+		g.shadowOnlyFailures++
+		a.addFailure(r, h, g)
+	case !prim.ok && ok:
+		g.primaryOnlyFailures++
+		a.counts.PrimaryOnlyFailures++
+	}
+}
+
+func (a *aggregate) sampleGroupExample(g *groupAgg, r *dataset.QueryLog, h uint64) {
+	if r.QueryText != "" && (!g.hasEx || h < g.example.h) {
+		g.example = exampleRec{h: h, queryID: r.QueryID, queryHash: r.QueryHash, query: truncateQuery(r.QueryText, 500)}
 		g.hasEx = true
 	}
 }
 
-func (a *aggregate) addFailure(r *shadowLine, h uint64, g *groupAgg) {
+func (a *aggregate) addFailure(r *dataset.QueryLog, h uint64, g *groupAgg) {
 	a.counts.ShadowOnlyFailures++
-	f, ok := a.failures[r.errorCode]
+	code := int64(r.ErrorCode)
+	f, ok := a.failures[code]
 	if !ok {
-		f = &failureAgg{code: r.errorCode, groups: map[string]int64{}, examples: exampleSet{k: a.cfg.examples}}
-		a.failures[r.errorCode] = f
+		f = &failureAgg{code: code, groups: map[string]int64{}, examples: exampleSet{k: a.cfg.examples}}
+		a.failures[code] = f
 	}
 	f.count++
 	f.groups[groupLabel(g.key, g.isRoute)]++
-	if f.examples.wants(h, r.queryHash) {
+	if f.examples.wants(h, r.QueryHash) {
 		f.examples.add(a.example(r, h, g))
 	}
 }
 
-func (a *aggregate) addMismatch(r *shadowLine, h uint64, g *groupAgg) {
+func (a *aggregate) addMismatch(r *dataset.QueryLog, h uint64, g *groupAgg, prim *primaryOutcome) {
 	a.counts.Mismatches++
-	m, ok := a.mismatches[string(r.queryHash)]
+	m, ok := a.mismatches[r.QueryHash]
 	if !ok {
 		if len(a.mismatches) >= a.cfg.maxQueries {
 			a.counts.UntrackedMismatches++
 			return
 		}
-		m = &mismatchAgg{queryHash: string(r.queryHash), groupKey: g.key, isRoute: g.isRoute, example: exampleRec{h: ^uint64(0)}}
+		m = &mismatchAgg{queryHash: r.QueryHash, groupKey: g.key, isRoute: g.isRoute, example: exampleRec{h: ^uint64(0)}}
 		a.mismatches[m.queryHash] = m
 	}
 	m.count++
-	m.floatCols = m.floatCols || r.floatCols
-	if !m.textSeen && len(r.queryText) > 0 {
+	m.floatCols = m.floatCols || r.FloatCols
+	if !m.textSeen && r.QueryText != "" {
 		m.textSeen = true
-		m.nonDet, m.nonDetReason = a.cfg.nonDet(string(r.queryText))
+		m.nonDet, m.nonDetReason = a.cfg.nonDet(r.QueryText)
 	}
-	if len(r.primColumns) > 0 {
+	if prim.columnsHash != "" {
 		m.colsKnown++
-		if !bytes.Equal(r.primColumns, r.columnsHash) {
+		if prim.columnsHash != r.ColumnsHash {
 			m.colsDiffer++
 		}
 	}
 	if h < m.example.h {
 		ex := a.example(r, h, g)
-		ex.primResult = string(r.primResult)
-		ex.shadResult = string(r.resultHash)
+		ex.primResult = prim.resultHash
+		ex.shadResult = r.ResultHash
 		m.example = ex
 		m.shadowCols = 0
-		if len(r.columnsHash) > 0 {
-			m.shadowCols = sampleHash(2, r.columnsHash) | 1
+		if r.ColumnsHash != "" {
+			m.shadowCols = sampleHash(2, r.ColumnsHash) | 1
 		}
 	}
 }
 
 // addBeforeAfter folds a record into the before/after samples.
-func (a *aggregate) addBeforeAfter(r *shadowLine, ba *baWindows) {
-	if string(r.target) != ba.target {
+func (a *aggregate) addBeforeAfter(r *dataset.QueryLog, ba *baWindows) {
+	if r.Target != ba.target {
 		return
 	}
-	if r.filtered || r.dropped || r.diverged {
+	if r.Filtered || r.Dropped || r.Diverged {
 		switch {
-		case r.filtered:
+		case r.Filtered:
 			a.counts.Filtered++
-		case r.dropped:
+		case r.Dropped:
 			a.counts.Dropped++
 		default:
 			a.counts.Diverged++
 		}
 		return
 	}
+	ts := time.Time(r.TS).UnixMicro()
 	var into func(g *groupAgg) *hashSample
 	switch {
-	case r.tsMicros >= ba.beforeFrom && r.tsMicros < ba.beforeTo:
+	case ts >= ba.beforeFrom && ts < ba.beforeTo:
 		into = func(g *groupAgg) *hashSample { return &g.before }
-	case r.tsMicros >= ba.afterFrom && r.tsMicros < ba.afterTo:
+	case ts >= ba.afterFrom && ts < ba.afterTo:
 		into = func(g *groupAgg) *hashSample { return &g.after }
 	default:
 		a.counts.OutOfWindow++
 		return
 	}
-	if ba.target == "primary" {
+	if ba.target == dataset.TargetPrimary {
 		a.counts.Primary++
 	} else {
 		a.counts.Shadow++
 	}
 	g := a.group(r)
-	h := sampleHash(a.cfg.seed, r.queryID)
+	h := sampleHash(a.cfg.seed, r.QueryID)
 	a.sampleGroupExample(g, r, h)
 	side := &g.shadow
-	if ba.target == "primary" {
+	if ba.target == dataset.TargetPrimary {
 		side = &g.primary
 	}
 	side.count++
-	if !r.success {
+	if !succeeded(r) {
 		side.errors++
 		return
 	}
-	d := r.durationMS
-	if ba.target == "primary" {
-		d -= r.clientWaitMS
+	d := r.DurationMS
+	if ba.target == dataset.TargetPrimary {
+		d = serverMS(r)
 	}
 	into(g).add(sampleItem{h: h, a: d})
 }
@@ -610,12 +712,16 @@ func (a *aggregate) merge(o *aggregate) {
 	c.Mismatches += oc.Mismatches
 	c.UntrackedQueries += oc.UntrackedQueries
 	c.UntrackedMismatches += oc.UntrackedMismatches
+	c.PairedByQueryID += oc.PairedByQueryID
+	c.UnpairedPrimary += oc.UnpairedPrimary
+	c.UnpairedShadow += oc.UnpairedShadow
+	c.PairingOverflow += oc.PairingOverflow
 }
 
 // errorCodeLabel names an error code for reports.
 func errorCodeLabel(code int64) string {
 	if code == 0 {
-		return "I/O error"
+		return "no error code"
 	}
 	return "error " + strconv.FormatInt(code, 10)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -24,12 +26,13 @@ func writeHiveLogs(t testing.TB, root string, bufs [][]byte) {
 	id := 0
 	for _, buf := range bufs {
 		byHour := map[int64]*bytes.Buffer{}
-		var line shadowLine
+		var dec dataset.QueryLogDecoder
+		var line dataset.QueryLog
 		sc := bufio.NewScanner(bytes.NewReader(buf))
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		for sc.Scan() {
-			require.NoError(t, decodeShadowLine(sc.Bytes(), &line))
-			hour := line.tsMicros / 3_600_000_000
+			require.NoError(t, dec.Decode(sc.Bytes(), &line))
+			hour := time.Time(line.TS).UnixMicro() / 3_600_000_000
 			if byHour[hour] == nil {
 				byHour[hour] = &bytes.Buffer{}
 			}
@@ -101,26 +104,32 @@ func writeProfiles(t *testing.T, root string, bufs [][]byte) int {
 	t.Helper()
 	byHour := map[int64]*bytes.Buffer{}
 	n := 0
-	var line shadowLine
+	var dec dataset.QueryLogDecoder
+	var line dataset.QueryLog
 	for _, buf := range bufs {
 		sc := bufio.NewScanner(bytes.NewReader(buf))
 		for sc.Scan() {
-			require.NoError(t, decodeShadowLine(sc.Bytes(), &line))
-			if string(line.route) != "checkout" {
+			require.NoError(t, dec.Decode(sc.Bytes(), &line))
+			if line.Route != "checkout" {
 				continue
 			}
-			cluster, cpu := "primary", 2_000_000
-			if string(line.target) == "shadow" {
+			cluster, cpu := "primary", int64(2_000_000)
+			if line.Target == dataset.TargetShadow {
 				cluster, cpu = "shadow", 6_000_000
 			}
-			ts := time.UnixMicro(line.tsMicros).UTC()
-			hour := line.tsMicros / 3_600_000_000
+			hour := time.Time(line.TS).UnixMicro() / 3_600_000_000
 			if byHour[hour] == nil {
 				byHour[hour] = &bytes.Buffer{}
 			}
-			for _, conn := range []int64{line.serverConnID, 999} { // 999: traffic the proxy did not see
-				fmt.Fprintf(byHour[hour], `{"ts":%q,"kind":"statement","source":"performance_schema","cluster":%q,"server_conn_id":%d,"query_hash":%q,"duration_ms":%g,"cpu_cost_ns":%d,"scan_rows":100,"state":"FINISHED"}`+"\n",
-					ts.Format(sink.TimeFormat), cluster, conn, line.queryHash, line.durationMS, cpu)
+			for _, conn := range []int64{int64(line.ServerConnID), 999} { // 999: traffic the proxy did not see
+				scanRows, dur := int64(100), line.DurationMS
+				b, err := json.Marshal(dataset.Profile{
+					TS: line.TS, Kind: dataset.ProfileStatement, Source: dataset.SourcePerformanceSchema,
+					Cluster: cluster, ServerConnID: &conn, QueryHash: line.QueryHash, DurationMS: &dur,
+					CPUCostNs: &cpu, ScanRows: &scanRows, State: dataset.StateFinished,
+				})
+				require.NoError(t, err)
+				byHour[hour].Write(append(b, '\n'))
 			}
 			n++
 		}

@@ -109,7 +109,7 @@ func (cfg *config) testGroup(gr *groupResult) {
 	}
 	rep.Filtered, rep.Dropped, rep.Diverged = g.filtered, g.dropped, g.diverged
 	rep.ShadowOnlyFailures, rep.PrimaryOnlyFailures = g.shadowOnlyFailures, g.primaryOnlyFailures
-	rng := rand.New(rand.NewPCG(cfg.seed, sampleHash(cfg.seed, []byte(label))))
+	rng := rand.New(rand.NewPCG(cfg.seed, sampleHash(cfg.seed, label)))
 
 	if cfg.ba != nil {
 		before, after := g.before.sorted(), g.after.sorted()
@@ -241,6 +241,10 @@ func buildReport(ctx context.Context, cfg *config, a *aggregate, objects int, pr
 	if !cfg.window.To.IsZero() && cfg.effectiveTo.Before(cfg.window.To) && cfg.ba == nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("window end moved from %s to %s: the newest hour is analysed once it is complete (grace %s)",
 			cfg.window.To.UTC().Format(time.RFC3339), cfg.effectiveTo.UTC().Format(time.RFC3339), cfg.grace))
+	}
+	if n := a.counts.PairingOverflow; n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("pairing window full (%d records): %d records given up before their partner could come; raise Options.MaxPending",
+			cfg.maxPending, n))
 	}
 	if a.counts.UntrackedQueries > 0 || a.counts.UntrackedMismatches > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("query-hash tracking limit (%d) reached: %d records and %d mismatches untracked",
@@ -505,7 +509,7 @@ func (cfg *config) buildMismatches(a *aggregate, rep *Report) {
 	})
 	for _, m := range ms {
 		label := groupLabel(m.groupKey, m.isRoute)
-		st := a.queries[sampleHash(0, []byte(m.queryHash))]
+		st := a.queries[sampleHash(0, m.queryHash)]
 		colsDiffer := false
 		if m.colsKnown > 0 {
 			colsDiffer = m.colsDiffer*2 > m.colsKnown

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -98,7 +98,7 @@ func genShadowLogs(seed uint64, start time.Time, span time.Duration, shards int,
 			shadResult = genHash("wrong", text, seq)
 		}
 		cols := genHash("columns", tmpl)
-		base := genRecord{
+		base := dataset.QueryLog{
 			QueryID: qid, Command: "COM_QUERY", QueryText: text,
 			QueryHash: genMD5(text), TemplateHash: genMD5(tmpl),
 			Route: routeTag(text), Database: "shop", User: "app", ClientAddr: "10.0.0.1:5000",
@@ -122,9 +122,11 @@ func genShadowLogs(seed uint64, start time.Time, span time.Duration, shards int,
 		s.DurationMS = shadowMS
 		q := 0.1
 		s.QueueMS = &q
-		pd, ps, pc, pr := server, true, uint16(0), int64(3)
-		s.PrimaryDurationMS, s.PrimarySuccess, s.PrimaryErrorCode, s.PrimaryRows = &pd, &ps, &pc, &pr
-		s.PrimaryResultHash = primResult
+		// As the proxy writes them: the primary's duration_ms and
+		// client_wait_ms, its columns.
+		pd, pw, ps, pc, pr := p.DurationMS, wait, true, uint16(0), int64(3)
+		s.PrimaryDurationMS, s.PrimaryClientWaitMS, s.PrimarySuccess, s.PrimaryErrorCode, s.PrimaryRows = &pd, &pw, &ps, &pc, &pr
+		s.PrimaryResultHash, s.PrimaryColumnsHash = primResult, cols
 		s.Success = true
 		s.ResultHash = shadResult
 		switch u := rng.Float64(); {
@@ -140,8 +142,8 @@ func genShadowLogs(seed uint64, start time.Time, span time.Duration, shards int,
 		case rng.Float64() < g.failFrac:
 			s.Success, s.ErrorCode, s.SQLState, s.Error, s.ResultHash, s.Rows = false, g.failCode, "42S22", g.failMsg, "", 0
 		}
-		for k, rec := range []genRecord{p, s} {
-			b, err := json.Marshal(rec)
+		for k, rec := range []dataset.QueryLog{p, s} {
+			b, err := rec.AppendJSON(nil)
 			if err != nil {
 				panic(err)
 			}
@@ -177,48 +179,6 @@ func readers(bufs [][]byte) []io.Reader {
 		out[i] = bytes.NewReader(b)
 	}
 	return out
-}
-
-// genRecord is a query-log record as docs/datasets.md defines it,
-// written independently of the mirror's own type.
-type genRecord struct {
-	TS                sink.Time `json:"ts"`
-	QueryID           string    `json:"query_id"`
-	Target            string    `json:"target"`
-	Command           string    `json:"command"`
-	QueryText         string    `json:"query_text,omitempty"`
-	QueryHash         string    `json:"query_hash,omitempty"`
-	TemplateHash      string    `json:"template_hash,omitempty"`
-	Route             string    `json:"route,omitempty"`
-	Database          string    `json:"database"`
-	User              string    `json:"user"`
-	ClientAddr        string    `json:"client_addr"`
-	ConnID            uint64    `json:"conn_id"`
-	Seq               uint64    `json:"seq"`
-	DurationMS        float64   `json:"duration_ms"`
-	TTFBMS            *float64  `json:"ttfb_ms,omitempty"`
-	ClientWaitMS      *float64  `json:"client_wait_ms,omitempty"`
-	ServerConnID      uint32    `json:"server_conn_id"`
-	QueueMS           *float64  `json:"queue_ms,omitempty"`
-	Success           bool      `json:"success"`
-	ErrorCode         uint16    `json:"error_code,omitempty"`
-	SQLState          string    `json:"sql_state,omitempty"`
-	Error             string    `json:"error,omitempty"`
-	Rows              int64     `json:"rows"`
-	ResultHash        string    `json:"result_hash,omitempty"`
-	ColumnsHash       string    `json:"columns_hash,omitempty"`
-	FloatCols         bool      `json:"float_cols,omitempty"`
-	PrimaryDurationMS *float64  `json:"primary_duration_ms,omitempty"`
-	PrimarySuccess    *bool     `json:"primary_success,omitempty"`
-	PrimaryErrorCode  *uint16   `json:"primary_error_code,omitempty"`
-	PrimaryRows       *int64    `json:"primary_rows,omitempty"`
-	PrimaryResultHash string    `json:"primary_result_hash,omitempty"`
-	BytesSent         int64     `json:"bytes_sent"`
-	BytesRecv         int64     `json:"bytes_recv"`
-	Filtered          bool      `json:"filtered,omitempty"`
-	FilterReason      string    `json:"filter_reason,omitempty"`
-	Dropped           bool      `json:"dropped,omitempty"`
-	Diverged          bool      `json:"diverged,omitempty"`
 }
 
 func genMD5(s string) string {

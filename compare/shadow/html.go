@@ -315,6 +315,13 @@ Thresholds: ratio ≥ {{ratio .R.Settings.Ratio}}, adjusted p &lt; {{.R.Settings
 {{with .R.Counts}}<table id="counts"><tr><th>records</th><th>{{$.A}}</th><th>{{$.B}}</th><th>paired</th><th>filtered</th><th>dropped</th><th>diverged</th><th>out of window</th><th>malformed</th><th>primary-only failures</th></tr>
 <tr><td class="n">{{.Records}}</td><td class="n">{{.Primary}}</td><td class="n">{{.Shadow}}</td><td class="n">{{.Paired}}</td><td class="n">{{.Filtered}}</td><td class="n">{{.Dropped}}</td><td class="n">{{.Diverged}}</td><td class="n">{{.OutOfWindow}}</td><td class="n">{{.Malformed}}</td><td class="n">{{.PrimaryOnlyFailures}}</td></tr></table>{{end}}
 <p><small>Filtered, dropped and diverged shadow records are excluded from every verdict.</small></p>
+{{with .R.Counts}}{{if or .PairedByQueryID .UnpairedPrimary .UnpairedShadow}}<p id="pairing">Shadow records without the primary's outcome, paired by query_id: {{.PairedByQueryID}}; unpaired primary records: {{.UnpairedPrimary}}; unpaired shadow records: {{.UnpairedShadow}} (given up early, window full: {{.PairingOverflow}}).</p>{{end}}{{end}}
+<h2>Input</h2>
+{{with .R.Input}}<table id="input"><tr><th>objects</th><th>read</th><th>lines</th><th>malformed lines</th><th>unreadable objects</th></tr>
+<tr><td class="n">{{.Objects}}</td><td class="n">{{.Read}}</td><td class="n">{{.Lines}}</td><td class="n">{{.MalformedLines}}</td><td class="n">{{.UnreadableObjects}}</td></tr></table>
+{{if .Unreadable}}<table id="unreadable"><tr><th>unreadable object</th><th>reason</th><th>error</th></tr>
+{{range .Unreadable}}<tr><td><code>{{.Key}}</code></td><td>{{.Reason}}</td><td>{{.Error}}</td></tr>
+{{end}}</table>{{end}}{{end}}
 {{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </body></html>
 `))

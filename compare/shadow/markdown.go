@@ -184,6 +184,20 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	p("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	p("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", c.Records, c.Primary, c.Shadow, c.Paired, c.Filtered, c.Dropped, c.Diverged, c.OutOfWindow, c.Malformed, c.PrimaryOnlyFailures)
 	p("Filtered, dropped and diverged shadow records are excluded from every verdict.\n")
+	if c.PairedByQueryID+c.UnpairedPrimary+c.UnpairedShadow > 0 {
+		p("\nShadow records without the primary's outcome, paired by query_id: %d; unpaired primary records: %d; unpaired shadow records: %d (given up early, window full: %d).\n",
+			c.PairedByQueryID, c.UnpairedPrimary, c.UnpairedShadow, c.PairingOverflow)
+	}
+	in := r.Input
+	p("\n## Input\n\n")
+	p("| objects | read | lines | malformed lines | unreadable objects |\n|--:|--:|--:|--:|--:|\n")
+	p("| %d | %d | %d | %d | %d |\n", in.Objects, in.Read, in.Lines, in.MalformedLines, in.UnreadableObjects)
+	if len(in.Unreadable) > 0 {
+		p("\n| unreadable object | reason | error |\n|---|---|---|\n")
+		for _, u := range in.Unreadable {
+			p("| %s | %s | %s |\n", mdCode(u.Key), u.Reason, mdCell(u.Error))
+		}
+	}
 	if len(r.Notes) > 0 {
 		p("\n## Notes\n\n")
 		for _, n := range r.Notes {
@@ -211,7 +225,7 @@ func writeMismatchesMD(p func(string, ...any), title string, ms []MismatchReport
 	}
 }
 
-func truncateString(s string, n int) string { return truncateQuery([]byte(s), n) }
+func truncateString(s string, n int) string { return truncateQuery(s, n) }
 
 func optNum(v *float64) string {
 	if v == nil {

@@ -2,10 +2,13 @@ package shadow
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
 )
 
 // ProfilesDataset is the profile dataset the shadow analysis joins by
@@ -30,22 +33,24 @@ type execRange struct {
 	first, last int64
 }
 
-// indexExec records an execution for the profile join.
-func (a *aggregate) indexExec(r *shadowLine, side uint8, g *groupAgg) {
-	if !a.cfg.indexExecs || !r.hasConnID || len(r.queryHash) == 0 {
+// indexExec records an execution for the profile join. A server_conn_id of
+// 0 is unknown (servers number connections from 1; the open-source
+// StarRocks shadow proxy writes none).
+func (a *aggregate) indexExec(r *dataset.QueryLog, side uint8, g *groupAgg, ts int64) {
+	if !a.cfg.indexExecs || r.ServerConnID == 0 || r.QueryHash == "" {
 		return
 	}
-	k := execKey{side: side, connID: r.serverConnID, query: sampleHash(0, r.queryHash)}
+	k := execKey{side: side, connID: int64(r.ServerConnID), query: sampleHash(0, r.QueryHash)}
 	e, ok := a.execs[k]
 	if !ok {
 		if len(a.execs) >= a.cfg.maxQueries {
 			a.counts.UntrackedQueries++
 			return
 		}
-		a.execs[k] = &execRange{groupKey: g.key, isRoute: g.isRoute, first: r.tsMicros, last: r.tsMicros}
+		a.execs[k] = &execRange{groupKey: g.key, isRoute: g.isRoute, first: ts, last: ts}
 		return
 	}
-	e.first, e.last = min(e.first, r.tsMicros), max(e.last, r.tsMicros)
+	e.first, e.last = min(e.first, ts), max(e.last, ts)
 }
 
 func (a *aggregate) mergeExecs(o *aggregate) {
@@ -58,92 +63,6 @@ func (a *aggregate) mergeExecs(o *aggregate) {
 	}
 }
 
-// shadowProfileLine is one decoded profile record.
-type shadowProfileLine struct {
-	tsMicros                                int64
-	kind, cluster, queryHash                []byte
-	connID                                  int64
-	hasConnID                               bool
-	duration, pending, cpuNs                float64
-	scanRows, scanBytes, memBytes, spill    float64
-	hasDur, hasPending, hasCPU, hasScanRows bool
-	hasScanBytes, hasMem, hasSpill          bool
-	line                                    shadowLine // scratch for strings
-}
-
-func decodeProfileLine(b []byte, r *shadowProfileLine) error {
-	line := r.line
-	line.reset()
-	*r = shadowProfileLine{line: line}
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return errShadowSyntax
-	}
-	i++
-	for {
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return errShadowSyntax
-		}
-		if b[i] == '}' {
-			return nil
-		}
-		if b[i] == ',' {
-			i++
-			continue
-		}
-		key, next, ok := scanRawString(b, i)
-		if !ok || b[i] != '"' {
-			return errShadowSyntax
-		}
-		i = skipSpace(b, next)
-		if i >= len(b) || b[i] != ':' {
-			return errShadowSyntax
-		}
-		i = skipSpace(b, i+1)
-		if i >= len(b) {
-			return errShadowSyntax
-		}
-		var err error
-		var f float64
-		switch string(key) {
-		case "ts":
-			var s []byte
-			if s, i, err = r.line.str(b, i); err == nil && s != nil {
-				r.tsMicros = parseTSMicros(s)
-			}
-		case "kind":
-			r.kind, i, err = r.line.str(b, i)
-		case "cluster":
-			r.cluster, i, err = r.line.str(b, i)
-		case "query_hash":
-			r.queryHash, i, err = r.line.str(b, i)
-		case "server_conn_id":
-			f, r.hasConnID, i, err = num(b, i)
-			r.connID = int64(f)
-		case "duration_ms":
-			r.duration, r.hasDur, i, err = num(b, i)
-		case "pending_ms":
-			r.pending, r.hasPending, i, err = num(b, i)
-		case "cpu_cost_ns":
-			r.cpuNs, r.hasCPU, i, err = num(b, i)
-		case "scan_rows":
-			r.scanRows, r.hasScanRows, i, err = num(b, i)
-		case "scan_bytes":
-			r.scanBytes, r.hasScanBytes, i, err = num(b, i)
-		case "mem_cost_bytes":
-			r.memBytes, r.hasMem, i, err = num(b, i)
-		case "spill_bytes":
-			r.spill, r.hasSpill, i, err = num(b, i)
-		default:
-			i, err = skipValue(b, i, 0)
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
 // profileAgg sums the joined profiles of one group and side.
 type profileAgg struct {
 	n    int64
@@ -151,15 +70,19 @@ type profileAgg struct {
 	ns   [7]int64
 }
 
-func (p *profileAgg) add(r *shadowProfileLine) {
+func (p *profileAgg) add(r *dataset.Profile) {
 	p.n++
-	for i, v := range []struct {
-		v  float64
-		ok bool
-	}{{r.duration, r.hasDur}, {r.pending, r.hasPending}, {r.cpuNs, r.hasCPU}, {r.scanRows, r.hasScanRows},
-		{r.scanBytes, r.hasScanBytes}, {r.memBytes, r.hasMem}, {r.spill, r.hasSpill}} {
-		if v.ok && v.v >= 0 {
-			p.sums[i] += v.v
+	i64 := func(v *int64) *float64 {
+		if v == nil {
+			return nil
+		}
+		f := float64(*v)
+		return &f
+	}
+	for i, v := range [...]*float64{r.DurationMS, r.PendingMS, i64(r.CPUCostNs), i64(r.ScanRows),
+		i64(r.ScanBytes), i64(r.MemCostBytes), i64(r.SpillBytes)} {
+		if v != nil && *v >= 0 {
+			p.sums[i] += *v
 			p.ns[i]++
 		}
 	}
@@ -206,48 +129,51 @@ type profileKey struct {
 
 // joinProfiles reads the profile objects and attributes each statement
 // profile to the group of the query-log executions it joins with on
-// (side by cluster, server_conn_id, query_hash, time).
-func (cfg *config) joinProfiles(ctx context.Context, a *aggregate, sources []shadowSource) (map[profileKey]*profileAgg, error) {
+// (side by cluster, server_conn_id, query_hash, time). Objects and lines
+// that cannot be read are counted in in.
+func (cfg *config) joinProfiles(ctx context.Context, a *aggregate, sources []source, in *input) (map[profileKey]*profileAgg, error) {
 	workers := min(cfg.parallelism, max(len(sources), 1))
 	results := make([]map[profileKey]*profileAgg, workers)
 	counts := make([][3]int64, workers) // read, matched, unmatched
+	ins := make([]input, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make([]error, workers)
 	for w := range workers {
 		results[w] = map[profileKey]*profileAgg{}
 		wg.Go(func() {
-			var r shadowProfileLine
+			var r dataset.Profile
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(sources) || ctx.Err() != nil {
 					return
 				}
-				rc, err := sources[i](ctx)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				err = shadowReadLines(rc, func(b []byte) bool {
-					if decodeProfileLine(b, &r) != nil {
-						return true
+				err := ins[w].eachLine(ctx, cfg, sources[i], func(line []byte) {
+					r = dataset.Profile{}
+					if json.Unmarshal(line, &r) != nil {
+						ins[w].malformed++
+						return
 					}
-					if len(r.kind) > 0 && string(r.kind) != "statement" {
-						return true
+					if r.Kind != "" && r.Kind != dataset.ProfileStatement {
+						return
 					}
 					var side uint8
-					switch string(r.cluster) {
+					switch r.Cluster {
 					case cfg.primaryCluster:
 					case cfg.shadowCluster:
 						side = 1
 					default:
-						return true
+						return
 					}
 					counts[w][0]++
-					e, ok := a.execs[execKey{side: side, connID: r.connID, query: sampleHash(0, r.queryHash)}]
-					if !ok || !r.hasConnID || r.tsMicros < e.first-profileToleranceMicros || r.tsMicros > e.last+profileToleranceMicros {
+					ts := time.Time(r.TS).UnixMicro()
+					var connID int64
+					if r.ServerConnID != nil {
+						connID = *r.ServerConnID
+					}
+					e, ok := a.execs[execKey{side: side, connID: connID, query: sampleHash(0, r.QueryHash)}]
+					if !ok || r.ServerConnID == nil || ts < e.first-profileToleranceMicros || ts > e.last+profileToleranceMicros {
 						counts[w][2]++
-						return true
+						return
 					}
 					counts[w][1]++
 					k := profileKey{label: groupLabel(e.groupKey, e.isRoute), side: side}
@@ -257,27 +183,20 @@ func (cfg *config) joinProfiles(ctx context.Context, a *aggregate, sources []sha
 						results[w][k] = pa
 					}
 					pa.add(&r)
-					return true
 				})
-				_ = rc.Close()
 				if err != nil {
-					errs[w] = fmt.Errorf("shadow: read profiles: %w", err)
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	total := results[0]
 	for w, m := range results {
+		in.merge(&ins[w])
 		a.counts.Profiles += counts[w][0]
 		a.counts.ProfilesJoined += counts[w][1]
 		if w == 0 {

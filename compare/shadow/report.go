@@ -84,6 +84,8 @@ type Report struct {
 	Window ReportWindow `json:"window"`
 	// Settings are the thresholds the verdict used.
 	Settings ReportSettings `json:"settings"`
+	// Input is what was read: objects, lines, and what could not be read.
+	Input ReportInput `json:"input"`
 	// Counts are record counts, including what was excluded and why.
 	Counts ReportCounts `json:"counts"`
 	// Findings are the things a person must look at; empty on a pass.
@@ -142,6 +144,34 @@ type ReportWindow struct {
 	Objects int `json:"objects"`
 }
 
+// ReportInput is what the analysis read, query logs and profiles together.
+// It follows package sink's skip-and-count rules: a malformed line, an
+// object that vanished between listing and reading, a corrupt compressed
+// object or one that fails to read is counted (and listed) here, never an
+// error; the records read before the damage are analysed.
+type ReportInput struct {
+	// Objects is the number of objects listed; Read, those read to the end.
+	Objects int   `json:"objects"`
+	Read    int64 `json:"read"`
+	// Lines is the number of non-blank lines read; MalformedLines, those
+	// that were not one JSON object or did not decode as a record.
+	Lines          int64 `json:"lines"`
+	MalformedLines int64 `json:"malformed_lines"`
+	// UnreadableObjects is the number of objects that could not be read, or
+	// not to their end; Unreadable lists them by key (at most 100).
+	UnreadableObjects int                `json:"unreadable_objects"`
+	Unreadable        []UnreadableObject `json:"unreadable"`
+}
+
+// UnreadableObject is one object that could not be read, or not to its end.
+type UnreadableObject struct {
+	Key string `json:"key"`
+	// Reason is UnreadableVanished, UnreadableCorrupt or UnreadableError.
+	Reason string `json:"reason"`
+	// Error is the error's text.
+	Error string `json:"error"`
+}
+
 // ReportSettings are the thresholds of the analysis.
 type ReportSettings struct {
 	Ratio              float64 `json:"ratio"`
@@ -157,7 +187,8 @@ type ReportSettings struct {
 type ReportCounts struct {
 	// Records is every decoded record.
 	Records int64 `json:"records"`
-	// Malformed lines could not be decoded and were skipped.
+	// Malformed query-log lines were not one JSON object or could not be
+	// decoded as a record, and were skipped.
 	Malformed int64 `json:"malformed"`
 	// OutOfWindow records were outside the analysed time range.
 	OutOfWindow int64 `json:"out_of_window"`
@@ -167,6 +198,20 @@ type ReportCounts struct {
 	// Paired counts shadow records where both sides succeeded and the
 	// primary's duration was known: the latency tests' observations.
 	Paired int64 `json:"paired"`
+	// PairedByQueryID counts shadow records that did not carry the
+	// primary's outcome (no primary_* fields, as the open-source StarRocks
+	// shadow proxy writes them) and were paired with the primary record of
+	// the same query_id.
+	PairedByQueryID int64 `json:"paired_by_query_id"`
+	// UnpairedPrimary counts primary records for which no shadow record of
+	// the same query_id was found within Options.PairWindow; UnpairedShadow,
+	// shadow records without the primary's outcome whose primary record was
+	// not found (they count on the shadow side, and are not compared).
+	// PairingOverflow counts those of them given up early because the
+	// pairing window held Options.MaxPending records.
+	UnpairedPrimary int64 `json:"unpaired_primary"`
+	UnpairedShadow  int64 `json:"unpaired_shadow"`
+	PairingOverflow int64 `json:"pairing_overflow"`
 	// Filtered, Dropped and Diverged shadow records are excluded from every
 	// verdict.
 	Filtered int64 `json:"filtered"`
@@ -199,7 +244,9 @@ type Finding struct {
 	// Group is the group label ("route:NAME" or "template:HASH"); empty for
 	// shadow failures, which are by error code.
 	Group string `json:"group,omitempty"`
-	// ErrorCode is set for shadow failures (0: an I/O error, no ERR packet).
+	// ErrorCode is set for shadow failures (0: no error code, an I/O error
+	// or a log that writes none, such as the open-source StarRocks shadow
+	// proxy's).
 	ErrorCode *int64 `json:"error_code,omitempty"`
 	// Title is a short description.
 	Title string `json:"title"`
@@ -315,7 +362,8 @@ type Histogram struct {
 
 // FailureReport is the shadow-only failures of one error code.
 type FailureReport struct {
-	// ErrorCode is the server's error code; 0 means an I/O error.
+	// ErrorCode is the server's error code; 0 means none was logged (an I/O
+	// error, or a log without error_code).
 	ErrorCode int64 `json:"error_code"`
 	// Count is the number of failed statements.
 	Count int64 `json:"count"`

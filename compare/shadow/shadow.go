@@ -1,16 +1,11 @@
 package shadow
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob"
@@ -87,6 +82,17 @@ type Options struct {
 	// NonDeterministic reports whether a statement's answer depends on when
 	// or where it runs, and why. Default hashing.NonDeterministic.
 	NonDeterministic func(sql string) (bool, string)
+	// PairWindow is how far apart in time a shadow record without the
+	// primary's outcome (no primary_* fields, as the open-source StarRocks
+	// shadow proxy writes them) and the primary record of the same query_id
+	// may be and still pair; records wait for their partner that long
+	// (measured in partition hours read). Default 15 minutes.
+	PairWindow time.Duration
+	// MaxPending bounds the records waiting for their partner; beyond it the
+	// oldest are given up as unpaired (and counted as pairing overflow).
+	// A waiting primary record takes about 100 bytes, a waiting shadow
+	// record about 500 plus its query text. Default 1,000,000.
+	MaxPending int
 	// BeforeAfter, when set, switches to the before/after mode.
 	BeforeAfter *BeforeAfter
 	// Dataset is the query-log dataset read from the bucket. Default
@@ -115,6 +121,8 @@ type config struct {
 	now                   func() time.Time
 	parallelism, examples int
 	maxQueries            int
+	pairWindow            time.Duration
+	maxPending            int
 	nonDet                func(string) (bool, string)
 	dataset               string
 	log                   *slog.Logger
@@ -151,7 +159,7 @@ func newConfig(w Window, o *Options) (*config, error) {
 		ratio: o.Ratio, alpha: o.Alpha, minPairs: o.MinPairs, minTail: o.MinTailPairs,
 		reservoir: o.Reservoir, resamples: o.Resamples, seed: o.Seed, grace: o.Grace,
 		now: o.Now, parallelism: o.Parallelism, examples: o.Examples, maxQueries: o.MaxTrackedQueries,
-		nonDet: o.NonDeterministic, dataset: o.Dataset, log: o.Logger, window: w,
+		nonDet: o.NonDeterministic, dataset: o.Dataset, pairWindow: o.PairWindow, maxPending: o.MaxPending, log: o.Logger, window: w,
 		profilesDataset: o.ProfilesDataset, primaryCluster: o.PrimaryCluster, shadowCluster: o.ShadowCluster,
 	}
 	if c.profilesDataset == "" {
@@ -204,6 +212,15 @@ func newConfig(w Window, o *Options) (*config, error) {
 	}
 	if c.maxQueries <= 0 {
 		c.maxQueries = 1_000_000
+	}
+	if c.pairWindow < 0 {
+		return nil, fmt.Errorf("shadow: pair window %v must not be negative", c.pairWindow)
+	}
+	if c.pairWindow == 0 {
+		c.pairWindow = 15 * time.Minute
+	}
+	if c.maxPending <= 0 {
+		c.maxPending = 1_000_000
 	}
 	if c.nonDet == nil {
 		c.nonDet = hashing.NonDeterministic
@@ -289,7 +306,7 @@ func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("shadow: list query logs: %w", err)
 	}
 	cfg.log.Debug("shadow: analysis", "objects", len(objs), "from", from, "to", to)
-	var profiles []shadowSource
+	var profiles []source
 	if cfg.ba == nil && cfg.profilesDataset != "-" {
 		pobjs, err := sink.Objects(ctx, s.bucket, cfg.profilesDataset, from, to)
 		if err != nil {
@@ -301,10 +318,12 @@ func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
 	return runAnalysis(ctx, cfg, s.sources(objs), profiles)
 }
 
-func (s *Analyzer) sources(objs []sink.Object) []shadowSource {
-	sources := make([]shadowSource, len(objs))
+func (s *Analyzer) sources(objs []sink.Object) []source {
+	sources := make([]source, len(objs))
 	for i, o := range objs {
-		sources[i] = func(ctx context.Context) (io.ReadCloser, error) { return sink.OpenObject(ctx, s.bucket, o) }
+		sources[i] = source{key: o.Key, hour: o.Hour, open: func(ctx context.Context) (io.ReadCloser, error) {
+			return sink.OpenObject(ctx, s.bucket, o)
+		}}
 	}
 	return sources
 }
@@ -326,131 +345,19 @@ func maxTime(a, b time.Time) time.Time {
 // Analyze runs the shadow analysis over query logs given as JSON
 // Lines readers (decompressed), in window w; readers are decoded in
 // parallel. Use it when the logs do not come from a bucket in the sink's
-// layout.
+// layout. Readers carry no partition hour: records wait for their partner
+// until the end of the input, bounded by Options.MaxPending. A reader that
+// fails is reported in Report.Input as "logs[i]".
 func Analyze(ctx context.Context, w Window, logs []io.Reader, opts *Options) (*Report, error) {
 	cfg, err := newConfig(w, opts)
 	if err != nil {
 		return nil, err
 	}
-	sources := make([]shadowSource, len(logs))
+	sources := make([]source, len(logs))
 	for i, r := range logs {
-		sources[i] = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(r), nil }
+		sources[i] = source{key: fmt.Sprintf("logs[%d]", i), open: func(context.Context) (io.ReadCloser, error) {
+			return io.NopCloser(r), nil
+		}}
 	}
 	return runAnalysis(ctx, cfg, sources, nil)
-}
-
-// shadowSource opens one JSONL stream.
-type shadowSource func(ctx context.Context) (io.ReadCloser, error)
-
-// runAnalysis decodes the sources with cfg.parallelism workers, each with its
-// own aggregation, merges them and builds the report.
-func runAnalysis(ctx context.Context, cfg *config, sources, profiles []shadowSource) (*Report, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := min(cfg.parallelism, max(len(sources), 1))
-	aggs := make([]*aggregate, workers)
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for w := range workers {
-		agg := newAggregate(cfg)
-		aggs[w] = agg
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(sources) || ctx.Err() != nil {
-					return
-				}
-				if err := agg.readSource(ctx, sources[i]); err != nil {
-					errOnce.Do(func() { firstErr = err; cancel() })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	total := aggs[0]
-	for _, a := range aggs[1:] {
-		total.merge(a)
-	}
-	var joined map[profileKey]*profileAgg
-	if len(profiles) > 0 {
-		var err error
-		if joined, err = cfg.joinProfiles(ctx, total, profiles); err != nil {
-			return nil, err
-		}
-	}
-	return buildReport(ctx, cfg, total, len(sources), joined)
-}
-
-// readSource decodes one JSONL stream into a.
-func (a *aggregate) readSource(ctx context.Context, open shadowSource) error {
-	rc, err := open(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = rc.Close() }()
-	var line shadowLine
-	n := 0
-	err = shadowReadLines(rc, func(b []byte) bool {
-		n++
-		if n&4095 == 0 && ctx.Err() != nil {
-			return false
-		}
-		b = bytes.TrimSpace(b)
-		if len(b) == 0 {
-			return true
-		}
-		if decodeShadowLine(b, &line) != nil {
-			a.counts.Malformed++
-			return true
-		}
-		a.add(&line)
-		return true
-	})
-	if err != nil {
-		return fmt.Errorf("shadow: read query logs: %w", err)
-	}
-	return ctx.Err()
-}
-
-// shadowReadLines calls fn with each line of r (without the newline); the
-// slice is valid only during the call. fn returns false to stop.
-func shadowReadLines(r io.Reader, fn func([]byte) bool) error {
-	br := bufio.NewReaderSize(r, 256<<10)
-	var long []byte
-	for {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, b...)
-			continue
-		}
-		if long != nil {
-			long = append(long, b...)
-			b = long
-		}
-		if len(b) > 0 {
-			if !fn(b) {
-				return nil
-			}
-		}
-		long = nil
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }

@@ -218,6 +218,9 @@ func TestShadowReportIsDeterministic(t *testing.T) {
 	require.Equal(t, 1, a.Window.Objects)
 	require.Equal(t, 5, b.Window.Objects)
 	b.Window.Objects = 1
+	require.Equal(t, a.Input.Lines, b.Input.Lines)
+	require.EqualValues(t, 5, b.Input.Read)
+	b.Input = a.Input
 	var ja, jb bytes.Buffer
 	require.NoError(t, a.WriteJSON(&ja))
 	require.NoError(t, b.WriteJSON(&jb))

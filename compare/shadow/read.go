@@ -1,0 +1,231 @@
+package shadow
+
+import (
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gocloud.dev/gcerrors"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+// source is one JSON Lines object of the input.
+type source struct {
+	// key names the object in the report: its key in the bucket, or
+	// "logs[i]" for Analyze's readers.
+	key string
+	// hour is the object's partition hour; zero when unknown.
+	hour time.Time
+	open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Reasons an object could not be read (UnreadableObject.Reason), the
+// sink's skip-and-count rules.
+const (
+	// UnreadableVanished: the object was listed but gone when opened.
+	UnreadableVanished = "vanished"
+	// UnreadableCorrupt: the object's compression is broken; the records
+	// before the damage were read.
+	UnreadableCorrupt = "corrupt"
+	// UnreadableError: opening or reading failed otherwise; the records
+	// before the failure were read.
+	UnreadableError = "error"
+)
+
+// input counts what one worker read.
+type input struct {
+	read, lines, malformed int64
+	unreadable             []UnreadableObject
+}
+
+func (in *input) merge(o *input) {
+	in.read += o.read
+	in.lines += o.lines
+	in.malformed += o.malformed
+	in.unreadable = append(in.unreadable, o.unreadable...)
+}
+
+// skip records an object that could not be read (whole or in part) and
+// returns nil, or ctx's error when ctx ended: only that aborts the report.
+func (in *input) skip(ctx context.Context, cfg *config, key string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	reason := UnreadableError
+	switch {
+	case gcerrors.Code(err) == gcerrors.NotFound:
+		reason = UnreadableVanished
+	case corrupt(err):
+		reason = UnreadableCorrupt
+	}
+	cfg.log.Warn("shadow: object skipped", "key", key, "reason", reason, "err", err)
+	in.unreadable = append(in.unreadable, UnreadableObject{Key: key, Reason: reason, Error: err.Error()})
+	return nil
+}
+
+// corrupt reports whether err is a compression error, as package sink
+// classifies them.
+func corrupt(err error) bool {
+	var ce flate.CorruptInputError
+	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)
+}
+
+// maxUnreadableListed bounds the objects Report.Input lists by key.
+const maxUnreadableListed = 100
+
+// report returns the Input section of a report over objects listed objects.
+func (in *input) report(objects int) ReportInput {
+	slices.SortFunc(in.unreadable, func(a, b UnreadableObject) int { return strings.Compare(a.Key, b.Key) })
+	r := ReportInput{
+		Objects: objects, Read: in.read, Lines: in.lines, MalformedLines: in.malformed,
+		UnreadableObjects: len(in.unreadable), Unreadable: in.unreadable,
+	}
+	if len(r.Unreadable) > maxUnreadableListed {
+		r.Unreadable = r.Unreadable[:maxUnreadableListed]
+	}
+	if r.Unreadable == nil {
+		r.Unreadable = []UnreadableObject{}
+	}
+	return r
+}
+
+// eachLine calls fn with every JSON object line of src, under the sink's
+// rules: malformed lines are counted and skipped, an object that cannot be
+// read (or not to its end) is counted and skipped. It returns only ctx's
+// error.
+func (in *input) eachLine(ctx context.Context, cfg *config, src source, fn func(line []byte)) error {
+	rc, err := src.open(ctx)
+	if err != nil {
+		return in.skip(ctx, cfg, src.key, err)
+	}
+	defer func() { _ = rc.Close() }()
+	lines := sink.NewLineReader(rc, 0)
+	for n := 1; ; n++ {
+		line, err := lines.Next()
+		if err != nil {
+			in.malformed += lines.Malformed()
+			in.lines += lines.Malformed()
+			if err == io.EOF {
+				in.read++
+				return nil
+			}
+			return in.skip(ctx, cfg, src.key, err)
+		}
+		if n&4095 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		in.lines++
+		fn(line)
+	}
+}
+
+// progress tracks which sources are read, for the pairing window's bound
+// in time.
+type progress struct {
+	mu      sync.Mutex
+	sources []source
+	done    []bool
+	first   int // the first source not read yet
+}
+
+// finish marks source i read. When that moves the first unread source, it
+// returns the start of that source's partition hour: every record of an
+// earlier hour has been read.
+func (p *progress) finish(i int) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[i] = true
+	old := p.first
+	for p.first < len(p.done) && p.done[p.first] {
+		p.first++
+	}
+	if p.first == old || p.first == len(p.done) || p.sources[p.first].hour.IsZero() {
+		return time.Time{}, false
+	}
+	return p.sources[p.first].hour, true
+}
+
+// runAnalysis decodes the sources (sorted by partition hour) with
+// cfg.parallelism workers, each with its own aggregation and decoder,
+// merges them and builds the report.
+func runAnalysis(ctx context.Context, cfg *config, sources, profiles []source) (*Report, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := min(cfg.parallelism, max(len(sources), 1))
+	pairs := newPairing(cfg)
+	prog := &progress{sources: sources, done: make([]bool, len(sources))}
+	aggs := make([]*aggregate, workers)
+	ins := make([]input, workers)
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for w := range workers {
+		agg := newAggregate(cfg, pairs)
+		aggs[w] = agg
+		in := &ins[w]
+		wg.Go(func() {
+			var dec dataset.QueryLogDecoder
+			var rec dataset.QueryLog
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(sources) || ctx.Err() != nil {
+					return
+				}
+				err := in.eachLine(ctx, cfg, sources[i], func(line []byte) {
+					if dec.Decode(line, &rec) != nil {
+						in.malformed++
+						return
+					}
+					agg.add(&rec)
+				})
+				if err != nil {
+					return
+				}
+				if hour, ok := prog.finish(i); ok {
+					pairs.expire(agg, hour.UnixMicro()-cfg.pairWindow.Microseconds())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	total := aggs[0]
+	pairs.flush(total)
+	for w, a := range aggs[1:] {
+		total.merge(a)
+		ins[0].merge(&ins[w+1])
+	}
+	// Lines the line reader rejected count as malformed records too.
+	total.counts.Malformed = ins[0].malformed
+	in := &ins[0]
+	var joined map[profileKey]*profileAgg
+	if len(profiles) > 0 {
+		var err error
+		if joined, err = cfg.joinProfiles(ctx, total, profiles, in); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := buildReport(ctx, cfg, total, len(sources), joined)
+	if err != nil {
+		return nil, err
+	}
+	rep.Input = in.report(len(sources) + len(profiles))
+	if n := rep.Input.UnreadableObjects; n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d objects could not be read, or not to their end: the report covers the records read (see Input)", n))
+	}
+	return rep, nil
+}
