@@ -230,52 +230,35 @@ func (p *Parser) ParseCard(msgType, content string) (Card, error) {
 	var b builder
 	var title string
 	switch msgType {
-	case "interactive", "post":
-		var raw struct {
-			Title    *string           `json:"title"`
-			Header   *json.RawMessage  `json:"header"`
-			Elements []json.RawMessage `json:"elements"`
-			Content  []json.RawMessage `json:"content"`
-			Body     *struct {
-				Elements []json.RawMessage `json:"elements"`
-			} `json:"body"`
-		}
-		if err := json.Unmarshal([]byte(content), &raw); err != nil {
-			return Card{}, fmt.Errorf("%w: %v", ErrBadContent, err)
-		}
-		if raw.Title != nil {
-			title = *raw.Title
-		}
-		if raw.Header != nil {
-			var h struct {
-				Title struct {
-					Content string `json:"content"`
-				} `json:"title"`
+	case "interactive", "post", "text":
+	default:
+		return Card{}, ErrNotAlert
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(content), &raw); err != nil {
+		return Card{}, fmt.Errorf("%w: %v", ErrBadContent, err)
+	}
+	switch msgType {
+	case "text":
+		b.markdown(str(raw["text"]))
+	default:
+		title = str(raw["title"])
+		if h, ok := raw["header"].(map[string]any); ok {
+			if t, ok := h["title"].(map[string]any); ok {
+				title = str(t["content"])
 			}
-			_ = json.Unmarshal(*raw.Header, &h)
-			title = h.Title.Content
 		}
-		els := raw.Elements
+		els, _ := raw["elements"].([]any)
 		if msgType == "post" {
-			els = raw.Content
+			els, _ = raw["content"].([]any)
 		}
-		if raw.Body != nil {
-			els = raw.Body.Elements
+		if body, ok := raw["body"].(map[string]any); ok {
+			els, _ = body["elements"].([]any)
 		}
 		for _, el := range els {
 			b.element(el)
 			b.newline()
 		}
-	case "text":
-		var raw struct {
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal([]byte(content), &raw); err != nil {
-			return Card{}, fmt.Errorf("%w: %v", ErrBadContent, err)
-		}
-		b.markdown(raw.Text)
-	default:
-		return Card{}, ErrNotAlert
 	}
 	title = strings.TrimSpace(title)
 	for _, sec := range b.sections {
@@ -520,129 +503,103 @@ func (b *builder) markdown(s string) {
 	}
 }
 
-// node is an element of either card shape: an inline node of the
-// projection, or an element of a card as sent.
-type node struct {
-	Tag      string                `json:"tag"`
-	Text     json.RawMessage       `json:"text"`
-	Content  json.RawMessage       `json:"content"`
-	Href     string                `json:"href"`
-	URL      string                `json:"url"`
-	MultiURL *struct{ URL string } `json:"multi_url"`
-	UserName string                `json:"user_name"`
-	Elements []json.RawMessage     `json:"elements"`
-	Fields   []struct {
-		Text json.RawMessage `json:"text"`
-	} `json:"fields"`
-	Actions []json.RawMessage `json:"actions"`
-	Columns []struct {
-		Elements []json.RawMessage `json:"elements"`
-	} `json:"columns"`
-}
-
-// element appends one element: a projection row (an array of nodes) or a
-// node.
-func (b *builder) element(raw json.RawMessage) {
-	raw = json.RawMessage(strings.TrimSpace(string(raw)))
-	if len(raw) > 0 && raw[0] == '[' {
-		var row []json.RawMessage
-		if json.Unmarshal(raw, &row) != nil {
-			return
-		}
-		if len(row) == 1 && tagOf(row[0]) == "hr" {
+// element appends one element of either card shape: a projection row (an
+// array of inline nodes), an inline node, or an element of a card as sent.
+func (b *builder) element(v any) {
+	switch x := v.(type) {
+	case []any:
+		if len(x) == 1 && tagOf(x[0]) == "hr" {
 			b.hr()
 			return
 		}
-		for _, n := range row {
+		for _, n := range x {
 			b.element(n)
 		}
-		return
+	case map[string]any:
+		b.node(x)
 	}
-	var n node
-	if json.Unmarshal(raw, &n) != nil {
-		return
-	}
-	switch n.Tag {
+}
+
+func (b *builder) node(n map[string]any) {
+	switch str(n["tag"]) {
 	case "hr":
 		b.hr()
 	case "a":
-		b.link(str(n.Text), n.Href)
+		b.link(str(n["text"]), str(n["href"]))
 	case "at":
-		b.text("@" + n.UserName)
+		b.text("@" + str(n["user_name"]))
 	case "img", "image":
 	case "button":
-		url := n.URL
-		if url == "" && n.MultiURL != nil {
-			url = n.MultiURL.URL
+		url := str(n["url"])
+		if m, ok := n["multi_url"].(map[string]any); ok && url == "" {
+			url = str(m["url"])
 		}
-		if t := textOf(n.Text); url != "" {
+		t := str(n["text"])
+		if m, ok := n["text"].(map[string]any); ok {
+			t = str(m["content"])
+		}
+		if url != "" {
 			b.link(t, url)
 		} else {
 			b.text(t)
 		}
 	case "markdown", "lark_md":
-		b.markdown(str(n.Content))
+		b.markdown(str(n["content"]))
 	case "plain_text":
-		b.text(str(n.Content))
+		b.text(str(n["content"]))
 	case "div":
-		if len(n.Text) > 0 {
-			b.element(n.Text)
-		}
-		for _, f := range n.Fields {
-			b.newline()
-			b.element(f.Text)
+		b.element(n["text"])
+		fields, _ := n["fields"].([]any)
+		for _, f := range fields {
+			if m, ok := f.(map[string]any); ok {
+				b.newline()
+				b.element(m["text"])
+			}
 		}
 	default:
 		// text nodes of the projection, and containers (note, action,
 		// column_set, collapsible panels, ...) of either shape.
-		if s := str(n.Text); s != "" {
-			b.text(s)
-		} else if len(n.Text) > 0 && n.Text[0] == '{' {
-			b.element(n.Text)
+		switch t := n["text"].(type) {
+		case string:
+			b.text(t)
+		case map[string]any:
+			b.node(t)
 		}
-		if s := str(n.Content); s != "" {
+		if s := str(n["content"]); s != "" {
 			b.markdown(s)
 		}
-		for _, e := range n.Elements {
-			b.element(e)
-		}
-		for _, e := range n.Actions {
-			b.element(e)
-			b.text(" ")
-		}
-		for _, c := range n.Columns {
-			for _, e := range c.Elements {
+		if els, ok := n["elements"].([]any); ok {
+			for _, e := range els {
 				b.element(e)
-				b.newline()
+			}
+		}
+		if acts, ok := n["actions"].([]any); ok {
+			for _, e := range acts {
+				b.element(e)
+				b.text(" ")
+			}
+		}
+		if cols, ok := n["columns"].([]any); ok {
+			for _, c := range cols {
+				if m, ok := c.(map[string]any); ok {
+					els, _ := m["elements"].([]any)
+					for _, e := range els {
+						b.element(e)
+						b.newline()
+					}
+				}
 			}
 		}
 	}
 }
 
-// textOf reads a button's text: a string, or a {tag, content} object.
-func textOf(raw json.RawMessage) string {
-	if s := str(raw); s != "" {
-		return s
-	}
-	var t struct {
-		Content string `json:"content"`
-	}
-	_ = json.Unmarshal(raw, &t)
-	return t.Content
+// str returns v if it is a string, else "".
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
-func str(raw json.RawMessage) string {
-	var s string
-	if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	return ""
-}
-
-func tagOf(raw json.RawMessage) string {
-	var n struct {
-		Tag string `json:"tag"`
-	}
-	_ = json.Unmarshal(raw, &n)
-	return n.Tag
+func tagOf(v any) string {
+	m, _ := v.(map[string]any)
+	return str(m["tag"])
 }
