@@ -60,19 +60,23 @@ type Options struct {
 	// IdleTimeout closes a client connection idle this long between
 	// commands. Default 0: no idle timeout.
 	IdleTimeout time.Duration
-	// Sink receives one query-log record (dataset.QueryLog) per command for the primary side
-	// (dataset query-logs). Records reach it through a bounded queue served
-	// by one goroutine, so a slow sink never blocks a client: records that
-	// do not fit are dropped and counted. Default nil: no query log.
+	// Sink receives the primary record (a *dataset.QueryLog, dataset
+	// dataset.QueryLogs) of every command. Records reach it through a
+	// bounded queue served by one goroutine, so a slow sink never blocks a
+	// client: records that do not fit are dropped and counted. Shutdown,
+	// Close and Flush flush it; its owner closes it. Default nil: no query
+	// log.
 	Sink sink.Sink
 	// LogQueue is the capacity of that queue in records. Default
 	// DefaultLogQueue.
 	LogQueue int
-	// RedactQueryText omits query_text from records (the hashes stay).
+	// OmitQueryText leaves query_text out of the records (the hashes stay).
 	// Default false.
-	RedactQueryText bool
+	OmitQueryText bool
 	// Mirror receives every command with the primary's outcome, after the
-	// client has it. Default nil: pass-through proxy.
+	// client has it. When it is a Shutdowner (Shadow is), the proxy's
+	// Shutdown and Close shut it down; when it is a Flusher, Flush drains
+	// it. Default nil: pass-through proxy.
 	Mirror Mirror
 	// Dial dials the primary. Default: a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -199,7 +203,7 @@ func (p *Proxy) Serve(l net.Listener) error {
 			if stopping {
 				return ErrProxyClosed
 			}
-			if t, ok := err.(interface{ Temporary() bool }); ok && t.Temporary() {
+			if t, ok := err.(temporary); ok && t.Temporary() {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				p.log.Warn("mirror: accept", "err", err, "retry_in", backoff)
 				time.Sleep(backoff)
@@ -344,6 +348,13 @@ func (p *Proxy) Flush(ctx context.Context) error {
 	}
 	return nil
 }
+
+// temporary is implemented by the errors of Accept that a retry may cure
+// (net.Error's deprecated Temporary, which net/http's Server uses the same
+// way).
+type temporary interface{ Temporary() bool }
+
+var _ temporary = (*net.OpError)(nil)
 
 func (p *Proxy) closeConns() {
 	p.mu.Lock()
@@ -498,7 +509,7 @@ func (b *recordBuilder) primaryRecord(it *logItem) *dataset.QueryLog {
 		r.ColumnsHash = b.tc.columnsHash(it.cols)
 	}
 	if it.query != "" {
-		if !b.p.opts.RedactQueryText {
+		if !b.p.opts.OmitQueryText {
 			r.QueryText = it.query
 		}
 		h := b.tc.get(it.query, it.cache)

@@ -124,6 +124,7 @@ type ShadowOptions struct {
 	// records.
 	Sink sink.Sink
 	// OmitQueryText leaves query_text out of the records (the hashes stay).
+	// Default false.
 	OmitQueryText bool
 	// OmitFiltered writes no record for filtered commands (they are still
 	// counted). Default: false, every command gets its shadow record.

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"regexp"
 	"time"
@@ -101,27 +97,8 @@ func (s *shadowConfig) options(logs sink.Sink, redact bool, reg prometheus.Regis
 			return nil, fmt.Errorf("-shadow-user-map %s: %w", s.userMap, err)
 		}
 	}
-	if s.tls || s.tlsCA != "" || s.tlsInsecure {
-		host, _, err := net.SplitHostPort(s.addr)
-		if err != nil {
-			return nil, fmt.Errorf("-shadow: %w", err)
-		}
-		tc := &tls.Config{ServerName: s.tlsServerName, MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.tlsInsecure} //nolint:gosec // opt-in flag
-		if tc.ServerName == "" {
-			tc.ServerName = host
-		}
-		if s.tlsCA != "" {
-			pem, err := os.ReadFile(s.tlsCA)
-			if err != nil {
-				return nil, fmt.Errorf("shadow TLS CA: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, errors.New("shadow TLS CA " + s.tlsCA + ": no certificate found")
-			}
-			tc.RootCAs = pool
-		}
-		o.TLS = tc
+	if o.TLS, err = verifyingTLS(s.tls, s.tlsCA, s.tlsServerName, s.tlsInsecure); err != nil {
+		return nil, fmt.Errorf("shadow TLS: %w", err)
 	}
 	return o, nil
 }
