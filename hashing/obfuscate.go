@@ -608,8 +608,11 @@ const ident32 = "abcdefghijklmnopqrstuvwxyz234567"
 // maxCachedIdents bounds the cache of identifier replacements.
 const maxCachedIdents = 1 << 16
 
-// ident returns the replacement of an identifier: "o" and nine base-32
+// Ident returns the replacement of one identifier (a schema, table, column
+// or alias name, unquoted), as Query and DDL write it: "o" and nine base-32
 // characters of the keyed hash of its lower-case form.
+func (o *Obfuscator) Ident(name string) string { return o.ident(name) }
+
 func (o *Obfuscator) ident(name string) string {
 	lower := strings.ToLower(name)
 	o.mu.RLock()

@@ -193,3 +193,21 @@ func TestObfuscatorReplicaOnMariaDB(t *testing.T) {
 }
 
 func identsOf(q string) []string { return regexp.MustCompile(`\bo[a-z2-7]{9}\b`).FindAllString(q, -1) }
+
+// Ident gives the name Query and DDL write for the same identifier, quoted
+// or not, whatever its case.
+func TestObfuscatorIdentMatchesQuery(t *testing.T) {
+	o := NewObfuscator([]byte("k"))
+	for _, q := range []string{"SELECT a FROM Orders", "SELECT a FROM `orders`", "SELECT a FROM ORDERS"} {
+		got, err := o.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got, o.Ident("orders")) {
+			t.Fatalf("%q -> %q does not contain Ident(orders) = %q", q, got, o.Ident("orders"))
+		}
+	}
+	if NewObfuscator([]byte("other")).Ident("orders") == o.Ident("orders") {
+		t.Fatal("another key gives the same name")
+	}
+}

@@ -243,13 +243,7 @@ func (b *builder) skip(i int, reason string) {
 }
 
 // ident returns the replacement of an identifier.
-func (b *builder) ident(name string) string {
-	s, err := b.ob.Query(quoteIdent(name))
-	if err != nil {
-		return name // cannot happen: a quoted identifier always lexes
-	}
-	return strings.Trim(s, "`")
-}
+func (b *builder) ident(name string) string { return b.ob.Ident(name) }
 
 // capture captures the schema of every table node reads and returns a skip
 // reason, or "" when they are all there.
