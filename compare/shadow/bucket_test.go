@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +193,61 @@ func TestReportsShowProfiles(t *testing.T) {
 	require.Contains(t, md.String(), "| route:x | shadow | 4 | - | - | 6 |")
 	require.Contains(t, h.String(), `<table id="profiles">`)
 	require.Contains(t, h.String(), `<td class="n">6</td>`)
+}
+
+// Objects that cannot be read, or not to their end, and malformed lines are
+// counted and listed, never an error: the report covers the rest.
+func TestShadowSkipsAndCountsUnreadable(t *testing.T) {
+	root := t.TempDir()
+	writeHiveLogs(t, root, genShadowLogs(1, genStart, time.Hour, 2, stableGroups()))
+	// A corrupt object: a gzip stream cut in the middle.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	for range 2000 {
+		_, _ = zw.Write([]byte(`{"ts":"2026-11-20T10:00:01.000000Z","query_id":"x","target":"primary","route":"home","duration_ms":1,"success":true}` + "\n"))
+	}
+	require.NoError(t, zw.Close())
+	dir := filepath.Join(root, QueryLogsDataset, genStart.Format("year=2006/month=01/day=02/hour=15"))
+	corruptKey := "20261120_100000_000000c0.jsonl.gz"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, corruptKey), gz.Bytes()[:gz.Len()/2], 0o644))
+	// Malformed lines, in a plain object.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261120_100000_000000d0.jsonl"), []byte("not json\n{\"target\":\n[1]\n"), 0o644))
+
+	ctx := context.Background()
+	bucket := openFileBucket(t, root)
+	a := New(bucket, Window{From: genStart, To: genStart.Add(time.Hour)}, &Options{Now: func() time.Time { return genStart.Add(48 * time.Hour) }})
+	objs, err := sink.Objects(ctx, bucket, QueryLogsDataset, genStart, genStart.Add(time.Hour))
+	require.NoError(t, err)
+	// An object that vanished between listing and reading.
+	vanished := objs[0]
+	vanished.Key = filepath.ToSlash(filepath.Join(QueryLogsDataset, genStart.Format("year=2006/month=01/day=02/hour=15"), "20261120_100000_000000ff.jsonl"))
+	vanished.Gzip = false
+	cfg, err := newConfig(a.window, &a.opts)
+	require.NoError(t, err)
+	rep, err := runAnalysis(ctx, cfg, a.sources(append(objs, vanished)), nil)
+	require.NoError(t, err)
+
+	in := rep.Input
+	require.Equal(t, len(objs)+1, in.Objects)
+	require.EqualValues(t, len(objs)-1, in.Read)
+	// Three malformed lines, and the line the corrupt object was cut in.
+	require.EqualValues(t, 4, in.MalformedLines)
+	require.EqualValues(t, 4, rep.Counts.Malformed)
+	require.Equal(t, 2, in.UnreadableObjects)
+	require.Len(t, in.Unreadable, 2)
+	require.Equal(t, UnreadableCorrupt, in.Unreadable[0].Reason)
+	require.True(t, strings.HasSuffix(in.Unreadable[0].Key, corruptKey))
+	require.Equal(t, UnreadableVanished, in.Unreadable[1].Reason)
+	require.Equal(t, vanished.Key, in.Unreadable[1].Key)
+	// The records before the damage are analysed.
+	require.Greater(t, group(rep, "route:home").Primary.Count, int64(0))
+	require.Contains(t, strings.Join(rep.Notes, "\n"), "2 objects could not be read")
+
+	var md, html bytes.Buffer
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.NoError(t, rep.WriteHTML(&html))
+	for _, out := range []string{md.String(), html.String()} {
+		require.Contains(t, out, corruptKey)
+		require.Contains(t, out, "20261120_100000_000000ff.jsonl")
+	}
 }

@@ -102,3 +102,79 @@ func TestShadowReportBinaryUsage(t *testing.T) {
 	require.Equal(t, 2, run([]string{"-nope"}, &stdout, &stderr))
 	require.Equal(t, 0, run([]string{"-h"}, &stdout, &stderr))
 }
+
+// writeStarRocksLogs writes two hours of logs as the open-source StarRocks
+// shadow proxy writes them (its fields only, ts the completion time,
+// success true on an ERR packet), primary and shadow records in different
+// objects: route-less statements, one shape 3x slower on the shadow, one
+// failing there, and commands whose shadow record is missing.
+func writeStarRocksLogs(t *testing.T, root string) {
+	t.Helper()
+	objects := map[string]*bytes.Buffer{}
+	for i := range 3600 {
+		received := hour.Add(2 * time.Hour * time.Duration(i) / 3600)
+		text, ms, factor, errText := fmt.Sprintf("SELECT name FROM users WHERE id = %d", i%50), 2.0+float64(i%5)/10, 1.0, ""
+		switch i % 3 {
+		case 1:
+			text, factor = fmt.Sprintf("SELECT COUNT(*) FROM orders WHERE user_id = %d", i%50), 3
+		case 2:
+			text = fmt.Sprintf("SELECT total FROM invoices WHERE id = %d", i%50)
+			if i%15 == 2 {
+				errText = "Unknown column 'total' in 'field list'"
+			}
+		}
+		for _, side := range []string{"primary", "shadow"} {
+			d := ms
+			if side == "shadow" {
+				if i%50 == 0 {
+					continue // lost
+				}
+				d *= factor
+			}
+			ts := received.Add(time.Duration(d * float64(time.Millisecond)))
+			key := ts.Format("year=2006/month=01/day=02/hour=15/20060102_150000_") + side + ".jsonl"
+			if objects[key] == nil {
+				objects[key] = &bytes.Buffer{}
+			}
+			rec := map[string]any{
+				"ts": ts.Format(time.RFC3339Nano), "query_id": fmt.Sprintf("sr-%d", i), "target": side, "command": "COM_QUERY",
+				"query_text": text, "query_hash": fmt.Sprint(i), "duration_ms": d, "bytes_sent": len(text), "bytes_recv": 64,
+				"success": true, "error": "", "client_addr": "10.0.0.9:40000", "filtered": false, "filter_reason": "",
+			}
+			if side == "shadow" {
+				rec["error"] = errText
+			}
+			require.NoError(t, json.NewEncoder(objects[key]).Encode(rec))
+		}
+	}
+	for key, b := range objects {
+		path := filepath.Join(root, "query-logs", filepath.FromSlash(key))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	}
+}
+
+func TestShadowReportBinaryStarRocksProxyLogs(t *testing.T) {
+	root := t.TempDir()
+	writeStarRocksLogs(t, root)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-bucket-url", "file://" + root, "-from", "2026-11-20T00:00:00Z", "-to", "2026-11-21T00:00:00Z",
+		"-out", out, "-fail"}, &stdout, &stderr)
+	require.Equal(t, 1, code, "stdout %s stderr: %s", stdout.String(), stderr.String())
+	require.True(t, strings.HasPrefix(stdout.String(), "FAIL: 2 findings: 1 regression, 1 shadow failure\n"), stdout.String())
+
+	f, err := os.Open(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	defer f.Close()
+	rep, err := shadow.ReadReport(f)
+	require.NoError(t, err)
+	require.EqualValues(t, 3600-72, rep.Counts.PairedByQueryID)
+	require.EqualValues(t, 72, rep.Counts.UnpairedPrimary)
+	require.Zero(t, rep.Counts.UnpairedShadow)
+	require.EqualValues(t, 3600/15, rep.Counts.ShadowOnlyFailures)
+	require.Zero(t, rep.Input.UnreadableObjects)
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(md), "unpaired primary records: 72")
+}
