@@ -15,17 +15,17 @@ type Field int
 
 // The fields of a card alert.
 const (
-	ClusterName Field = iota
-	ClusterID
-	Region
-	Account
-	Status
-	AlertName
-	Detail
-	Dashboard
-	Silence
-	Severity
-	Time
+	FieldClusterName Field = iota
+	FieldClusterID
+	FieldRegion
+	FieldAccount
+	FieldStatus
+	FieldAlertName
+	FieldDetail
+	FieldDashboard
+	FieldSilence
+	FieldSeverity
+	FieldTime
 	numFields
 )
 
@@ -46,7 +46,7 @@ func (f Field) String() string {
 // is read line by line; a line "label: value", "label：value" or
 // "label = value" (with any leading "- ", and bold markers already removed)
 // gives the field its label is listed for; a link whose text is a
-// Dashboard or Silence label gives that URL.
+// FieldDashboard or FieldSilence label gives that URL.
 type Template struct {
 	// Name names the template in reports.
 	Name string
@@ -62,7 +62,7 @@ type Template struct {
 	Split *regexp.Regexp
 	// Firing and Resolved are the status words, compared case-insensitively
 	// (Resolved first, so "告警恢复" is resolved). They are looked for in a
-	// Status value; a line made of one of them alone is a heading that
+	// FieldStatus value; a line made of one of them alone is a heading that
 	// gives the status of the alerts under it; failing both, the title
 	// gives it if it holds only resolved words. Otherwise an alert is
 	// firing.
@@ -81,10 +81,10 @@ func Grafana() Template {
 		Name:  "grafana",
 		Title: regexp.MustCompile(`^\[(FIRING|RESOLVED)\b`),
 		Labels: map[Field][]string{
-			ClusterName: {"cluster_name"}, ClusterID: {"cluster_id"}, Region: {"region"},
-			Account: {"account", "account_name"}, AlertName: {"alertname"},
-			Detail: {"description", "summary"}, Severity: {"severity"},
-			Dashboard: {"dashboard"}, Silence: {"silence"},
+			FieldClusterName: {"cluster_name"}, FieldClusterID: {"cluster_id"}, FieldRegion: {"region"},
+			FieldAccount: {"account", "account_name"}, FieldAlertName: {"alertname"},
+			FieldDetail: {"description", "summary"}, FieldSeverity: {"severity"},
+			FieldDashboard: {"dashboard"}, FieldSilence: {"silence"},
 		},
 		Split:    regexp.MustCompile(`^(Value|Labels):`),
 		Firing:   []string{"firing"},
@@ -100,17 +100,17 @@ func StarRocks() Template {
 	return Template{
 		Name: "starrocks",
 		Labels: map[Field][]string{
-			ClusterName: {"cluster name", "cluster_name", "cluster", "集群名称", "集群名", "集群"},
-			ClusterID:   {"cluster id", "cluster_id", "集群id", "集群 id"},
-			Region:      {"region", "地域", "区域"},
-			Account:     {"account", "account name", "account_name", "账号", "账户", "账号名称"},
-			Status:      {"status", "alert status", "告警状态", "状态"},
-			AlertName:   {"alert name", "alertname", "alert", "告警名称", "告警名", "告警项"},
-			Detail:      {"detail", "details", "description", "告警详情", "详情", "告警内容"},
-			Dashboard:   {"dashboard", "监控大盘", "大盘", "监控"},
-			Silence:     {"silence", "静默"},
-			Severity:    {"severity", "level", "告警级别", "级别"},
-			Time:        {"time", "alert time", "告警时间", "时间"},
+			FieldClusterName: {"cluster name", "cluster_name", "cluster", "集群名称", "集群名", "集群"},
+			FieldClusterID:   {"cluster id", "cluster_id", "集群id", "集群 id"},
+			FieldRegion:      {"region", "地域", "区域"},
+			FieldAccount:     {"account", "account name", "account_name", "账号", "账户", "账号名称"},
+			FieldStatus:      {"status", "alert status", "告警状态", "状态"},
+			FieldAlertName:   {"alert name", "alertname", "alert", "告警名称", "告警名", "告警项"},
+			FieldDetail:      {"detail", "details", "description", "告警详情", "详情", "告警内容"},
+			FieldDashboard:   {"dashboard", "监控大盘", "大盘", "监控"},
+			FieldSilence:     {"silence", "静默"},
+			FieldSeverity:    {"severity", "level", "告警级别", "级别"},
+			FieldTime:        {"time", "alert time", "告警时间", "时间"},
 		},
 		Firing:   []string{"firing", "告警中", "触发"},
 		Resolved: []string{"resolved", "已恢复", "恢复"},
@@ -152,7 +152,7 @@ type CardAlert struct {
 	Index int
 	// Status is firing or resolved.
 	Status issues.Status
-	// Fields holds the values found, by Field (Status included as written).
+	// Fields holds the values found, by Field (FieldStatus as the card writes it).
 	Fields [numFields]string
 }
 
@@ -192,14 +192,14 @@ func NewParser(templates []Template) (*Parser, error) {
 				}
 				c.labels[k] = f
 				switch f {
-				case Dashboard:
+				case FieldDashboard:
 					c.dashboard[k] = true
-				case Silence:
+				case FieldSilence:
 					c.silence[k] = true
 				}
 			}
 		}
-		if _, ok := t.Labels[AlertName]; !ok {
+		if _, ok := t.Labels[FieldAlertName]; !ok {
 			return nil, fmt.Errorf("lark: template %q: no label for alertname", t.Name)
 		}
 		for _, w := range t.Firing {
@@ -296,11 +296,11 @@ func (t *compiled) read(title string, sections [][]line) Card {
 		heading := issues.Status("")
 		flush := func() {
 			switch {
-			case cur.fields[AlertName] != "":
+			case cur.fields[FieldAlertName] != "":
 				a := CardAlert{Index: len(card.Alerts) + 1, Fields: cur.fields, Status: titleStatus}
 				switch {
-				case cur.fields[Status] != "":
-					a.Status = t.status(cur.fields[Status], titleStatus)
+				case cur.fields[FieldStatus] != "":
+					a.Status = t.status(cur.fields[FieldStatus], titleStatus)
 				case heading != "":
 					a.Status = heading
 				}
@@ -325,7 +325,7 @@ func (t *compiled) read(title string, sections [][]line) Card {
 			}
 			if key, val, ok := splitKV(text); ok {
 				if f, ok := t.labels[normLabel(key)]; ok && cur.fields[f] == "" {
-					if f == Dashboard || f == Silence {
+					if f == FieldDashboard || f == FieldSilence {
 						val = linkURL(val, l.links)
 					}
 					if val != "" {
@@ -336,10 +336,10 @@ func (t *compiled) read(title string, sections [][]line) Card {
 			for _, lk := range l.links {
 				k := normLabel(lk.text)
 				switch {
-				case t.dashboard[k] && cur.fields[Dashboard] == "":
-					cur.fields[Dashboard] = lk.url
-				case t.silence[k] && cur.fields[Silence] == "":
-					cur.fields[Silence] = lk.url
+				case t.dashboard[k] && cur.fields[FieldDashboard] == "":
+					cur.fields[FieldDashboard] = lk.url
+				case t.silence[k] && cur.fields[FieldSilence] == "":
+					cur.fields[FieldSilence] = lk.url
 				}
 			}
 		}
@@ -364,7 +364,7 @@ func (t *compiled) word(s string, words []string) bool {
 	return false
 }
 
-// status reads a Status value.
+// status reads a FieldStatus value.
 func (t *compiled) status(v string, dflt issues.Status) issues.Status {
 	switch {
 	case t.word(v, t.resolved):

@@ -40,18 +40,18 @@ func wantSections(t *testing.T, card lark.Card) {
 	require.Equal(t, 1, a.Index)
 	require.Equal(t, issues.StatusFiring, a.Status)
 	for f, want := range map[lark.Field]string{
-		lark.ClusterName: firingSection.ClusterName, lark.ClusterID: firingSection.ClusterID,
-		lark.Region: firingSection.Region, lark.Account: firingSection.Account, lark.AlertName: firingSection.AlertName,
-		lark.Detail: firingSection.Detail, lark.Dashboard: firingSection.DashboardURL,
-		lark.Silence: firingSection.SilenceURL, lark.Time: firingSection.Time, lark.Status: "Firing",
+		lark.FieldClusterName: firingSection.ClusterName, lark.FieldClusterID: firingSection.ClusterID,
+		lark.FieldRegion: firingSection.Region, lark.FieldAccount: firingSection.Account, lark.FieldAlertName: firingSection.AlertName,
+		lark.FieldDetail: firingSection.Detail, lark.FieldDashboard: firingSection.DashboardURL,
+		lark.FieldSilence: firingSection.SilenceURL, lark.FieldTime: firingSection.Time, lark.FieldStatus: "Firing",
 	} {
 		require.Equal(t, want, a.Get(f), f.String())
 	}
 	require.Equal(t, 2, b.Index)
 	require.Equal(t, issues.StatusResolved, b.Status)
-	require.Equal(t, "FeQueryLatencyHigh", b.Get(lark.AlertName))
-	require.Equal(t, "https://grafana.example.com/d/fe", b.Get(lark.Dashboard))
-	require.Empty(t, b.Get(lark.Silence))
+	require.Equal(t, "FeQueryLatencyHigh", b.Get(lark.FieldAlertName))
+	require.Equal(t, "https://grafana.example.com/d/fe", b.Get(lark.FieldDashboard))
+	require.Empty(t, b.Get(lark.FieldSilence))
 }
 
 func TestParseStarRocksCardProjection(t *testing.T) {
@@ -79,10 +79,10 @@ func TestParseCardV2AsSent(t *testing.T) {
 	require.Len(t, card.Alerts, 1)
 	a := card.Alerts[0]
 	require.Equal(t, issues.StatusResolved, a.Status)
-	require.Equal(t, "sr-ods", a.Get(lark.ClusterName))
-	require.Equal(t, "c-77", a.Get(lark.ClusterID))
-	require.Equal(t, "FeDown", a.Get(lark.AlertName))
-	require.Equal(t, "https://g.example.com/d/1", a.Get(lark.Dashboard))
+	require.Equal(t, "sr-ods", a.Get(lark.FieldClusterName))
+	require.Equal(t, "c-77", a.Get(lark.FieldClusterID))
+	require.Equal(t, "FeDown", a.Get(lark.FieldAlertName))
+	require.Equal(t, "https://g.example.com/d/1", a.Get(lark.FieldDashboard))
 }
 
 func TestParseGrafanaCard(t *testing.T) {
@@ -112,17 +112,17 @@ func TestParseGrafanaCard(t *testing.T) {
 	f, r := card.Alerts[0], card.Alerts[1]
 	require.Equal(t, issues.StatusFiring, f.Status)
 	require.Equal(t, issues.StatusResolved, r.Status)
-	require.Equal(t, "BeAliveAbnormal", f.Get(lark.AlertName))
-	require.Equal(t, "c-91d0e3aa42", f.Get(lark.ClusterID))
-	require.Equal(t, "sr-dw-analytics", f.Get(lark.ClusterName))
-	require.Equal(t, "analytics-prod", r.Get(lark.Account))
-	require.Equal(t, "critical", f.Get(lark.Severity))
-	require.Equal(t, "BE 10.12.4.31:9060 has not sent a heartbeat for 180s", f.Get(lark.Detail))
-	require.Equal(t, "BeAliveAbnormal on sr-dw-analytics", r.Get(lark.Detail), "summary when no description")
-	require.Equal(t, "https://grafana.example.com/d/abc", f.Get(lark.Dashboard))
-	require.Equal(t, "https://grafana.example.com/alerting/silence/new?a=1", f.Get(lark.Silence))
-	require.Equal(t, "https://grafana.example.com/alerting/silence/new?a=2", r.Get(lark.Silence))
-	require.Empty(t, r.Get(lark.Dashboard))
+	require.Equal(t, "BeAliveAbnormal", f.Get(lark.FieldAlertName))
+	require.Equal(t, "c-91d0e3aa42", f.Get(lark.FieldClusterID))
+	require.Equal(t, "sr-dw-analytics", f.Get(lark.FieldClusterName))
+	require.Equal(t, "analytics-prod", r.Get(lark.FieldAccount))
+	require.Equal(t, "critical", f.Get(lark.FieldSeverity))
+	require.Equal(t, "BE 10.12.4.31:9060 has not sent a heartbeat for 180s", f.Get(lark.FieldDetail))
+	require.Equal(t, "BeAliveAbnormal on sr-dw-analytics", r.Get(lark.FieldDetail), "summary when no description")
+	require.Equal(t, "https://grafana.example.com/d/abc", f.Get(lark.FieldDashboard))
+	require.Equal(t, "https://grafana.example.com/alerting/silence/new?a=1", f.Get(lark.FieldSilence))
+	require.Equal(t, "https://grafana.example.com/alerting/silence/new?a=2", r.Get(lark.FieldSilence))
+	require.Empty(t, r.Get(lark.FieldDashboard))
 }
 
 func TestParseCardNotAlerts(t *testing.T) {
@@ -155,7 +155,7 @@ func TestParseCardIncomplete(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, card.Incomplete)
 	require.Len(t, card.Alerts, 1)
-	require.Equal(t, "BeAliveAbnormal", card.Alerts[0].Get(lark.AlertName))
+	require.Equal(t, "BeAliveAbnormal", card.Alerts[0].Get(lark.FieldAlertName))
 }
 
 func TestCustomTemplate(t *testing.T) {
@@ -163,7 +163,7 @@ func TestCustomTemplate(t *testing.T) {
 		Name:  "ops",
 		Title: regexp.MustCompile(`^OPS`),
 		Labels: map[lark.Field][]string{
-			lark.AlertName: {"rule"}, lark.ClusterID: {"cid"}, lark.Dashboard: {"graphs"},
+			lark.FieldAlertName: {"rule"}, lark.FieldClusterID: {"cid"}, lark.FieldDashboard: {"graphs"},
 		},
 		Resolved: []string{"ok"},
 	}})
@@ -175,10 +175,10 @@ func TestCustomTemplate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, card.Alerts, 1)
 	require.Equal(t, issues.StatusResolved, card.Alerts[0].Status, "from the title")
-	require.Equal(t, "c-1", card.Alerts[0].Get(lark.ClusterID))
-	require.Equal(t, "https://g/1", card.Alerts[0].Get(lark.Dashboard))
+	require.Equal(t, "c-1", card.Alerts[0].Get(lark.FieldClusterID))
+	require.Equal(t, "https://g/1", card.Alerts[0].Get(lark.FieldDashboard))
 
-	_, err = lark.NewParser([]lark.Template{{Name: "x", Labels: map[lark.Field][]string{lark.ClusterID: {"c"}}}})
+	_, err = lark.NewParser([]lark.Template{{Name: "x", Labels: map[lark.Field][]string{lark.FieldClusterID: {"c"}}}})
 	require.ErrorContains(t, err, "no label for alertname")
 }
 
@@ -208,7 +208,7 @@ func FuzzParseCard(f *testing.F) {
 		require.True(t, len(card.Alerts) > 0 || card.Incomplete > 0)
 		for i, a := range card.Alerts {
 			require.Equal(t, i+1, a.Index)
-			require.NotEmpty(t, a.Get(lark.AlertName))
+			require.NotEmpty(t, a.Get(lark.FieldAlertName))
 			require.Contains(t, []issues.Status{issues.StatusFiring, issues.StatusResolved}, a.Status)
 		}
 	})

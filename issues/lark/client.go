@@ -43,7 +43,8 @@ type ClientOptions struct {
 	// HTTPClient sends the requests. Default a client with a 30 s timeout.
 	HTTPClient *http.Client
 	// PerSecond and PerMinute cap the message-list requests the client
-	// sends (client side, shared by every call on the Client). Defaults 50
+	// sends, retries included (client side, shared by every call on the
+	// Client; token requests are not counted). Defaults 50
 	// and 1000: the documented limits of the list API, per app and tenant.
 	PerSecond, PerMinute int
 	// Retries is how many times a request is repeated after a rate-limit

@@ -98,7 +98,9 @@
 //     (it must not change during a walk), page_size=50 (the maximum);
 //     page_token is followed until has_more is false (a page_token may be
 //     present on the last page too). The bot must be in the group and the
-//     app needs im:message.group_msg besides a message-read scope.
+//     app needs im:message.group_msg besides a message-read scope. In an
+//     ordinary group this lists only the root message of each topic:
+//     replies inside topics are not read.
 //   - Limits: 50 requests/s and 1000/min per app and tenant for this API.
 //     The client keeps under both on its side (a sliding window each), and
 //     on HTTP 429 or code 99991400 waits x-ogw-ratelimit-reset seconds,

@@ -20,7 +20,7 @@ type LegacyRow struct {
 	Created time.Time
 	// Alerts is the number of alerts in the card.
 	Alerts int
-	// Fields holds the joined values, by Field (Status as "firing" or
+	// Fields holds the joined values, by Field (FieldStatus as "firing" or
 	// "resolved").
 	Fields [numFields]string
 }
@@ -32,7 +32,7 @@ func NewLegacyRow(m *Message, c *Card) LegacyRow {
 		vals := make([]string, len(c.Alerts))
 		for i := range c.Alerts {
 			vals[i] = c.Alerts[i].Fields[f]
-			if f == Status {
+			if f == FieldStatus {
 				vals[i] = string(c.Alerts[i].Status)
 			}
 		}

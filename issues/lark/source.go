@@ -339,10 +339,10 @@ func maxTime(a, b time.Time) time.Time {
 // a card edited from firing to resolved resolves its own firing.
 func toAlert(msg *Message, a *CardAlert) issues.Alert {
 	id := msg.ID + "#" + strconv.Itoa(a.Index)
-	labels := map[string]string{"alertname": a.Fields[AlertName]}
+	labels := map[string]string{"alertname": a.Fields[FieldAlertName]}
 	ann := map[string]string{"lark_message": id}
 	for f, name := range map[Field]string{
-		ClusterID: "cluster_id", ClusterName: "cluster_name", Region: "region", Account: "account", Severity: "severity",
+		FieldClusterID: "cluster_id", FieldClusterName: "cluster_name", FieldRegion: "region", FieldAccount: "account", FieldSeverity: "severity",
 	} {
 		if v := a.Fields[f]; v != "" {
 			labels[name] = v
@@ -352,7 +352,7 @@ func toAlert(msg *Message, a *CardAlert) issues.Alert {
 		labels["cluster"] = labels["cluster_name"]
 	}
 	for f, name := range map[Field]string{
-		Detail: "description", Dashboard: "dashboard_url", Silence: "silence_url", Time: "time",
+		FieldDetail: "description", FieldDashboard: "dashboard_url", FieldSilence: "silence_url", FieldTime: "time",
 	} {
 		if v := a.Fields[f]; v != "" {
 			ann[name] = v
@@ -360,7 +360,7 @@ func toAlert(msg *Message, a *CardAlert) issues.Alert {
 	}
 	out := issues.Alert{
 		Source: SourceLark, Status: a.Status, Labels: labels, Annotations: ann,
-		StartsAt: msg.Created, Fingerprint: id, GeneratorURL: a.Fields[Dashboard],
+		StartsAt: msg.Created, Fingerprint: id, GeneratorURL: a.Fields[FieldDashboard],
 	}
 	if a.Status == issues.StatusResolved {
 		out.EndsAt = msg.Created
