@@ -16,12 +16,24 @@
 //
 // # What is compared
 //
-// The analysis decodes only the fields it needs, decodes objects in
-// parallel, and needs no pairing state: a shadow record carries the
-// primary's outcome. Records are grouped by route (the sqlcommenter tag) when
-// present, else by template hash. Per group and side: count, error rate, and
-// P50/P90/P95/P99 of duration_ms of successful commands (primary: minus
-// client_wait_ms). Per group the analysis keeps a sample of at most
+// The analysis reads the query-logs dataset only through
+// dataset.QueryLogDecoder (the fields of dataset.QueryLog, docs/datasets.md)
+// and profiles as dataset.Profile, one decoder per worker, objects in
+// parallel. A shadow record of the sqlshadow proxy carries the primary's
+// outcome of the same command (primary_success, primary_duration_ms,
+// primary_client_wait_ms, primary_result_hash, primary_columns_hash, ...), so
+// it is compared on its own. A shadow record without them, as the
+// open-source StarRocks shadow proxy writes its logs, is paired with the
+// primary record of the same query_id: records wait for their partner in a
+// window bounded in time (Options.PairWindow, counted in partition hours
+// read) and in entries (Options.MaxPending, the oldest given up first), and
+// what stays unpaired is counted in the report. Records without
+// template_hash are grouped by the template hash of their query_text
+// (hashing.TemplateHash). A command failed when success is false or error is
+// not empty (that proxy writes success true on an ERR packet). Records are
+// grouped by route (the sqlcommenter tag) when present, else by template
+// hash. Per group and side: count, error rate, and P50/P90/P95/P99 of
+// duration_ms of successful commands (primary: minus client_wait_ms). Per group the analysis keeps a sample of at most
 // Options.Reservoir (10,000) pairs, chosen by hashing query ids, so that a
 // report does not depend on the order of the input or on the parallelism.
 // The tests:
@@ -41,9 +53,10 @@
 //
 // Shadow-only failures (primary succeeded, shadow failed) are grouped by
 // error code with examples. Result mismatches (both succeeded, result
-// hashes differ) are classified per query hash: different columns (when
-// the shadow record carries primary_columns_hash, or else against the
-// columns the primary records of the same query hash reported) is a column
+// hashes differ) are classified per query hash: different columns (the
+// primary's columns hash: primary_columns_hash, which the sqlshadow proxy
+// writes, or the paired primary record's columns_hash; or else the columns
+// the primary records of the same query hash reported) is a column
 // difference; a statement hashing.NonDeterministic recognises, a query text
 // the primary itself answered differently across executions, or a result
 // with FLOAT/DOUBLE columns is noise; anything else is a wrong answer.
@@ -57,7 +70,13 @@
 //
 // Memory is bounded by the number of groups: per decoding worker and group,
 // up to three samples of Reservoir entries (24 bytes each), plus one small
-// entry per distinct query hash up to MaxTrackedQueries.
+// entry per distinct query hash up to MaxTrackedQueries, plus the records
+// waiting for their partner (at most MaxPending).
+//
+// Results do not depend on the order of the input or on the parallelism,
+// as long as every record lies in the partition hour of its ts (as the sink
+// writes them) and the pairing window does not overflow (counted as
+// pairing_overflow, with a note).
 //
 // # Reports
 //
@@ -72,8 +91,11 @@
 // Compare and Analyze start their decoding and testing goroutines and join
 // them before returning; Analyze reads each reader from one goroutine.
 // Reports are plain values. Invalid Options are an error before anything is
-// read; a bucket that cannot be listed or an object that cannot be read
-// aborts the analysis with an error naming it; cancelling ctx aborts it and
-// returns ctx.Err(). Malformed lines are counted in Report.Counts, not
-// errors. Errors are prefixed "shadow: ".
+// read; a bucket that cannot be listed aborts the analysis with an error;
+// cancelling ctx aborts it and returns ctx.Err(). Everything else follows
+// package sink's skip-and-count rules: malformed lines, objects that vanished
+// between listing and reading, corrupt compressed objects and objects that
+// fail to read are counted and listed in Report.Input (the records read
+// before the damage are analysed), never errors. Errors are prefixed
+// "shadow: ".
 package shadow
