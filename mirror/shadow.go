@@ -178,7 +178,8 @@ type ShadowOptions struct {
 //
 // # Records and metrics
 //
-// Shadow records (Target "shadow") carry the canonical result_hash,
+// Shadow records (dataset.QueryLog with Target dataset.TargetShadow; the
+// fields are described in docs/datasets.md) carry the canonical result_hash,
 // columns_hash and float_cols of the shadow's answer, its error code,
 // queue_ms, the primary_* fields of the same command, and filtered,
 // dropped and diverged. Metrics (prefix sqlshadow_shadow_): sessions,
@@ -187,7 +188,9 @@ type ShadowOptions struct {
 // log_drops_total and queued_bytes.
 //
 // It is safe for concurrent use. Each open session owns one goroutine, which
-// Shutdown and Close join.
+// Shutdown and Close join; Flush waits until the queues hold nothing that
+// was submitted before it. Proxy calls these itself when Shadow is its
+// Mirror.
 type Shadow struct {
 	addr    string
 	opts    ShadowOptions

@@ -389,7 +389,7 @@ func (ss *shadowSession) doChangeUser(cmd *Command, queue time.Duration) {
 	ss.retryAt = time.Time{}
 	start := time.Now()
 	err = ss.connect()
-	rec.DurationMS = ms(time.Since(start))
+	rec.DurationMS = millis(time.Since(start))
 	if err != nil {
 		rec.Success, rec.Error, rec.Diverged = false, err.Error(), true
 		ss.sh.metrics.commands.WithLabelValues("failed").Inc()
@@ -457,7 +457,7 @@ func (ss *shadowSession) execute(cmd *Command, rec *dataset.QueryLog, build func
 	sent, recv := c.wc.BytesWritten, c.wc.BytesRead
 	start := time.Now()
 	r, err = ss.roundTripCursor(payload, cmd.Kind(), ss.fetchCols, ss.deadline(cmd.Primary.Duration))
-	rec.DurationMS = ms(time.Since(start))
+	rec.DurationMS = millis(time.Since(start))
 	rec.BytesSent, rec.BytesRecv = c.wc.BytesWritten-sent, c.wc.BytesRead-recv
 	if err != nil {
 		reason := "connection"

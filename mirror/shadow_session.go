@@ -579,8 +579,6 @@ func queryText(cmd *Command) string {
 	return ""
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 // who is the session context of a record.
 type who struct{ db, user string }
 
@@ -611,10 +609,10 @@ func (ss *shadowSession) baseRecord(cmd *Command, text string, w who, queue time
 		r.TemplateHash = hashing.TemplateHash(text)
 		r.Route = routeOf(text)
 	}
-	q := ms(queue)
+	q := millis(queue)
 	r.QueueMS = &q
 	p := cmd.Primary
-	pd, pw, ps, pc, pr := ms(p.Duration), ms(p.ClientWait), p.Success, p.ErrorCode, p.Rows
+	pd, pw, ps, pc, pr := millis(p.Duration), millis(p.ClientWait), p.Success, p.ErrorCode, p.Rows
 	r.PrimaryDurationMS, r.PrimaryClientWaitMS = &pd, &pw
 	r.PrimarySuccess, r.PrimaryErrorCode, r.PrimaryRows = &ps, &pc, &pr
 	r.PrimaryResultHash, r.PrimaryColumnsHash = p.ResultHash, p.ColumnsHash

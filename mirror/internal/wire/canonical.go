@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// Canonical values (DESIGN.md, "Data contracts"): a row is hashed as the
+// Canonical values (the result_hash contract of docs/datasets.md): a row is hashed as the
 // concatenation of its values, each encoded as in a text-protocol row:
 //
 //	NULL:      0xfb

@@ -4,7 +4,7 @@
 // packets that fit in the read buffer), capability flags (MariaDB's extended
 // ones included), the greeting and HandshakeResponse (parsed and
 // re-serialised), OK/ERR/EOF packets, column definitions, text and binary
-// rows, the canonical result hash of DESIGN.md, and a command-aware response
+// rows, the canonical result hash (result_hash in docs/datasets.md), and a command-aware response
 // reader (Conn.ReadResponse) that reads exactly one command's response while
 // handing every packet to a callback, so a relay forwards as it reads.
 //
@@ -16,18 +16,5 @@
 // data give the same hash; row order does not matter. Result.ColumnsHash is
 // the hex MD5 of the column names and types.
 //
-// # Performance
-//
-// Reading, relaying and hashing a 100-row text result set of sysbench's
-// sbtest shape costs about 50 ns per row, with no allocation per row:
-//
-//	go test -run XXX -bench . ./mirror/internal/wire
-//	BenchmarkReadResponse/rows=1     458 ns/op   8 B/op  4 allocs/op
-//	BenchmarkReadResponse/rows=100  5002 ns/op   8 B/op  4 allocs/op
-//	BenchmarkHash128 (200 bytes)      18 ns/op   (10.9 GB/s)
-//
-// (2-core shared machine.) Text rows whose columns are strings and integers
-// are their own canonical rows and are hashed in place; DECIMAL, FLOAT,
-// temporal and all binary-protocol rows are canonicalised into a reused
-// buffer first.
+// Its cost per row is in docs/performance.md (section "mirror: the proxy").
 package wire
