@@ -62,6 +62,27 @@ func (l *LineReader) Next() ([]byte, error) {
 	}
 }
 
+// NextLine returns the next non-blank line within the length limit without
+// checking that it is JSON, for callers whose decoder rejects malformed
+// lines itself (and validates them anyway): it saves Next's validation pass.
+// Such a caller calls Reject for every line it cannot decode, so that
+// Malformed counts them as Next would have. The bytes are valid until the
+// next call.
+func (l *LineReader) NextLine() ([]byte, error) {
+	for {
+		line, err := l.readLine()
+		if len(line) > 0 {
+			return line, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Reject counts a line returned by NextLine as malformed.
+func (l *LineReader) Reject() { l.malformed++ }
+
 // readLine returns the next line, trimmed of surrounding white space, or nil
 // (with the malformed count raised) for a line longer than max.
 func (l *LineReader) readLine() ([]byte, error) {
@@ -212,7 +233,7 @@ func (r *Reader) Next(ctx context.Context) (json.RawMessage, error) {
 			}
 			obj := r.objects[0]
 			rc, err := OpenObject(ctx, r.bucket, obj)
-			if err == nil || gcerrors.Code(err) == gcerrors.NotFound || corrupt(err) {
+			if err == nil || gcerrors.Code(err) == gcerrors.NotFound || IsCorrupt(err) {
 				r.objects = r.objects[1:]
 			}
 			if err != nil {
@@ -221,7 +242,7 @@ func (r *Reader) Next(ctx context.Context) (json.RawMessage, error) {
 					r.opts.Logger.Warn("sink: object vanished, skipped", "key", obj.Key)
 					continue
 				}
-				if corrupt(err) {
+				if IsCorrupt(err) {
 					r.stats.Corrupt++
 					r.opts.Logger.Warn("sink: corrupt object, skipped", "key", obj.Key, "err", err)
 					continue
@@ -241,7 +262,7 @@ func (r *Reader) Next(ctx context.Context) (json.RawMessage, error) {
 			r.cur, r.lines = nil, nil
 			switch {
 			case err == io.EOF:
-			case corrupt(err):
+			case IsCorrupt(err):
 				r.stats.Corrupt++
 				r.opts.Logger.Warn("sink: corrupt object, rest skipped", "err", err)
 			default:
@@ -273,8 +294,10 @@ func (r *Reader) recordTime(line []byte) (time.Time, bool) {
 	return time.Time(t), true
 }
 
-// corrupt reports whether err is a compression error.
-func corrupt(err error) bool {
+// IsCorrupt reports whether err, from reading an object OpenObject opened,
+// is a compression error (a corrupt or truncated gzip object): such an
+// object is unreadable from that point, and Reader counts and skips it.
+func IsCorrupt(err error) bool {
 	var ce flate.CorruptInputError
 	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)

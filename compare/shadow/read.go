@@ -1,10 +1,7 @@
 package shadow
 
 import (
-	"compress/flate"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -65,20 +62,12 @@ func (in *input) skip(ctx context.Context, cfg *config, key string, err error) e
 	switch {
 	case gcerrors.Code(err) == gcerrors.NotFound:
 		reason = UnreadableVanished
-	case corrupt(err):
+	case sink.IsCorrupt(err):
 		reason = UnreadableCorrupt
 	}
 	cfg.log.Warn("shadow: object skipped", "key", key, "reason", reason, "err", err)
 	in.unreadable = append(in.unreadable, UnreadableObject{Key: key, Reason: reason, Error: err.Error()})
 	return nil
-}
-
-// corrupt reports whether err is a compression error, as package sink
-// classifies them.
-func corrupt(err error) bool {
-	var ce flate.CorruptInputError
-	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)
 }
 
 // maxUnreadableListed bounds the objects Report.Input lists by key.
@@ -100,8 +89,9 @@ func (in *input) report(objects int) ReportInput {
 	return r
 }
 
-// eachLine calls fn with every JSON object line of src, under the sink's
-// rules: malformed lines are counted and skipped, an object that cannot be
+// eachLine calls fn with every non-blank line of src, under the sink's
+// rules: fn decodes the line and counts it as malformed if it cannot (the
+// decoders validate, so the line reader does not), an object that cannot be
 // read (or not to its end) is counted and skipped. It returns only ctx's
 // error.
 func (in *input) eachLine(ctx context.Context, cfg *config, src source, fn func(line []byte)) error {
@@ -112,7 +102,7 @@ func (in *input) eachLine(ctx context.Context, cfg *config, src source, fn func(
 	defer func() { _ = rc.Close() }()
 	lines := sink.NewLineReader(rc, 0)
 	for n := 1; ; n++ {
-		line, err := lines.Next()
+		line, err := lines.NextLine() // fn's decoder validates, and counts what it rejects
 		if err != nil {
 			in.malformed += lines.Malformed()
 			in.lines += lines.Malformed()
