@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
@@ -91,15 +92,25 @@ func TestStopJoinsWritersBlockedOnTheSink(t *testing.T) {
 			<-logs.wait(dataset.TargetPrimary)
 			<-logs.wait(dataset.TargetShadow)
 
-			if how == "Close" {
-				// The final flush is bounded by ConnectTimeout.
-				require.ErrorIs(t, p.Close(), context.DeadlineExceeded)
-			} else {
+			stopped := make(chan error, 1)
+			go func() {
+				if how == "Close" {
+					stopped <- p.Close() // its final flush is bounded by ConnectTimeout
+					return
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 				defer cancel()
-				require.ErrorIs(t, p.Shutdown(ctx), context.DeadlineExceeded)
+				stopped <- p.Shutdown(ctx)
+			}()
+			select {
+			case err := <-stopped:
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+			case <-time.After(time.Minute):
+				t.Fatalf("%s did not return with the sink blocked", how)
 			}
 			require.ErrorIs(t, <-served, ErrProxyClosed)
+			require.Positive(t, testutil.ToFloat64(p.m.logDropped), "the blocked primary record counts as dropped")
+			require.Positive(t, testutil.ToFloat64(sh.metrics.logDrops), "so does the blocked shadow record")
 			// The shadow was shut down with the proxy: it takes no session.
 			_, err = sh.Open(context.Background(), SessionInfo{})
 			require.ErrorIs(t, err, ErrShadowClosed)

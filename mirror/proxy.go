@@ -446,7 +446,8 @@ func (p *Proxy) runLog() {
 
 func (p *Proxy) writeRecord(ctx context.Context, rec *dataset.QueryLog) {
 	if err := p.opts.Sink.Write(ctx, time.Time(rec.TS), rec); err != nil {
-		if errors.Is(err, sink.ErrDropped) {
+		// A write cut short by the end of the run context is a drop too.
+		if errors.Is(err, sink.ErrDropped) || ctx.Err() != nil {
 			p.m.logDropped.Inc()
 		} else {
 			p.m.logErrors.Inc()
