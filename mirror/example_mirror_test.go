@@ -65,7 +65,7 @@ func ExampleShadow_customRelay() {
 			res.Close()
 		}
 		// The relay logs its side; the shadow logs the other one.
-		_ = logs.Write(ctx, cmd.Received, dataset.QueryLog{
+		_ = logs.Write(ctx, cmd.Received, &dataset.QueryLog{
 			TS: sink.Time(cmd.Received), QueryID: cmd.QueryID, Target: dataset.TargetPrimary,
 			Command: "COM_QUERY", QueryText: q, Success: cmd.Primary.Success, Rows: cmd.Primary.Rows,
 		})
