@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the state of one alert as its source reports it.
@@ -28,6 +30,16 @@ type Alert struct {
 	// must be non-empty and made of [a-z0-9] so that ids of different
 	// sources never collide.
 	Source string `json:"source"`
+	// ID, if set, is the occurrence's id of the source's own (a Lark
+	// message id and the alert's place in it, "om_...#2"), used instead of
+	// the IDScheme's hash: the firing's message id is ID as-is, the
+	// resolution's ID + "/resolved" (see ResolvedSuffix), so a resolution
+	// finds its firing as a webhook resolution does, and a re-delivery is
+	// a no-op. At most 80 bytes, no spaces or control characters, and not
+	// of the form of a hashed id ([a-z0-9]+ "_" 64 hex digits), so the two
+	// kinds never collide; the source keeps its ids distinct from other
+	// sources' (Lark's start with "om_").
+	ID string `json:"id,omitempty"`
 	// Status is firing or resolved.
 	Status Status `json:"status"`
 	// Labels identify the alert; "alertname" names its rule and a cluster
@@ -91,10 +103,27 @@ func (a *Alert) validate(i int) error {
 	if len(a.Name()) > maxName || len(a.Fingerprint) > 64 {
 		return bad("alertname over %d bytes or fingerprint over 64", maxName)
 	}
+	if a.ID != "" && (len(a.ID) > maxID || strings.IndexFunc(a.ID, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == utf8.RuneError
+	}) >= 0 || hashedID.MatchString(a.ID)) {
+		return bad("id %q: want 1-%d bytes without spaces, not of the form of a hashed id", a.ID, maxID)
+	}
 	return nil
 }
 
-// IDScheme chooses which fields make an alert's message id. The id of a
+// maxID is the longest Alert.ID: with ResolvedSuffix it fits the stores'
+// 96-byte message ids.
+const maxID = 80
+
+// hashedID matches the message ids an IDScheme makes.
+var hashedID = regexp.MustCompile(`^[a-z0-9]+_[0-9a-f]{64}$`)
+
+// ResolvedSuffix ends the message id of the resolution of an alert with an
+// explicit Alert.ID.
+const ResolvedSuffix = "/resolved"
+
+// IDScheme chooses which fields make an alert's message id, unless the
+// alert has its own Alert.ID. The id of a
 // message is its Source, "_", and the hex SHA-256 of the chosen fields, each
 // length-prefixed (8-byte big-endian length, then the bytes), so that no two
 // different field lists hash the same bytes.
@@ -122,6 +151,12 @@ const (
 // messageID returns the id of alert a as status st (the twin of a firing is
 // its resolution, and the other way round).
 func (s IDScheme) messageID(a *Alert, cluster string, st Status) string {
+	if a.ID != "" {
+		if st == StatusResolved {
+			return a.ID + ResolvedSuffix
+		}
+		return a.ID
+	}
 	h := sha256.New()
 	starts := a.StartsAt.UTC().Format(time.RFC3339Nano)
 	switch s {
@@ -177,7 +212,7 @@ func other(st Status) Status {
 // Message is one stored alert message: an alert occurrence in one status,
 // stored once whatever the number of deliveries.
 type Message struct {
-	// ID is the message id (see IDScheme).
+	// ID is the message id (see IDScheme and Alert.ID).
 	ID string `json:"id"`
 	// Cluster is the alert's cluster.
 	Cluster string `json:"cluster"`

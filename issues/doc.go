@@ -37,6 +37,11 @@
 // first of TrackerOptions.ClusterLabels present (default cluster_id, then
 // cluster).
 //
+// A source with ids of its own (a chat message and the alert's place in
+// it) sets Alert.ID instead: the firing is stored under that id as-is, its
+// resolution under the id + "/resolved" (ResolvedSuffix), and the rest
+// behaves the same.
+//
 // Note that Alertmanager sets startsAt to the time of receipt when the
 // sender leaves it out: HA peers that receive such an alert at different
 // instants send different startsAt, hence different ids. Prometheus always
@@ -84,7 +89,14 @@
 // multi-statement transactions) the tracker must be a SINGLE WRITER: run one
 // tracker process against the tables; it serialises per cluster in memory,
 // and any number of readers may query the tables. issuestest.TestStore is
-// the conformance suite every Store passes.
+// the conformance suite every Store passes. NewSQLStore adds what later
+// versions need to tables an earlier one created (the messages'
+// alert_source column and (cluster, starts_at) index).
+//
+// MemoryStore and SQLStore are also a MessageLister (the API's alerts of
+// an issue) and a FiringCounter: the number of a cluster's firing alerts
+// in a time window, whatever their source, for the health score's alert
+// part (scoring.AlertCounterFunc(store.CountFiring)).
 //
 // # Errors
 //

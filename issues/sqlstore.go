@@ -51,7 +51,8 @@ type SQLStoreOptions struct {
 // Tables (T is TablePrefix):
 //
 //	Tissues          one row per issue (PRIMARY KEY id)
-//	Tissue_messages  one row per alert message ever stored (PRIMARY KEY id)
+//	Tissue_messages  one row per alert message ever stored (PRIMARY KEY id,
+//	                 KEY (cluster, starts_at) on MySQL)
 //	Tissue_locks     one row per cluster, locked by Update (MySQL only)
 //
 // Times are DATETIME(6) in UTC.
@@ -90,7 +91,46 @@ func NewSQLStore(ctx context.Context, db *sql.DB, opts *SQLStoreOptions) (*SQLSt
 			return nil, fmt.Errorf("issues: create tables: %w", err)
 		}
 	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("issues: upgrade tables: %w", err)
+	}
 	return s, nil
+}
+
+// migrate brings tables created by earlier versions up to date: the
+// messages' alert_source column, and on MySQL their (cluster, starts_at)
+// index, which CountFiring reads. Two stores starting at once may both
+// add them: the loser's "duplicate column" or "duplicate key name" is
+// ignored.
+func (s *SQLStore) migrate(ctx context.Context) error {
+	missing := func(table, col, q string) (bool, error) {
+		var n int
+		err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema."+table+
+			" WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND "+col+" = ?", s.msgs, q).Scan(&n)
+		return n == 0, err
+	}
+	steps := []struct{ table, col, name, alter string }{
+		{"COLUMNS", "COLUMN_NAME", "alert_source", "ADD COLUMN alert_source VARCHAR(16) NOT NULL DEFAULT ''"},
+	}
+	if s.d == MySQL {
+		steps = append(steps, struct{ table, col, name, alter string }{
+			"STATISTICS", "INDEX_NAME", "cluster_starts", "ADD KEY cluster_starts (cluster, starts_at)"})
+	}
+	for _, st := range steps {
+		add, err := missing(st.table, st.col, st.name)
+		if err != nil {
+			return err
+		}
+		if !add {
+			continue
+		}
+		var me *mysql.MySQLError
+		if _, err := s.db.ExecContext(ctx, "ALTER TABLE "+s.msgs+" "+st.alter); err != nil &&
+			!(errors.As(err, &me) && (me.Number == 1060 || me.Number == 1061)) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *SQLStore) ddl() []string {
@@ -113,6 +153,7 @@ func (s *SQLStore) ddl() []string {
 	updated_at DATETIME%[2]s NOT NULL,
 	resolved_at DATETIME%[2]s NULL`
 	msgCols := `id VARCHAR(96) NOT NULL,
+	alert_source VARCHAR(16) NOT NULL DEFAULT '',
 	cluster VARCHAR(255) NOT NULL,
 	issue_id VARCHAR(64) NOT NULL,
 	alert_status VARCHAR(16) NOT NULL,
@@ -136,7 +177,7 @@ func (s *SQLStore) ddl() []string {
 		"CREATE TABLE IF NOT EXISTS " + s.issues + " (" + fmt.Sprintf(issueCols, "TEXT", "(6)") +
 			",\n\tPRIMARY KEY (id),\n\tKEY cluster_status (cluster, issue_status),\n\tKEY opened (opened_at))" + tail,
 		"CREATE TABLE IF NOT EXISTS " + s.msgs + " (" + fmt.Sprintf(msgCols, "TEXT", "(6)") +
-			",\n\tPRIMARY KEY (id),\n\tKEY issue (issue_id))" + tail,
+			",\n\tPRIMARY KEY (id),\n\tKEY issue (issue_id),\n\tKEY cluster_starts (cluster, starts_at))" + tail,
 		"CREATE TABLE IF NOT EXISTS " + s.locks + " (cluster VARCHAR(255) NOT NULL, PRIMARY KEY (cluster))" + tail,
 	}
 }
@@ -386,13 +427,13 @@ func (s *SQLStore) write(ctx context.Context, db querier, ch Change) error {
 		for _, m := range part {
 			labels, _ := json.Marshal(nonNilMap(m.Alert.Labels))
 			ann, _ := json.Marshal(nonNilMap(m.Alert.Annotations))
-			args = append(args, m.ID, m.Cluster, m.IssueID, string(m.Alert.Status), m.Alert.Name(),
+			args = append(args, m.ID, m.Alert.Source, m.Cluster, m.IssueID, string(m.Alert.Status), m.Alert.Name(),
 				m.Alert.Fingerprint, string(labels), string(ann), fmtTime(m.Alert.StartsAt),
 				nullTime(m.Alert.EndsAt), m.Alert.GeneratorURL, fmtTime(m.Received))
 		}
-		stmt := "INSERT INTO " + s.msgs + ` (id, cluster, issue_id, alert_status, alertname, fingerprint,
-	labels, annotations, starts_at, ends_at, generator_url, received_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("("+placeholders(12)+"),", len(part)), ",")
+		stmt := "INSERT INTO " + s.msgs + ` (id, alert_source, cluster, issue_id, alert_status, alertname,
+	fingerprint, labels, annotations, starts_at, ends_at, generator_url, received_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("("+placeholders(13)+"),", len(part)), ",")
 		if _, err := db.ExecContext(ctx, stmt, args...); err != nil {
 			return fmt.Errorf("issues: write messages: %w", err)
 		}
@@ -443,7 +484,7 @@ func (s *SQLStore) Issues(ctx context.Context, f Filter) ([]Issue, error) {
 
 // Messages implements MessageLister.
 func (s *SQLStore) Messages(ctx context.Context, issueID string) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, cluster, issue_id, alert_status, fingerprint, labels,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, alert_source, cluster, issue_id, alert_status, fingerprint, labels,
 	annotations, starts_at, ends_at, generator_url, received_at FROM `+s.msgs+
 		` WHERE issue_id = ? ORDER BY starts_at, id`, issueID)
 	if err != nil {
@@ -455,11 +496,16 @@ func (s *SQLStore) Messages(ctx context.Context, issueID string) ([]Message, err
 		var m Message
 		var labels, ann, starts, received string
 		var ends sql.NullString
-		if err := rows.Scan(&m.ID, &m.Cluster, &m.IssueID, &m.Alert.Status, &m.Alert.Fingerprint,
+		if err := rows.Scan(&m.ID, &m.Alert.Source, &m.Cluster, &m.IssueID, &m.Alert.Status, &m.Alert.Fingerprint,
 			&labels, &ann, &starts, &ends, &m.Alert.GeneratorURL, &received); err != nil {
 			return nil, fmt.Errorf("issues: load messages: %w", err)
 		}
-		m.Alert.Source, _, _ = strings.Cut(m.ID, "_")
+		if m.Alert.Source == "" { // a row written before alert_source: its id is hashed
+			m.Alert.Source, _, _ = strings.Cut(m.ID, "_")
+		}
+		if !hashedID.MatchString(m.ID) {
+			m.Alert.ID = strings.TrimSuffix(m.ID, ResolvedSuffix)
+		}
 		if err := errors.Join(json.Unmarshal([]byte(labels), &m.Alert.Labels), json.Unmarshal([]byte(ann), &m.Alert.Annotations)); err != nil {
 			return nil, fmt.Errorf("issues: message %s: %w", m.ID, err)
 		}
@@ -475,4 +521,17 @@ func (s *SQLStore) Messages(ctx context.Context, issueID string) ([]Message, err
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// CountFiring implements FiringCounter with one COUNT over the messages'
+// (cluster, starts_at) index.
+func (s *SQLStore) CountFiring(ctx context.Context, cluster string, from, to time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.msgs+
+		" WHERE cluster = ? AND starts_at >= ? AND starts_at < ? AND alert_status = ?",
+		cluster, fmtTime(from), fmtTime(to), string(StatusFiring)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("issues: count firing: %w", err)
+	}
+	return n, nil
 }

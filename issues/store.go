@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Store keeps issues and the ids of the alert messages already ingested.
@@ -52,6 +53,23 @@ type Change struct {
 	// Messages are inserted; their ids are not stored yet.
 	Messages []Message
 }
+
+// FiringCounter is a Store that also counts a cluster's firing alerts, as
+// MemoryStore and SQLStore do: the health score's alert part reads it
+// (scoring.AlertCounterFunc(store.CountFiring) is a scoring.AlertCounter),
+// whatever the alerts' source.
+type FiringCounter interface {
+	// CountFiring returns the number of firing alert messages of cluster
+	// whose StartsAt is in [from, to): each occurrence once, however often
+	// it was delivered. An alert that began firing before from is not
+	// counted, even if it still fires.
+	CountFiring(ctx context.Context, cluster string, from, to time.Time) (int, error)
+}
+
+var (
+	_ FiringCounter = (*MemoryStore)(nil)
+	_ FiringCounter = (*SQLStore)(nil)
+)
 
 // Filter selects issues for Store.Issues. Zero fields match everything.
 type Filter struct {
@@ -177,4 +195,21 @@ func (m *MemoryStore) Messages(ctx context.Context, issueID string) ([]Message, 
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return out, nil
+}
+
+// CountFiring implements FiringCounter.
+func (m *MemoryStore) CountFiring(ctx context.Context, cluster string, from, to time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, msg := range m.messages {
+		a := &msg.Alert
+		if msg.Cluster == cluster && a.Status == StatusFiring && !a.StartsAt.Before(from) && a.StartsAt.Before(to) {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -7,14 +7,18 @@
 //
 // It checks the Store contract (what Update loads, that Change is written
 // atomically or not at all, Issues filters and order, exact round trips of
-// issues) and, through issues.Tracker, the behaviour users see: re-deliveries
-// are no-ops and parallel duplicate deliveries create one issue.
+// issues and, for an issues.MessageLister, of messages) and, through
+// issues.Tracker, the behaviour users see: re-deliveries are no-ops (with
+// hashed or explicit message ids) and parallel duplicate deliveries create
+// one issue. A store that is an issues.FiringCounter must be one (the
+// suite fails otherwise); its counts are checked.
 package issuestest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +61,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) issues.Store, opts *Tes
 	t.Run("IssuesFilterAndOrder", func(t *testing.T) { testIssuesFilter(t, h) })
 	t.Run("RedeliveryIsNoOp", func(t *testing.T) { testRedelivery(t, h) })
 	t.Run("ParallelDuplicatesOneIssue", func(t *testing.T) { testParallelDuplicates(t, h, false) })
+	t.Run("ExplicitIDs", func(t *testing.T) { testExplicitIDs(t, h) })
+	t.Run("CountFiring", func(t *testing.T) { testCountFiring(t, h) })
 	if h.Reopen != nil {
 		t.Run("TwoTrackersOneIssue", func(t *testing.T) { testParallelDuplicates(t, h, true) })
 	}
@@ -352,5 +358,93 @@ func testParallelDuplicates(t *testing.T, h harness, twoTrackers bool) {
 	for _, is := range list {
 		require.Equal(t, 5, is.Alerts)
 		require.Equal(t, 5, is.Firing)
+	}
+}
+
+// testExplicitIDs ingests alerts with their own ids (as a chat source
+// does): stored under them, a re-delivery is a no-op, and the resolution
+// ("/resolved") ends its firing.
+func testExplicitIDs(t *testing.T, h harness) {
+	s := h.NewStore(t)
+	tr := issues.NewTracker(s, &issues.TrackerOptions{Now: clock()})
+	fire := Alert("OperationAbnormal", "c1", "fe1", 0)
+	fire.Source, fire.ID = "chat", "om_1#0"
+	other := Alert("OperationAbnormal", "c1", "fe1", 0) // same labels, another id: another alert
+	other.Source, other.ID = "chat", "om_1#1"
+	for i := range 2 {
+		r, err := tr.Ingest(ctx(t), []issues.Alert{fire, other})
+		require.NoError(t, err)
+		require.Equal(t, 2-2*i, r.New)
+	}
+	res := fire
+	res.Status, res.EndsAt = issues.StatusResolved, Base.Add(time.Minute)
+	for i := range 2 {
+		r, err := tr.Ingest(ctx(t), []issues.Alert{res})
+		require.NoError(t, err)
+		require.Equal(t, 1-i, r.New)
+	}
+	list, err := tr.Issues(ctx(t), issues.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, 2, list[0].Alerts, "two occurrences")
+	require.Equal(t, 1, list[0].Firing, "the resolution ended its own firing, not the other")
+	ml, ok := s.(issues.MessageLister)
+	if !ok {
+		return
+	}
+	msgs, err := ml.Messages(ctx(t), list[0].ID)
+	require.NoError(t, err)
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+		require.Equal(t, "chat", m.Alert.Source)
+		require.Equal(t, strings.TrimSuffix(m.ID, issues.ResolvedSuffix), m.Alert.ID)
+	}
+	require.ElementsMatch(t, []string{"om_1#0", "om_1#1", "om_1#0" + issues.ResolvedSuffix}, ids)
+}
+
+// testCountFiring counts each firing occurrence once, per cluster, in
+// [from, to), whatever its source; resolutions are not counted.
+func testCountFiring(t *testing.T, h harness) {
+	s := h.NewStore(t)
+	fc, ok := s.(issues.FiringCounter)
+	require.True(t, ok, "the store is no issues.FiringCounter")
+	n, err := fc.CountFiring(ctx(t), "c1", Base.Add(-time.Hour), Base.Add(time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n)
+	tr := issues.NewTracker(s, &issues.TrackerOptions{Now: clock()})
+	chat := Alert("BeAliveAbnormal", "c1", "be1", 30*time.Minute)
+	chat.Source, chat.ID = "chat", "om_2#0"
+	batch := []issues.Alert{
+		Alert("OperationAbnormal", "c1", "fe1", 0),
+		Alert("OperationAbnormal", "c1", "fe2", 59*time.Minute+59*time.Second),
+		Alert("OperationAbnormal", "c1", "fe3", time.Hour), // at to: out
+		Alert("OperationAbnormal", "c1", "fe4", -time.Second),
+		Alert("OperationAbnormal", "c2", "fe1", time.Minute),
+		chat,
+	}
+	for range 2 {
+		_, err := tr.Ingest(ctx(t), batch)
+		require.NoError(t, err)
+	}
+	res := batch[0]
+	res.Status, res.EndsAt = issues.StatusResolved, Base.Add(2*time.Minute)
+	_, err = tr.Ingest(ctx(t), []issues.Alert{res})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		cluster  string
+		from, to time.Duration
+		want     int
+	}{
+		{"c1", 0, time.Hour, 3},
+		{"c1", -time.Hour, 2 * time.Hour, 5},
+		{"c1", 30 * time.Minute, 31 * time.Minute, 1},
+		{"c1", time.Hour, time.Hour, 0},
+		{"c2", 0, time.Hour, 1},
+		{"c3", 0, time.Hour, 0},
+	} {
+		n, err := fc.CountFiring(ctx(t), c.cluster, Base.Add(c.from), Base.Add(c.to))
+		require.NoError(t, err)
+		require.Equal(t, c.want, n, "%s [%s, %s)", c.cluster, c.from, c.to)
 	}
 }
