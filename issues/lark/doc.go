@@ -37,18 +37,16 @@
 //
 // # Ids
 //
-// A card alert's identity is its message id and its position in the card
-// ("om_...#2" for the second alert of a card), set as the alert's
-// Fingerprint; its StartsAt is the message's create time. With the
-// tracker's default IDFingerprint scheme its message id is "lark_" and a
-// hash of those (and its status): re-reading a message is a no-op, a card
-// with a Firing and a Resolved section gives two alerts, webhook ids
-// ("wh_") never collide with them, and a card edited in place from firing
-// to resolved resolves its own firing (same id, same create time). An
-// alert resolved by a later card is a new alert (cards carry no
-// Alertmanager fingerprint to pair them). IDLegacy (alertname, cluster,
-// status, startsAt) would merge two alerts of one card with the same name
-// and cluster: keep the default scheme.
+// A card alert's identity is its message id and its position in the card,
+// set as its issues.Alert.ID: "om_...#2" for the second alert of a card,
+// stored under that id as-is when firing and as "om_...#2/resolved" when
+// resolved (issues.ResolvedSuffix). Its StartsAt is the message's create
+// time. Re-reading a message is a no-op, a card with a Firing and a
+// Resolved section gives two alerts, webhook ids ("wh_" and a hash) never
+// collide with them, and a card edited in place from firing to resolved
+// resolves its own firing. An alert resolved by a later card is a new
+// alert (cards carry no Alertmanager fingerprint to pair them). The
+// tracker's IDScheme does not apply to these alerts.
 //
 // # Cards
 //

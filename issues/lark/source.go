@@ -15,8 +15,9 @@ import (
 	"github.com/sqlshadow/sqlshadow/issues"
 )
 
-// SourceLark is the Source of the alerts read from Lark: their message ids
-// start with "lark_", so they never collide with the webhook's "wh_".
+// SourceLark is the Source of the alerts read from Lark. Their message ids
+// are Lark's ("om_..." and the alert's index), so they never collide with
+// the webhook's ("wh_" and a hash).
 const SourceLark = "lark"
 
 // Mode is what a run reads: Backfill, CatchUp or Today.
@@ -284,7 +285,7 @@ func (s *Source) page(ctx context.Context, chatID string, page []Message, done m
 		if errors.As(err, &bad) && bad.Index >= 0 && bad.Index < len(alerts) {
 			// The tracker ingests all or nothing: drop the alert it
 			// rejects and ingest the others.
-			st.problem(alerts[bad.Index].Fingerprint, bad.Reason)
+			st.problem(alerts[bad.Index].ID, bad.Reason)
 			alerts = slices.Delete(alerts, bad.Index, bad.Index+1)
 			continue
 		}
@@ -332,11 +333,12 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// toAlert is the issues.Alert of card alert a of message msg. Its
-// Fingerprint is "<message id>#<index>", so the tracker's message id
-// (IDFingerprint, the default) is the same however often the message is
-// read; its StartsAt is the message's create time, which an edit keeps, so
-// a card edited from firing to resolved resolves its own firing.
+// toAlert is the issues.Alert of card alert a of message msg. Its ID is
+// "<message id>#<index>", so its message id in the store is the same
+// however often the message is read; its StartsAt is the message's create
+// time, which an edit keeps. A card edited from firing to resolved gives
+// the resolution of the same ID, which the tracker stores as
+// "<message id>#<index>/resolved" and pairs with its firing.
 func toAlert(msg *Message, a *CardAlert) issues.Alert {
 	id := msg.ID + "#" + strconv.Itoa(a.Index)
 	labels := map[string]string{"alertname": a.Fields[FieldAlertName]}
@@ -360,7 +362,7 @@ func toAlert(msg *Message, a *CardAlert) issues.Alert {
 	}
 	out := issues.Alert{
 		Source: SourceLark, Status: a.Status, Labels: labels, Annotations: ann,
-		StartsAt: msg.Created, Fingerprint: id, GeneratorURL: a.Fields[FieldDashboard],
+		StartsAt: msg.Created, ID: id, GeneratorURL: a.Fields[FieldDashboard],
 	}
 	if a.Status == issues.StatusResolved {
 		out.EndsAt = msg.Created

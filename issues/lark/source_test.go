@@ -71,7 +71,7 @@ func (h *history) since(t time.Time) []string {
 	return out
 }
 
-// storedLark returns the ids (fingerprints) of the Lark alerts store holds,
+// storedLark returns the ids (Alert.ID) of the Lark alerts store holds,
 // sorted, failing on a duplicate.
 func storedLark(t *testing.T, tr *issues.Tracker, store issues.MessageLister) []string {
 	t.Helper()
@@ -84,7 +84,7 @@ func storedLark(t *testing.T, tr *issues.Tracker, store issues.MessageLister) []
 		require.NoError(t, err)
 		for _, m := range msgs {
 			if m.Alert.Source == lark.SourceLark {
-				ids = append(ids, m.Alert.Fingerprint)
+				ids = append(ids, m.Alert.ID)
 			}
 		}
 	}
@@ -215,7 +215,7 @@ func TestModesIngestEachAlertOnce(t *testing.T) {
 				msgs, err := s.store.Messages(ctx, is.ID)
 				require.NoError(t, err)
 				for _, m := range msgs {
-					if m.Alert.Fingerprint == fmt.Sprintf("om_%032x#2", 1000) {
+					if m.ID == fmt.Sprintf("om_%032x#2", 1000)+issues.ResolvedSuffix {
 						two = m
 					}
 				}
@@ -315,6 +315,8 @@ func TestEditedCardResolvesItsFiring(t *testing.T) {
 	resolved := slices.IndexFunc(msgs, func(m issues.Message) bool { return m.Alert.Status == issues.StatusResolved })
 	require.GreaterOrEqual(t, resolved, 0)
 	require.Equal(t, t0.Add(-time.Minute), msgs[resolved].Alert.EndsAt)
+	require.Equal(t, "om_edit#1"+issues.ResolvedSuffix, msgs[resolved].ID)
+	require.Equal(t, "om_edit#1", msgs[1-resolved].ID)
 	require.Equal(t, 0, list[0].Firing, "the resolution released the issue")
 }
 
