@@ -93,6 +93,20 @@ func (s *SQLOperations) Add(ctx context.Context, op Operation) error {
 
 const sqlTime = "2006-01-02 15:04:05.000000"
 
+// scanTime reads a DATETIME column, whether the driver parses times
+// (parseTime=true: a time.Time, in UTC as written) or not (text).
+func scanTime(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), x.Nanosecond(), time.UTC), nil
+	case []byte:
+		return time.Parse("2006-01-02 15:04:05.999999", string(x))
+	case string:
+		return time.Parse("2006-01-02 15:04:05.999999", x)
+	}
+	return time.Time{}, fmt.Errorf("ts of type %T", v)
+}
+
 // Operations implements Operations, oldest first.
 func (s *SQLOperations) Operations(ctx context.Context, cluster string, from, to time.Time) ([]Operation, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT ts, kind, detail, actor FROM `+s.table+
@@ -104,16 +118,16 @@ func (s *SQLOperations) Operations(ctx context.Context, cluster string, from, to
 	defer rows.Close()
 	var out []Operation
 	for rows.Next() {
-		var ts string
+		var ts any
 		op := Operation{Cluster: cluster}
 		if err := rows.Scan(&ts, &op.Kind, &op.Detail, &op.Actor); err != nil {
 			return nil, fmt.Errorf("investigate: read operations: %w", err)
 		}
-		t, err := time.Parse("2006-01-02 15:04:05.999999", ts)
+		t, err := scanTime(ts)
 		if err != nil {
-			return nil, fmt.Errorf("investigate: read operations: ts %q: %w", ts, err)
+			return nil, fmt.Errorf("investigate: read operations: %w", err)
 		}
-		op.TS = t.UTC()
+		op.TS = t
 		out = append(out, op)
 	}
 	if err := rows.Err(); err != nil {
