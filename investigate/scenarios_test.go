@@ -22,7 +22,7 @@ import (
 )
 
 func lin(a, b float64) func(float64) float64 { return func(f float64) float64 { return a + (b-a)*f } }
-func flat(v float64) func(float64) float64  { return func(float64) float64 { return v } }
+func flat(v float64) func(float64) float64   { return func(float64) float64 { return v } }
 
 // plantCluster plants healthy series for cluster, with overrides.
 func plantCluster(cluster string, over map[string]func(float64) float64) []plant {
@@ -323,8 +323,8 @@ func shadowReport(now time.Time) *shadow.Report {
 			Label: "route:audit-trail", Key: "audit-trail", KeyKind: "route", Status: shadow.StatusRegression,
 			Example: "SELECT id, note FROM audit WHERE account_id = 42",
 			Primary: shadow.SideStats{Count: 412, P50: 1.2, P99: 3.1}, Shadow: shadow.SideStats{Count: 412, P50: 7.3, P99: 23},
-			Pairs:   412,
-			P50:     &shadow.QuantileTest{Test: "wilcoxon_signed_rank", N: 412, Ratio: 6.1, PAdjusted: 1e-9, Status: shadow.StatusRegression},
+			Pairs: 412,
+			P50:   &shadow.QuantileTest{Test: "wilcoxon_signed_rank", N: 412, Ratio: 6.1, PAdjusted: 1e-9, Status: shadow.StatusRegression},
 			Profiles: &shadow.GroupProfiles{
 				Primary: shadow.ProfileStats{Count: 400, MeanScanRows: f64(2), MeanDurationMS: f64(1.1)},
 				Shadow:  shadow.ProfileStats{Count: 400, MeanScanRows: f64(9000), MeanDurationMS: f64(7)},
