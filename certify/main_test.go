@@ -1,0 +1,129 @@
+package certify_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/sqlshadow/sqlshadow/certify"
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
+)
+
+// rig holds the package's long-lived MariaDB server (a primary that no
+// test restarts).
+var rig = testdb.NewRig(1, nil)
+
+type rigMain struct{ m *testing.M }
+
+func (r rigMain) Run() int { return rig.Run(r.m) }
+
+func TestMain(m *testing.M) {
+	if h := os.Getenv("CERTIFY_HELPER"); h != "" {
+		os.Exit(helperProcess(h))
+	}
+	goleak.VerifyTestMain(rigMain{m},
+		// database/sql's pooled connections of testdb's root handle.
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+	)
+}
+
+// helperProcess is the program the soak tests sample: "leak" grows its
+// memory and open files every 100 ms; "flat" holds a fixed amount.
+func helperProcess(mode string) int {
+	var hold [][]byte
+	var files []*os.File
+	fill := func(n int) {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		hold = append(hold, b)
+	}
+	if mode == "flat" {
+		fill(32 << 20)
+	}
+	for {
+		time.Sleep(100 * time.Millisecond)
+		if mode == "leak" {
+			fill(1 << 20)
+			if f, err := os.Open(os.DevNull); err == nil {
+				files = append(files, f)
+			}
+		}
+		_ = len(hold) + len(files)
+	}
+}
+
+// mariadbArgv returns the command line testdb uses to run srv (the same
+// data directory, port and options), so that a certify.Process can run it.
+func mariadbArgv(t *testing.T, srv *testdb.Server) []string {
+	t.Helper()
+	bin, err := exec.LookPath("mariadbd")
+	if err != nil {
+		bin = "/usr/sbin/mariadbd"
+	}
+	args := []string{bin,
+		"--no-defaults",
+		"--datadir=" + filepath.Join(srv.Dir, "data"),
+		"--port=" + strconv.Itoa(srv.Port),
+		"--bind-address=127.0.0.1",
+		"--socket=" + filepath.Join(srv.Dir, "mysqld.sock"),
+		"--pid-file=" + filepath.Join(srv.Dir, "mysqld.pid"),
+		"--log-error=" + filepath.Join(srv.Dir, "error.log"),
+		"--init-file=" + filepath.Join(srv.Dir, "init.sql"),
+		"--tmpdir=" + srv.Dir,
+	}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	return append(args, testdb.DefaultArgs...)
+}
+
+// processServer starts a MariaDB server owned by a certify.Process target,
+// ready, and stops it when the test ends.
+func processServer(t *testing.T) (*testdb.Server, *certify.Process) {
+	t.Helper()
+	if err := testdb.Available(); err != nil {
+		testdb.SkipOrFail(t, err)
+	}
+	srv, err := testdb.Start(nil)
+	require.NoError(t, err)
+	require.NoError(t, srv.Stop())
+	p, err := certify.NewProcess(mariadbArgv(t, srv), &certify.ProcessOptions{
+		Ready: certify.MySQLPing(srv.Addr(), testdb.User, testdb.Password),
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, p.Start(ctx))
+	require.NoError(t, p.Ready(ctx), "error log:\n%s", srv.ErrorLog())
+	t.Cleanup(func() {
+		_ = p.Kill(context.Background())
+		_ = srv.Remove()
+	})
+	return srv, p
+}
+
+// must writes the report files and returns their directory.
+func writeReports(t *testing.T, rep *certify.Report) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, compareWrite(dir, rep))
+	return dir
+}
+
+func describe(rep *certify.Report) string {
+	s := fmt.Sprintf("verdict %s: %s\n", rep.Status, rep.Summary())
+	for _, d := range rep.Details() {
+		s += d + "\n"
+	}
+	return s
+}

@@ -1,0 +1,81 @@
+package certify_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlshadow/sqlshadow/certify"
+	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
+)
+
+func compareWrite(dir string, rep *certify.Report) error { return compare.WriteReports(dir, rep) }
+
+// TestRestartShadow restarts the shadow (a mariadbd run by a Process
+// target) in the middle of the mixed workload through the real proxy:
+// clients see no error, the shadow records in the window are marked, the
+// shadow's session state is rebuilt (no wrong answer afterwards), and no
+// log record outside the window is lost or unpaired.
+func TestRestartShadow(t *testing.T) {
+	primary := rig.Server(t, 0)
+	shadowSrv, shadow := processServer(t)
+	r := &certify.Recipe{
+		Name:    "restart-shadow",
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Proxy:   certify.ProxySpec{ShadowDeadline: 5 * time.Second},
+		Targets: map[string]certify.TargetSpec{"shadow": {Target: shadow}},
+		Steps: []certify.Step{
+			{Name: "mixed workload", Workload: &certify.Workload{Duration: 12 * time.Second, Clients: 3, Rate: 40}},
+			{Name: "restart the shadow", At: 3 * time.Second, Window: 2 * time.Second, Chaos: &certify.Chaos{Action: "restart", Target: "shadow"}},
+			{Name: "analyze", At: 10 * time.Second, SQL: &certify.SQLStep{Statements: []string{"ANALYZE TABLE certify_mixed"}}},
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password, Seed: 7})
+	require.NoError(t, err)
+	t.Log(describe(rep))
+
+	require.Equal(t, compare.VerdictPass, rep.Status, describe(rep))
+	assert.Equal(t, 0, rep.ExitCode)
+	assert.Greater(t, rep.Clients.Statements, 500)
+	assert.Zero(t, rep.Clients.ErrorsInside+rep.Clients.ErrorsOutside, "clients must see no error")
+	require.Len(t, rep.Events, 1)
+	ev := rep.Events[0]
+	assert.True(t, ev.Recovered)
+	assert.Equal(t, "shadow", ev.Side)
+	assert.False(t, ev.Start.Before(rep.Started.Add(3*time.Second)), "the restart starts in its window")
+	assert.Less(t, ev.Recovery, 5*time.Second)
+	l := rep.Logs
+	require.NotNil(t, l)
+	assert.Greater(t, l.ShadowFailedInside, 0, "statements in the window are marked")
+	assert.Zero(t, l.LostOutside+l.UnpairedOutside, "no record lost or unpaired outside the window")
+	assert.Zero(t, l.MismatchesOutside, "the shadow's session state (div_precision_increment) is rebuilt")
+	assert.Zero(t, l.ShadowFailedOutside)
+	assert.GreaterOrEqual(t, l.PrimaryRecords, rep.Clients.Statements)
+
+	// The shadow server ran mirrored statements after its restart.
+	db := shadowSrv.Open(t, "certify")
+	var n int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM certify_mixed").Scan(&n))
+	assert.Equal(t, 1000, n)
+
+	dir := writeReports(t, rep)
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(html), `class="band"`, "the fault window is shaded")
+	assert.Contains(t, string(html), "<polyline")
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "**Verdict: PASS**")
+	_, err = os.Stat(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	assert.False(t, strings.Contains(string(html), "http://") || strings.Contains(string(html), "https://"), "self-contained")
+}
