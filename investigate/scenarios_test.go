@@ -15,41 +15,12 @@ import (
 	"github.com/sqlshadow/sqlshadow/compare/shadow"
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/investigate"
+	"github.com/sqlshadow/sqlshadow/investigate/investigatetest"
 	"github.com/sqlshadow/sqlshadow/investigate/knowledge"
 	"github.com/sqlshadow/sqlshadow/issues"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
-
-func lin(a, b float64) func(float64) float64 { return func(f float64) float64 { return a + (b-a)*f } }
-func flat(v float64) func(float64) float64   { return func(float64) float64 { return v } }
-
-// plantCluster plants healthy series for cluster, with overrides.
-func plantCluster(cluster string, over map[string]func(float64) float64) []plant {
-	get := func(k string, def func(float64) float64) func(float64) float64 {
-		if f, ok := over[k]; ok {
-			return f
-		}
-		return def
-	}
-	sel := `cluster="` + cluster + `",instance="node1"`
-	const gib = 1 << 30
-	disk := get("disk", flat(50))
-	heap := get("heap", flat(40))
-	errPct := get("errors", flat(0.1))
-	alive := get("alive", flat(3))
-	return []plant{
-		{"starrocks_be_disks_total_capacity", sel, flat(1000 * gib)},
-		{"starrocks_be_disks_avail_capacity", sel, func(f float64) float64 { return 1000 * gib * (1 - disk(f)/100) }},
-		{"starrocks_be_tablet_cumulative_max_compaction_score", sel, get("compaction", flat(10))},
-		{"jvm_heap_size_bytes", sel + `,type="used"`, func(f float64) float64 { return 8 * gib * heap(f) / 100 }},
-		{"jvm_heap_size_bytes", sel + `,type="max"`, flat(8 * gib)},
-		{"starrocks_fe_query_total", sel, func(f float64) float64 { return f * 180 * 1000 }},
-		{"starrocks_fe_query_err", sel, func(f float64) float64 { return f * 180 * 10 * errPct(f) }},
-		{"node_info", sel + `,type="be_node_num",state="alive"`, alive},
-		{"node_info", sel + `,type="be_node_num",state="total"`, flat(3)},
-	}
-}
 
 type env struct {
 	now     time.Time
@@ -67,13 +38,13 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	e := &env{now: time.Now().UTC().Truncate(time.Minute)}
 	from := e.now.Add(-3 * time.Hour)
-	var series []plant
-	series = append(series, plantCluster("c-disk", map[string]func(float64) float64{"disk": lin(70, 93), "compaction": lin(10, 60)})...)
-	series = append(series, plantCluster("c-heap", map[string]func(float64) float64{"heap": lin(45, 86)})...)
-	series = append(series, plantCluster("c-acct-1", map[string]func(float64) float64{"errors": flat(12), "alive": flat(2)})...)
-	series = append(series, plantCluster("c-acct-2", map[string]func(float64) float64{"errors": flat(9)})...)
-	series = append(series, plantCluster("c-calm", nil)...)
-	e.prom = startPrometheus(t, from, e.now, time.Minute, series)
+	var series []investigatetest.Series
+	series = append(series, investigatetest.Cluster("c-disk", map[string]func(float64) float64{"disk": investigatetest.Linear(70, 93), "compaction": investigatetest.Linear(10, 60)})...)
+	series = append(series, investigatetest.Cluster("c-heap", map[string]func(float64) float64{"heap": investigatetest.Linear(45, 86)})...)
+	series = append(series, investigatetest.Cluster("c-acct-1", map[string]func(float64) float64{"errors": investigatetest.Flat(12), "alive": investigatetest.Flat(2)})...)
+	series = append(series, investigatetest.Cluster("c-acct-2", map[string]func(float64) float64{"errors": investigatetest.Flat(9)})...)
+	series = append(series, investigatetest.Cluster("c-calm", nil)...)
+	e.prom = investigatetest.StartPrometheus(t, from, e.now, time.Minute, series)
 
 	srv := rig.Server(t, 0)
 	e.db = srv.Open(t, srv.NewDatabase(t))
