@@ -1,0 +1,210 @@
+// Command investigator investigates sentinel tasks (the triggers dataset
+// health-scorer writes under -bucket-url) and the findings of a shadow
+// report (-report report.json) with package investigate, and writes each
+// Finding to the findings dataset under -bucket-url, to stdout as a JSON
+// line, and, with -db-dsn, to a findings table beside the issues store,
+// linked to the cluster's issue firing at the task's time.
+//
+//	investigator -once -bucket-url file:///ops -prometheus http://prom:9090 -knowledge runbooks/ -inventory clusters.json
+//
+// -once investigates every task of the last -since not yet investigated
+// (no finding with its key in the findings dataset), then exits 0, or 2 on
+// an error. Without -once it does the same every -interval until SIGTERM.
+// -reasoner rules is the deterministic reasoner, the only one built in so
+// far. Every flag can be set as SQLSHADOW_<FLAG>; the DSN preferably so.
+package main
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
+	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
+	"github.com/sqlshadow/sqlshadow/investigate"
+	"github.com/sqlshadow/sqlshadow/investigate/knowledge"
+	"github.com/sqlshadow/sqlshadow/issues"
+	"github.com/sqlshadow/sqlshadow/sink"
+)
+
+func main() {
+	ctx, stop := cli.SignalContext()
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("investigator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bucketURL := fs.String("bucket-url", "", "gocloud blob URL: tasks from triggers/, findings to findings/")
+	promURL := fs.String("prometheus", "", "Prometheus base URL (metrics of the cluster and its siblings)")
+	inventory := fs.String("inventory", "", "JSON file of clusters (name, tier, account, version)")
+	knowledgeDir := fs.String("knowledge", "", "directory of Markdown runbooks, notes, known bugs and resolutions")
+	dsn := fs.String("db-dsn", "", "MySQL/MariaDB DSN of the issues store, operations and findings tables (prefer SQLSHADOW_DB_DSN)")
+	report := fs.String("report", "", "a shadow report's report.json: investigate each of its findings")
+	reasoner := fs.String("reasoner", "rules", "rules (deterministic)")
+	once := fs.Bool("once", false, "investigate every task not yet investigated, then exit")
+	since := fs.Duration("since", 24*time.Hour, "how far back tasks are read")
+	interval := fs.Duration("interval", 15*time.Minute, "time between runs without -once")
+	budget := fs.Duration("budget", 2*time.Minute, "time budget of one investigation")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := cli.Parse(fs, args); err != nil {
+		return 2
+	}
+	log := cli.NewLogger(stderr, *logLevel).With("cmd", "investigator")
+	fail := func(msg string, err error) int { log.Error(msg, "err", err); return 2 }
+	if *reasoner != "rules" {
+		return fail("usage", fmt.Errorf("-reasoner %q: only rules is built in", *reasoner))
+	}
+	if *bucketURL == "" {
+		return fail("usage", errors.New("-bucket-url is required"))
+	}
+	bucket, err := sink.OpenBucket(ctx, *bucketURL)
+	if err != nil {
+		return fail("bucket", err)
+	}
+	defer bucket.Close()
+	out, err := sink.NewWriter(bucket, investigate.Findings, &sink.WriterOptions{Logger: log})
+	if err != nil {
+		return fail("sink", err)
+	}
+	defer cli.CloseSink(out, log)
+
+	var tools investigate.Tools
+	var stores []investigate.FindingStore
+	if *promURL != "" {
+		if tools.Metrics, err = investigate.NewPrometheus(*promURL, nil); err != nil {
+			return fail("prometheus", err)
+		}
+	}
+	if *inventory != "" {
+		f, err := os.Open(*inventory)
+		if err != nil {
+			return fail("inventory", err)
+		}
+		inv, err := investigate.ReadInventory(f)
+		f.Close()
+		if err != nil {
+			return fail("inventory", err)
+		}
+		tools.Clusters = inv
+	}
+	if *knowledgeDir != "" {
+		ix, err := knowledge.Open(ctx, os.DirFS(*knowledgeDir), nil)
+		if err != nil {
+			return fail("knowledge", err)
+		}
+		defer ix.Close()
+		tools.Knowledge = ix
+	}
+	secret, err := cli.Secret(cli.EnvName("db-dsn"), "")
+	if err != nil {
+		return fail("DSN", err)
+	}
+	if d := cmp.Or(secret, *dsn); d != "" {
+		db, err := sql.Open("mysql", d)
+		if err != nil {
+			return fail("database", errors.New("bad -db-dsn")) // never echo a DSN
+		}
+		defer db.Close()
+		is, err := issues.NewSQLStore(ctx, db, nil)
+		if err != nil {
+			return fail("issues store", err)
+		}
+		tools.Alerts = investigate.NewStoreAlerts(is)
+		if tools.Operations, err = investigate.NewSQLOperations(ctx, db, ""); err != nil {
+			return fail("operations", err)
+		}
+		past, err := investigate.NewSQLFindingStore(ctx, db, "")
+		if err != nil {
+			return fail("findings store", err)
+		}
+		tools.Past = past
+		stores = append(stores, past)
+	}
+	inv := investigate.New(tools, &investigate.Options{Budget: *budget, Logger: log})
+	enc := json.NewEncoder(stdout)
+
+	runOnce := func() error {
+		now := time.Now()
+		done, err := investigate.ReadFindings(ctx, bucket, now.Add(-*since), time.Time{})
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for i := range done {
+			seen[investigate.FindingKey(&done[i])] = true
+		}
+		sentinel, err := investigate.ReadSentinelTasks(ctx, bucket, now.Add(-*since), time.Time{})
+		if err != nil {
+			return err
+		}
+		var tasks []investigate.Task
+		for i := range sentinel {
+			tasks = append(tasks, investigate.Task{Sentinel: &sentinel[i]})
+		}
+		if *report != "" {
+			f, err := os.Open(*report)
+			if err != nil {
+				return err
+			}
+			rep, err := shadow.ReadReport(f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			tasks = append(tasks, investigate.ShadowTasks(rep, "")...)
+		}
+		for _, t := range tasks {
+			key := investigate.Key(t)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			f, err := inv.Investigate(ctx, t)
+			if f == nil {
+				return err
+			}
+			if tools.Alerts != nil && f.Subject.Cluster != "" { // link to the issue firing at the task's time
+				ts := time.Time(f.TaskTS)
+				if list, err := tools.Alerts.Alerts(ctx, f.Subject.Cluster, ts, ts); err == nil && len(list) > 0 {
+					f.IssueID = list[0].ID
+				}
+			}
+			for _, s := range stores {
+				if err := s.Put(ctx, f); err != nil {
+					return err
+				}
+			}
+			if err := out.Write(ctx, time.Time(f.TS), f); err != nil {
+				return err
+			}
+			if err := enc.Encode(f); err != nil {
+				return err
+			}
+		}
+		return out.Flush(ctx)
+	}
+	for {
+		if err := runOnce(); err != nil {
+			return fail("investigate", err)
+		}
+		if *once {
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(*interval):
+		}
+	}
+}
