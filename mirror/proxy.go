@@ -60,12 +60,12 @@ type Options struct {
 	// IdleTimeout closes a client connection idle this long between
 	// commands. Default 0: no idle timeout.
 	IdleTimeout time.Duration
-	// Sink receives the primary record (a *dataset.QueryLog, dataset
-	// dataset.QueryLogs) of every command. Records reach it through a
-	// bounded queue served by one goroutine, so a slow sink never blocks a
-	// client: records that do not fit are dropped and counted. Shutdown,
-	// Close and Flush flush it; its owner closes it. Default nil: no query
-	// log.
+	// Sink receives the primary record of every command, a
+	// *dataset.QueryLog (for the dataset.QueryLogs dataset). Records reach
+	// it through a bounded queue served by one goroutine, so a slow sink
+	// never blocks a client: records that do not fit are dropped and
+	// counted. Shutdown, Close and Flush flush it; its owner closes it.
+	// Default nil: no query log.
 	Sink sink.Sink
 	// LogQueue is the capacity of that queue in records. Default
 	// DefaultLogQueue.

@@ -119,9 +119,11 @@ type ShadowOptions struct {
 	// Default: DefaultShadowDrainTimeout (30 s).
 	DrainTimeout time.Duration
 
-	// Sink receives the shadow records (dataset query-logs). It should be in
-	// drop mode: drops are logged from Session.Submit. Default: none, no
-	// records.
+	// Sink receives the shadow record of every command, a *dataset.QueryLog
+	// (for the dataset.QueryLogs dataset). It should be in drop mode: the
+	// records of dropped commands are written from Session.Submit, on the
+	// client's path. Writes that wait for room are cut short by Close or the
+	// end of Shutdown's ctx. Default: none, no records.
 	Sink sink.Sink
 	// OmitQueryText leaves query_text out of the records (the hashes stay).
 	// Default false.
