@@ -68,9 +68,9 @@ func TestInvalidTask(t *testing.T) {
 func TestMaskText(t *testing.T) {
 	for in, want := range map[string]string{
 		`WHERE email = 'ann@example.com' AND card = 4111111111111111`: `WHERE email = '?' AND card = <number>`,
-		`login failed for password=hunter2 from 10.0.0.1`:            `login failed for password=*** from 10.0.0.1`,
-		`dsn mysql://app:s3cret@db:3306/x`:                           `dsn mysql://app:***@db:3306/x`,
-		`mail bob@corp.io about disk_used_pct 93`:                    `mail <email> about disk_used_pct 93`,
+		`login failed for password=hunter2 from 10.0.0.1`:             `login failed for password=*** from 10.0.0.1`,
+		`dsn mysql://app:s3cret@db:3306/x`:                            `dsn mysql://app:***@db:3306/x`,
+		`mail bob@corp.io about disk_used_pct 93`:                     `mail <email> about disk_used_pct 93`,
 	} {
 		require.Equal(t, want, investigate.MaskText(in), in)
 	}

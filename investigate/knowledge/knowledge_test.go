@@ -128,3 +128,14 @@ func TestEmbedderErrors(t *testing.T) {
 		Embedder: knowledge.EmbedderFunc(func(context.Context, []string) ([][]float32, error) { return nil, boom })})
 	require.ErrorIs(t, err, boom)
 }
+
+func BenchmarkSearch(b *testing.B) {
+	ix, err := knowledge.Open(context.Background(), os.DirFS("../testdata/knowledge"), nil)
+	require.NoError(b, err)
+	defer ix.Close()
+	for b.Loop() {
+		if _, err := ix.Search(context.Background(), labelled[0].query, 3); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
