@@ -1,4 +1,5 @@
-// Command alert-tracker receives Alertmanager webhooks and tracks the issues
+// Command alert-tracker receives Alertmanager webhooks, and reads alert
+// cards from Lark/Feishu chats (package issues/lark), and tracks the issues
 // they group into (package issues):
 //
 //	POST /webhook/alertmanager            Alertmanager webhook_config url (version 4)
@@ -7,6 +8,12 @@
 //
 //	alert-tracker -listen 127.0.0.1:5050 -store mem
 //	SQLSHADOW_STORE='user:pw@tcp(db:3306)/ops' SQLSHADOW_TOKEN=... alert-tracker
+//	SQLSHADOW_LARK_APP_SECRET=... alert-tracker -listen '' -lark-app-id cli_... -lark-chat oc_... -lark-mode backfill=30
+//
+// With -lark-app-id, the -lark-chat chats are read in -lark-mode: once, then
+// exit, when -listen is empty; else beside the server, then caught up every
+// -lark-every (the catch-up cursor is kept in the -store database on
+// MySQL/MariaDB, else in memory).
 //
 // Every flag can be set as SQLSHADOW_<FLAG> (-metrics-listen:
 // SQLSHADOW_METRICS_LISTEN); the DSN and the token, which are secrets,
@@ -17,23 +24,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
-
-	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/issues"
-	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/issues/lark"
 )
 
 func main() {
@@ -48,10 +52,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs := flag.NewFlagSet("alert-tracker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:5050", "address of the webhook and the API")
-	store := fs.String("store", "mem", "mem, or a MySQL/MariaDB/StarRocks DSN user:pw@tcp(host:3306)/db (prefer SQLSHADOW_STORE)")
-	storeFile := fs.String("store-file", "", "read the DSN from this file")
-	dialect := fs.String("dialect", "mysql", "mysql (MySQL, MariaDB: replicas may share the tables) or starrocks (exactly one writer)")
-	prefix := fs.String("table-prefix", "", "prefix of the SQL table names")
+	storeFlags := cli.RegisterStoreFlags(fs, "mem")
 	token := fs.String("token", "", "bearer token the webhook and the API require (prefer SQLSHADOW_TOKEN)")
 	tokenFile := fs.String("token-file", "", "read the token from this file")
 	metricsListen := fs.String("metrics-listen", "127.0.0.1:9105", "address of /metrics, /healthz, /readyz (empty: off)")
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	maxBody := fs.Int64("max-body-bytes", 8<<20, "largest webhook body accepted")
 	sweep := fs.Duration("sweep-interval", time.Minute, "how often quiet issues are resolved")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	larkFlags := lark.RegisterFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return cli.ExitError
 	}
@@ -70,43 +72,44 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 			return fail(err)
 		}
 	}
-	if *storeFile != "" {
-		if *store, err = cli.Secret("", *storeFile); err != nil {
-			return fail(err)
-		}
-	}
 
 	reg := cli.Registry()
-	var st issues.Store = issues.NewMemoryStore()
-	if *store != "mem" {
-		db, err := sql.Open("mysql", *store)
-		if err != nil {
-			return fail(errors.New("-store: not a valid DSN")) // it may hold a password: not echoed
-		}
+	st, db, err := storeFlags.Open(ctx)
+	if err != nil || st == nil {
+		return fail(cmp.Or(err, errors.New("-store is empty")))
+	}
+	if db != nil {
 		defer db.Close()
-		d := issues.MySQL
-		if *dialect == "starrocks" {
-			d = issues.StarRocks
-		}
-		if st, err = issues.NewSQLStore(ctx, db, &issues.SQLStoreOptions{Dialect: d, TablePrefix: *prefix}); err != nil {
-			return fail(err)
-		}
 	}
 	opts := &issues.TrackerOptions{SweepInterval: *sweep, Registerer: reg, Logger: log}
 	if *bucketURL != "" {
-		bucket, err := sink.OpenBucket(ctx, *bucketURL)
+		w, closeSink, err := cli.OpenWriter(ctx, *bucketURL, dataset.Issues, reg, log)
 		if err != nil {
 			return fail(err)
 		}
-		defer bucket.Close()
-		w, err := sink.NewWriter(bucket, dataset.Issues, &sink.WriterOptions{Registerer: reg, Logger: log})
-		if err != nil {
-			return fail(err)
-		}
-		defer cli.CloseSink(w, log)
+		defer closeSink()
 		opts.Sink = w
 	}
 	tr := issues.NewTracker(st, opts)
+	larkCfg, larkOn, err := larkFlags.Config(os.Getenv)
+	if err != nil {
+		return fail(err)
+	}
+	var cursors lark.CursorStore // catch-up resumes after a restart on MySQL/MariaDB
+	if db != nil && storeFlags.Dialect() == "mysql" {
+		if cursors, err = lark.NewSQLCursorStore(ctx, db, storeFlags.Prefix()); err != nil {
+			return fail(err)
+		}
+	}
+	if *listen == "" { // no server: one Lark run (or one every -lark-every until SIGTERM)
+		if !larkOn {
+			return fail(errors.New("-listen is empty and no -lark-app-id: nothing to do"))
+		}
+		if _, err := lark.Run(ctx, larkCfg, tr, cursors, log); err != nil {
+			return cli.ExitError // logged by Run
+		}
+		return cli.ExitOK
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/webhook/alertmanager", issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: *token, MaxBodyBytes: *maxBody, Logger: log}))
@@ -126,11 +129,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { errc <- tr.Run(runCtx) }()
+	larkDone := make(chan struct{})
+	go func() { // beside the server: lark.Run logs its failures, which never stop the server
+		defer close(larkDone)
+		if larkOn {
+			_, _ = lark.Run(runCtx, larkCfg, tr, cursors, log)
+		}
+	}()
 	ops.SetReady(true)
 	if ready != nil {
 		ready <- l.Addr().String()
 	}
-	log.Info("alert-tracker: serving", "listen", l.Addr().String(), "metrics", ops.Addr(), "store", storeName(*store))
+	log.Info("alert-tracker: serving", "listen", l.Addr().String(), "metrics", ops.Addr(), "store", storeFlags.Name())
 
 	code, pending := cli.ExitOK, 2
 	select {
@@ -144,16 +154,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	_ = ops.Shutdown(shut)
 	_ = srv.Shutdown(shut)
 	cancel()
-	for range pending { // join the server and the sweeper
+	for range pending { // join the server and the sweeper, then the Lark runs
 		<-errc
 	}
+	<-larkDone
 	return code
-}
-
-// storeName is the store without credentials, for logs.
-func storeName(dsn string) string {
-	if i := strings.LastIndex(dsn, "@"); i >= 0 {
-		return dsn[i+1:]
-	}
-	return dsn
 }

@@ -13,7 +13,8 @@
 //	stats, err := src.Run(ctx, "oc_...", lark.Backfill(30))  // then lark.CatchUp() every few minutes
 //
 // Run (the function) does the same from a Config a program fills from its
-// flags: a first run in one mode, then, optionally, a catch-up of every
+// flags (RegisterFlags declares the -lark-* flags, Flags.Config reads
+// them): a first run in one mode, then, optionally, a catch-up of every
 // chat at an interval until its context ends. The larktest package is an
 // Open API simulator for tests.
 //

@@ -398,8 +398,8 @@ type Config struct {
 // when cfg.Every is positive, a catch-up of every chat at each tick until
 // ctx ends. cursors may be nil (a MemoryCursorStore). It returns the first
 // run's stats and errors (joined, one per failed chat), after the first
-// run without Every, else when ctx ends; with Every, failures are also
-// logged, and a failed catch-up is retried at the next tick.
+// run without Every, else when ctx ends. Failures are also logged (at
+// error level on log), and a failed catch-up is retried at the next tick.
 func Run(ctx context.Context, cfg Config, ing Ingester, cursors CursorStore, log *slog.Logger) (Stats, error) {
 	if cfg.AppID == "" || cfg.AppSecret == "" || len(cfg.Chats) == 0 {
 		return Stats{}, errors.New("lark: an app id, its secret and at least one chat are needed")
@@ -422,11 +422,11 @@ func Run(ctx context.Context, cfg Config, ing Ingester, cursors CursorStore, log
 		return total, errors.Join(errs...)
 	}
 	first, firstErr := runAll(cfg.Mode)
-	if cfg.Every <= 0 {
-		return first, firstErr
-	}
 	if firstErr != nil {
 		src.log.Error("lark: first run failed", "mode", cfg.Mode.String(), "err", firstErr)
+	}
+	if cfg.Every <= 0 {
+		return first, firstErr
 	}
 	tick := time.NewTicker(cfg.Every)
 	defer tick.Stop()

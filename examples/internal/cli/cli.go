@@ -123,6 +123,21 @@ func CloseSink(s sink.Sink, log *slog.Logger) {
 	}
 }
 
+// OpenWriter opens the bucket at bucketURL and a sink.Writer of dataset
+// in it; closeAll closes both (CloseSink, then the bucket): for a
+// binary's deferred cleanup.
+func OpenWriter(ctx context.Context, bucketURL, dataset string, reg prometheus.Registerer, log *slog.Logger) (w *sink.Writer, closeAll func(), err error) {
+	bucket, err := sink.OpenBucket(ctx, bucketURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if w, err = sink.NewWriter(bucket, dataset, &sink.WriterOptions{Registerer: reg, Logger: log}); err != nil {
+		bucket.Close()
+		return nil, nil, err
+	}
+	return w, func() { CloseSink(w, log); bucket.Close() }, nil
+}
+
 // Registry returns a new registry with the Go and process collectors.
 func Registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
