@@ -7,6 +7,12 @@
 //	health-scorer -scrape http://fe:8030/metrics,http://be1:8040/metrics -cluster prod-a -tier A -once
 //	health-scorer -metrics-file clusters.json -once     # format: scoring.MetricsFile
 //
+// The alert part of the score counts the alerts of Prometheus's ALERTS
+// series (-prometheus) or of the file (-metrics-file), unless -store names
+// alert-tracker's issues store (the same -store, -store-file, -dialect,
+// -table-prefix and SQLSHADOW_STORE as alert-tracker): then it counts the
+// firing alerts stored there, from the webhook and from Lark alike.
+//
 // -once scores once, prints the scores as a JSON array on stdout and exits
 // with scoring.EvaluateOnce's code: 0 (all healthy), 1 (a cluster at warning or
 // critical), 3 (a cluster had no metrics) or 2 (error). Otherwise it scores
@@ -31,6 +37,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
+	"github.com/sqlshadow/sqlshadow/issues"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -60,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cooldown := fs.Duration("cooldown", 4*time.Hour, "cooldown per (cluster, trigger)")
 	metricsListen := fs.String("metrics-listen", "127.0.0.1:9107", "address of /metrics, /healthz, /readyz (empty: off)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	alertStore := cli.RegisterStoreFlags(fs, "") // alert-tracker's store: count its alerts, whatever their source
 	if err := cli.Parse(fs, args); err != nil {
 		return scoring.ExitError
 	}
@@ -98,6 +106,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(names) == 0 {
 			names = s.Clusters()
 		}
+	}
+	if st, db, err := alertStore.Open(ctx); err != nil {
+		return fail("issues store", err)
+	} else if db != nil {
+		defer db.Close()
+		opts.Alerts = scoring.AlertCounterFunc(st.(issues.FiringCounter).CountFiring)
+	} else if st != nil {
+		return fail("usage", errors.New("-store mem has no alerts: give alert-tracker's SQL store"))
 	}
 	if *tier != "" {
 		t, err := scoring.ParseTier(*tier)
