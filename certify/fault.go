@@ -142,7 +142,8 @@ func NewFaultProxy(upstream string, opts *FaultProxyOptions) *FaultProxy {
 	}
 }
 
-// Addr returns the address Serve listens on ("" before Serve).
+// Addr returns the address Serve listens on ("" until Serve has started:
+// callers that need it at once use their listener's address).
 func (p *FaultProxy) Addr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
 
 	"github.com/sqlshadow/sqlshadow/certify"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
@@ -126,4 +128,13 @@ func describe(rep *certify.Report) string {
 		s += d + "\n"
 	}
 	return s
+}
+
+// fileBucket is a file:// bucket in a temporary directory.
+func fileBucket(t *testing.T) *blob.Bucket {
+	t.Helper()
+	b, err := fileblob.OpenBucket(t.TempDir(), &fileblob.Options{Metadata: fileblob.MetadataDontWrite})
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	return b
 }

@@ -74,7 +74,7 @@ func Run(ctx context.Context, r *Recipe, opts *RunOptions) (*Report, error) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	rn := &run{r: r, o: o, rng: rand.New(rand.NewPCG(seed, seed>>1|1)), links: map[string]*FaultProxy{},
+	rn := &run{r: r, o: o, rng: rand.New(rand.NewPCG(seed, seed>>1|1)), links: map[string]*FaultProxy{}, linkAddr: map[string]string{},
 		runID: fmt.Sprintf("%08x", uint32(seed))}
 	rn.rep = &Report{Recipe: r.Name, Description: r.Description, Assertions: []AssertionResult{}}
 	return rn.run(ctx)
@@ -92,6 +92,7 @@ type run struct {
 	proxyAddr string
 	metrics   string // the proxy's /metrics URL
 	links     map[string]*FaultProxy
+	linkAddr  map[string]string // where each FaultProxy listens
 	targets   map[string]Target
 
 	mu     sync.Mutex
@@ -141,7 +142,7 @@ func (rn *run) run(ctx context.Context) (*Report, error) {
 			bg.Add(1)
 			go func() { defer bg.Done(); _ = fp.Serve(l) }()
 			defer fp.Close()
-			rn.links[link] = fp
+			rn.links[link], rn.linkAddr[link] = fp, l.Addr().String()
 		}
 		if err := rn.setup(ctx); err != nil {
 			return nil, err
@@ -155,8 +156,8 @@ func (rn *run) run(ctx context.Context) (*Report, error) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		popts := &mirror.Options{Sink: writer, Registerer: reg, Logger: rn.o.Logger}
-		if fp := rn.links["shadow"]; fp != nil {
-			sh, err := mirror.NewShadow(fp.Addr(), &mirror.ShadowOptions{
+		if rn.links["shadow"] != nil {
+			sh, err := mirror.NewShadow(rn.linkAddr["shadow"], &mirror.ShadowOptions{
 				User: r.User, Password: rn.o.Password, Sink: writer, Registerer: reg, Logger: rn.o.Logger,
 				MinDeadline: r.Proxy.ShadowDeadline, MirrorWrites: r.Proxy.MirrorWrites,
 			})
@@ -165,7 +166,7 @@ func (rn *run) run(ctx context.Context) (*Report, error) {
 			}
 			popts.Mirror = sh
 		}
-		proxy, err = mirror.New(rn.links["primary"].Addr(), popts)
+		proxy, err = mirror.New(rn.linkAddr["primary"], popts)
 		if err != nil {
 			return nil, fmt.Errorf("certify: %w", err)
 		}

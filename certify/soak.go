@@ -241,7 +241,11 @@ func parseMetrics(r io.Reader) (map[string]float64, error) {
 		if !ok {
 			continue
 		}
-		fields := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
+		rest := line[len(name):]
+		if i := strings.LastIndexByte(rest, '}'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		fields := strings.Fields(rest) // value [timestamp]
 		if len(fields) == 0 {
 			continue
 		}
