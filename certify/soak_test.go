@@ -105,8 +105,8 @@ func TestSoakProxy(t *testing.T) {
 	r := &certify.Recipe{
 		Name:    "soak",
 		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
-		Steps:   []certify.Step{{Workload: &certify.Workload{Duration: 60 * time.Second, Clients: 4, Rate: 50}}},
-		Soak:    &certify.Soak{Interval: time.Second},
+		Steps: []certify.Step{{Workload: &certify.Workload{Duration: 60 * time.Second, Clients: 4, Rate: 50}}},
+		Soak:  &certify.Soak{Interval: time.Second},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
