@@ -197,7 +197,7 @@ func (m *MemoryStore) Messages(ctx context.Context, issueID string) ([]Message, 
 	return out, nil
 }
 
-// CountFiring implements FiringCounter.
+// CountFiring implements FiringCounter. It scans every message.
 func (m *MemoryStore) CountFiring(ctx context.Context, cluster string, from, to time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
