@@ -12,9 +12,11 @@ const (
 	SentinelTasks = "triggers"
 	// Issues holds Issue records.
 	Issues = "issues"
+	// Findings holds Finding records.
+	Findings = "findings"
 )
 
 // Names lists every dataset, in the order of docs/datasets.md.
 func Names() []string {
-	return []string{QueryLogs, Profiles, HealthScores, SentinelTasks, Issues}
+	return []string{QueryLogs, Profiles, HealthScores, SentinelTasks, Issues, Findings}
 }

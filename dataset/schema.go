@@ -10,7 +10,7 @@ import (
 )
 
 // Record returns a zero record of the named dataset (a pointer to a
-// QueryLog, Profile, HealthScore, SentinelTask or Issue), or false when the
+// QueryLog, Profile, HealthScore, SentinelTask, Issue or Finding), or false when the
 // name is not one of Names.
 func Record(name string) (any, bool) {
 	switch name {
@@ -24,6 +24,8 @@ func Record(name string) (any, bool) {
 		return &SentinelTask{}, true
 	case Issues:
 		return &Issue{}, true
+	case Findings:
+		return &Finding{}, true
 	}
 	return nil, false
 }
@@ -48,7 +50,10 @@ func Schema(name string) ([]byte, error) {
 	return json.MarshalIndent(s, "", "  ")
 }
 
-var timeType = reflect.TypeFor[sink.Time]()
+var (
+	timeType = reflect.TypeFor[sink.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
 
 func schemaOf(t reflect.Type) map[string]any {
 	if t.Kind() == reflect.Pointer {
@@ -56,6 +61,9 @@ func schemaOf(t reflect.Type) map[string]any {
 	}
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
+	}
+	if t == rawType {
+		return map[string]any{} // any JSON value
 	}
 	switch t.Kind() {
 	case reflect.String:

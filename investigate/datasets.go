@@ -19,7 +19,7 @@ import (
 // runner can skip tasks already investigated.
 func Key(t Task) string {
 	if t.Sentinel != nil {
-		return taskKey(Subject{Kind: SubjectCluster, Cluster: t.Sentinel.Cluster}, string(t.Sentinel.Trigger), time.Time(t.Sentinel.TS))
+		return taskKey(dataset.Subject{Kind: dataset.SubjectCluster, Cluster: t.Sentinel.Cluster}, string(t.Sentinel.Trigger), time.Time(t.Sentinel.TS))
 	}
 	c, err := (&Investigator{opts: Options{Now: time.Now}}).newCase(t)
 	if err != nil {
@@ -29,9 +29,9 @@ func Key(t Task) string {
 }
 
 // FindingKey returns the Key of the task f investigated.
-func FindingKey(f *Finding) string { return taskKey(f.Subject, f.Trigger, time.Time(f.TaskTS)) }
+func FindingKey(f *dataset.Finding) string { return taskKey(f.Subject, f.Trigger, time.Time(f.TaskTS)) }
 
-func taskKey(s Subject, trigger string, ts time.Time) string {
+func taskKey(s dataset.Subject, trigger string, ts time.Time) string {
 	return s.String() + "|" + trigger + "|" + ts.UTC().Format(sink.TimeFormat)
 }
 
@@ -53,10 +53,10 @@ func ReadSentinelTasks(ctx context.Context, bucket *blob.Bucket, from, to time.T
 }
 
 // ReadFindings reads the Findings dataset of bucket over [from, to).
-func ReadFindings(ctx context.Context, bucket *blob.Bucket, from, to time.Time) ([]Finding, error) {
-	var out []Finding
-	err := readAll(ctx, bucket, Findings, from, to, func(raw json.RawMessage) error {
-		var f Finding
+func ReadFindings(ctx context.Context, bucket *blob.Bucket, from, to time.Time) ([]dataset.Finding, error) {
+	var out []dataset.Finding
+	err := readAll(ctx, bucket, dataset.Findings, from, to, func(raw json.RawMessage) error {
+		var f dataset.Finding
 		if err := json.Unmarshal(raw, &f); err != nil {
 			return err
 		}

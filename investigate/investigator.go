@@ -49,14 +49,16 @@ func ShadowTasks(report *shadow.Report, cluster string) []Task {
 type Reasoner interface {
 	// Reason returns the Finding for c. It may call the case's tools
 	// (Case.Call); every call is logged in the case.
-	Reason(ctx context.Context, c *Case) (*Finding, error)
+	Reason(ctx context.Context, c *Case) (*dataset.Finding, error)
 }
 
 // ReasonerFunc adapts a function to Reasoner.
-type ReasonerFunc func(ctx context.Context, c *Case) (*Finding, error)
+type ReasonerFunc func(ctx context.Context, c *Case) (*dataset.Finding, error)
 
 // Reason implements Reasoner.
-func (f ReasonerFunc) Reason(ctx context.Context, c *Case) (*Finding, error) { return f(ctx, c) }
+func (f ReasonerFunc) Reason(ctx context.Context, c *Case) (*dataset.Finding, error) {
+	return f(ctx, c)
+}
 
 // Options configures an Investigator.
 type Options struct {
@@ -173,7 +175,7 @@ type SiblingState struct {
 // methods are safe for concurrent use.
 type Case struct {
 	Task    Task
-	Subject Subject
+	Subject dataset.Subject
 	// From and To bound the window read; TaskTime is the task's time.
 	From, To, TaskTime time.Time
 
@@ -182,7 +184,7 @@ type Case struct {
 	Metrics    map[string][]Point
 	Operations []Operation
 	Knowledge  []Hit
-	Past       []Finding
+	Past       []dataset.Finding
 	Siblings   []SiblingState
 	SQL        map[string]Rows
 	// ShadowGroup and ShadowFailure are the report's entries for a shadow
@@ -205,20 +207,20 @@ type Case struct {
 
 	toolbox *Toolbox
 	mu      sync.Mutex
-	items   []Evidence
-	calls   []ToolCall
+	items   []dataset.Evidence
+	calls   []dataset.ToolCall
 	notes   []string
 }
 
 // Evidence returns every evidence item gathered so far.
-func (c *Case) Evidence() []Evidence {
+func (c *Case) Evidence() []dataset.Evidence {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.items)
 }
 
 // Calls returns the tool-call log so far.
-func (c *Case) Calls() []ToolCall {
+func (c *Case) Calls() []dataset.ToolCall {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.calls)
@@ -239,7 +241,7 @@ func (c *Case) Note(format string, args ...any) {
 }
 
 // AddEvidence records an item (its excerpt masked) and returns its id.
-func (c *Case) AddEvidence(e Evidence) string {
+func (c *Case) AddEvidence(e dataset.Evidence) string {
 	e.Excerpt = maskExcerpt(e.Tool, e.Excerpt)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -248,7 +250,7 @@ func (c *Case) AddEvidence(e Evidence) string {
 	return e.ID
 }
 
-func (c *Case) logCall(call ToolCall) {
+func (c *Case) logCall(call dataset.ToolCall) {
 	c.mu.Lock()
 	c.calls = append(c.calls, call)
 	c.mu.Unlock()
@@ -260,7 +262,7 @@ func (c *Case) logCall(call ToolCall) {
 func (c *Case) Call(ctx context.Context, by, name string, input json.RawMessage) (json.RawMessage, error) {
 	start := time.Now()
 	out, items, err := c.toolbox.Call(ctx, name, input)
-	call := ToolCall{Tool: name, Input: compactJSON(input), Start: sink.Time(start.UTC()), DurationMS: ms(time.Since(start)), Items: items, By: by}
+	call := dataset.ToolCall{Tool: name, Input: compactJSON(input), Start: sink.Time(start.UTC()), DurationMS: ms(time.Since(start)), Items: items, By: by}
 	if err != nil {
 		call.Error = err.Error()
 	}
@@ -286,7 +288,7 @@ func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 func (c *Case) step(ctx context.Context, tool string, input any, fn func(ctx context.Context) (int, error)) {
 	in, _ := json.Marshal(input)
 	start := time.Now()
-	call := ToolCall{Tool: tool, Input: in, Start: sink.Time(start.UTC()), By: "investigator"}
+	call := dataset.ToolCall{Tool: tool, Input: in, Start: sink.Time(start.UTC()), By: "investigator"}
 	if err := ctx.Err(); err != nil {
 		call.Error = "skipped: " + err.Error()
 		c.logCall(call)
@@ -314,7 +316,7 @@ func (c *Case) step(ctx context.Context, tool string, input any, fn func(ctx con
 // error (matching ErrBadModelAnswer for an invalid answer), so the caller
 // always has a finding to keep. Investigate returns a nil Finding only for
 // an invalid task.
-func (inv *Investigator) Investigate(ctx context.Context, task Task) (*Finding, error) {
+func (inv *Investigator) Investigate(ctx context.Context, task Task) (*dataset.Finding, error) {
 	c, err := inv.newCase(task)
 	if err != nil {
 		return nil, err
@@ -358,19 +360,19 @@ func (e *ModelError) Error() string { return "investigate: model answer rejected
 // Unwrap returns the validation error.
 func (e *ModelError) Unwrap() []error { return []error{ErrBadModelAnswer, e.Err} }
 
-func (inv *Investigator) log(f *Finding, err error) {
+func (inv *Investigator) log(f *dataset.Finding, err error) {
 	inv.opts.Logger.Info("investigation", "subject", f.Subject.String(), "category", f.Category,
 		"confidence", f.Confidence, "tool_calls", len(f.ToolCalls), "model_error", err)
 }
 
 // finish fills what every finding carries from its case.
-func (inv *Investigator) finish(c *Case, f *Finding, reasoner string) {
+func (inv *Investigator) finish(c *Case, f *dataset.Finding, reasoner string) {
 	f.TS = sink.Time(inv.opts.Now().UTC())
 	f.Subject = c.Subject
 	f.TaskTS = sink.Time(c.TaskTime.UTC())
 	f.Reasoner = reasoner
 	if f.Fingerprint == "" {
-		f.Fingerprint = Fingerprint(c.Subject, f.Category)
+		f.Fingerprint = dataset.FindingFingerprint(c.Subject, f.Category)
 	}
 	if f.Trigger == "" {
 		if c.Task.Sentinel != nil {
@@ -407,7 +409,7 @@ func (inv *Investigator) newCase(task Task) (*Case, error) {
 	switch {
 	case task.Sentinel != nil && task.Shadow == nil:
 		c.TaskTime = time.Time(task.Sentinel.TS)
-		c.Subject = Subject{Kind: SubjectCluster, Cluster: task.Sentinel.Cluster}
+		c.Subject = dataset.Subject{Kind: dataset.SubjectCluster, Cluster: task.Sentinel.Cluster}
 	case task.Shadow != nil && task.Sentinel == nil && task.Shadow.Report != nil:
 		c.TaskTime = task.Shadow.Report.GeneratedAt
 		if to := task.Shadow.Report.Window.EffectiveTo; !to.IsZero() {
@@ -424,18 +426,18 @@ func (inv *Investigator) newCase(task Task) (*Case, error) {
 	return c, nil
 }
 
-func shadowSubject(t *ShadowTask) Subject {
-	s := Subject{Cluster: t.Cluster}
+func shadowSubject(t *ShadowTask) dataset.Subject {
+	s := dataset.Subject{Cluster: t.Cluster}
 	kind, key, ok := strings.Cut(t.Finding.Group, ":")
 	switch {
 	case ok && kind == "route":
-		s.Kind, s.Key = SubjectRoute, key
+		s.Kind, s.Key = dataset.SubjectRoute, key
 	case ok && kind == "template":
-		s.Kind, s.Key = SubjectTemplate, key
+		s.Kind, s.Key = dataset.SubjectTemplate, key
 	case t.Finding.ErrorCode != nil:
-		s.Kind, s.Key = SubjectError, strconv.FormatInt(*t.Finding.ErrorCode, 10)
+		s.Kind, s.Key = dataset.SubjectError, strconv.FormatInt(*t.Finding.ErrorCode, 10)
 	default:
-		s.Kind, s.Key = SubjectTemplate, t.Finding.Group
+		s.Kind, s.Key = dataset.SubjectTemplate, t.Finding.Group
 	}
 	return s
 }
@@ -466,7 +468,7 @@ func (inv *Investigator) gather(ctx context.Context, c *Case) {
 				}
 				c.Past = append(c.Past, f)
 				if _, ok := c.PastEvidence[f.Fingerprint]; !ok {
-					c.PastEvidence[f.Fingerprint] = c.AddEvidence(Evidence{Tool: ToolPast, Query: "fingerprint " + f.Fingerprint,
+					c.PastEvidence[f.Fingerprint] = c.AddEvidence(dataset.Evidence{Tool: ToolPast, Query: "fingerprint " + f.Fingerprint,
 						Excerpt: fmt.Sprintf("%s: %s (%s, confidence %.2f)", time.Time(f.TS).Format(time.RFC3339), f.Title, f.Category, f.Confidence),
 						Verify:  "the findings store, fingerprint " + f.Fingerprint})
 				}
@@ -510,7 +512,7 @@ func (inv *Investigator) stepAlerts(ctx context.Context, c *Case, cluster string
 		c.Issues = list
 		for i := range list {
 			is := &list[i]
-			c.IssueEvidence[is.ID] = c.AddEvidence(Evidence{Tool: ToolAlerts, Query: "issues of cluster " + cluster,
+			c.IssueEvidence[is.ID] = c.AddEvidence(dataset.Evidence{Tool: ToolAlerts, Query: "issues of cluster " + cluster,
 				Excerpt: alertSummary(is), From: ptime(is.FirstFiring), To: ptime(is.LastFiring),
 				Verify: "the issues store, issue " + is.ID})
 		}
@@ -557,13 +559,13 @@ func (inv *Investigator) stepMetrics(ctx context.Context, c *Case, cluster strin
 	})
 }
 
-func metricEvidence(name, query string, pts []Point) Evidence {
+func metricEvidence(name, query string, pts []Point) dataset.Evidence {
 	first, last := pts[0], pts[len(pts)-1]
 	lo, hi := first.V, first.V
 	for _, p := range pts {
 		lo, hi = min(lo, p.V), max(hi, p.V)
 	}
-	return Evidence{Tool: ToolMetrics, Query: query,
+	return dataset.Evidence{Tool: ToolMetrics, Query: query,
 		Excerpt: fmt.Sprintf("%s: %s at %s, %s at %s (min %s, max %s, %d points)", name,
 			num(first.V), first.T.Format(time.RFC3339), num(last.V), last.T.Format(time.RFC3339), num(lo), num(hi), len(pts)),
 		From: ptime(first.T), To: ptime(last.T), Verify: "run the query in Prometheus over the same range"}
@@ -584,7 +586,7 @@ func (inv *Investigator) stepOperations(ctx context.Context, c *Case, cluster st
 		}
 		c.Operations = ops
 		for i, op := range ops {
-			c.OperationEvidence[i] = c.AddEvidence(Evidence{Tool: ToolOperations, Query: "operations of cluster " + cluster,
+			c.OperationEvidence[i] = c.AddEvidence(dataset.Evidence{Tool: ToolOperations, Query: "operations of cluster " + cluster,
 				Excerpt: fmt.Sprintf("%s %s at %s by %s: %s", op.Kind, cluster, op.TS.UTC().Format(time.RFC3339), op.Actor, op.Detail),
 				From:    ptime(op.TS), To: ptime(op.TS), Verify: "the operations log of " + cluster})
 		}
@@ -652,7 +654,7 @@ func (inv *Investigator) stepKnowledge(ctx context.Context, c *Case) {
 		}
 		c.Knowledge = hits
 		for _, h := range hits {
-			c.KnowledgeEvidence[h.Path] = c.AddEvidence(Evidence{Tool: ToolKnowledge, Query: q,
+			c.KnowledgeEvidence[h.Path] = c.AddEvidence(dataset.Evidence{Tool: ToolKnowledge, Query: q,
 				Excerpt: fmt.Sprintf("%s (%s, score %.3f): %s", h.Title, h.Path, h.Score, h.Snippet), Verify: "read " + h.Path + " in the knowledge base"})
 		}
 		return len(hits), nil
@@ -683,7 +685,7 @@ func (inv *Investigator) stepSiblings(ctx context.Context, c *Case, cluster stri
 				}
 				st.Issues = list
 				for i := range list {
-					st.Evidence[list[i].ID] = c.AddEvidence(Evidence{Tool: ToolSiblings, Query: "issues of sibling " + sib.Name,
+					st.Evidence[list[i].ID] = c.AddEvidence(dataset.Evidence{Tool: ToolSiblings, Query: "issues of sibling " + sib.Name,
 						Excerpt: sib.Name + ": " + alertSummary(&list[i]), From: ptime(list[i].FirstFiring), To: ptime(list[i].LastFiring),
 						Verify: "the issues store, issue " + list[i].ID})
 				}
@@ -724,7 +726,7 @@ func (inv *Investigator) stepSQL(ctx context.Context, c *Case, cluster string) {
 				return 0, err
 			}
 			c.SQL[q] = rows
-			c.AddEvidence(Evidence{Tool: ToolSQL, Query: MaskSQL(q), Excerpt: rowsExcerpt(rows), Verify: "run the query again"})
+			c.AddEvidence(dataset.Evidence{Tool: ToolSQL, Query: MaskSQL(q), Excerpt: rowsExcerpt(rows), Verify: "run the query again"})
 			return len(rows.Rows), nil
 		})
 	}
@@ -751,17 +753,17 @@ func (inv *Investigator) stepShadow(ctx context.Context, c *Case) {
 	t := c.Task.Shadow
 	c.step(ctx, ToolShadow, map[string]any{"finding": t.Finding.Kind, "group": t.Finding.Group}, func(ctx context.Context) (int, error) {
 		n := 0
-		c.ShadowEvidence["finding"] = c.AddEvidence(Evidence{Tool: ToolShadow, Query: "shadow report finding",
+		c.ShadowEvidence["finding"] = c.AddEvidence(dataset.Evidence{Tool: ToolShadow, Query: "shadow report finding",
 			Excerpt: t.Finding.Kind + ": " + t.Finding.Title + ": " + t.Finding.Evidence,
 			From:    ptime(t.Report.Window.From), To: ptime(t.Report.Window.EffectiveTo), Verify: "the shadow report's findings"})
 		for i := range t.Report.Groups {
 			if g := &t.Report.Groups[i]; g.Label == t.Finding.Group && t.Finding.Group != "" {
 				c.ShadowGroup = g
 				n++
-				c.ShadowEvidence["group"] = c.AddEvidence(Evidence{Tool: ToolShadow, Query: "group " + g.Label,
+				c.ShadowEvidence["group"] = c.AddEvidence(dataset.Evidence{Tool: ToolShadow, Query: "group " + g.Label,
 					Excerpt: groupExcerpt(g), Verify: "the shadow report, group " + g.Label})
 				if g.Profiles != nil {
-					c.ShadowEvidence["profiles"] = c.AddEvidence(Evidence{Tool: ToolShadow, Query: "profiles of group " + g.Label,
+					c.ShadowEvidence["profiles"] = c.AddEvidence(dataset.Evidence{Tool: ToolShadow, Query: "profiles of group " + g.Label,
 						Excerpt: "primary " + profileExcerpt(&g.Profiles.Primary) + "; shadow " + profileExcerpt(&g.Profiles.Shadow),
 						Verify:  "the profiles dataset joined to the group's query logs (shadow report, group " + g.Label + ")"})
 				}
@@ -776,7 +778,7 @@ func (inv *Investigator) stepShadow(ctx context.Context, c *Case) {
 					for _, e := range fr.Examples {
 						ex = append(ex, MaskSQL(e.Query)+" -> "+e.Error)
 					}
-					c.ShadowEvidence["failure"] = c.AddEvidence(Evidence{Tool: ToolShadow, Query: fmt.Sprintf("failures with error code %d", fr.ErrorCode),
+					c.ShadowEvidence["failure"] = c.AddEvidence(dataset.Evidence{Tool: ToolShadow, Query: fmt.Sprintf("failures with error code %d", fr.ErrorCode),
 						Excerpt: fmt.Sprintf("%d statements failed only on the shadow; examples: %s", fr.Count, strings.Join(ex, "; ")),
 						Verify:  "the shadow report's failures, error code " + strconv.FormatInt(fr.ErrorCode, 10)})
 				}
@@ -798,7 +800,7 @@ func (inv *Investigator) stepShadow(ctx context.Context, c *Case) {
 			return 0, err
 		}
 		c.SideBySide = &sbs
-		c.ShadowEvidence["explain"] = c.AddEvidence(Evidence{Tool: ToolShadow, Query: "EXPLAIN " + MaskSQL(g.Example),
+		c.ShadowEvidence["explain"] = c.AddEvidence(dataset.Evidence{Tool: ToolShadow, Query: "EXPLAIN " + MaskSQL(g.Example),
 			Excerpt: "primary:\n" + rowsExcerpt(sbs.PrimaryPlan) + "\nshadow:\n" + rowsExcerpt(sbs.ShadowPlan),
 			Verify:  "run EXPLAIN of the statement on both sides"})
 		if len(sbs.Variables) > 0 {
@@ -806,7 +808,7 @@ func (inv *Investigator) stepShadow(ctx context.Context, c *Case) {
 			for _, k := range slices.Sorted(maps.Keys(sbs.Variables)) {
 				diff = append(diff, fmt.Sprintf("%s: primary %s, shadow %s", k, sbs.Variables[k][0], sbs.Variables[k][1]))
 			}
-			c.ShadowEvidence["variables"] = c.AddEvidence(Evidence{Tool: ToolShadow, Query: "SHOW GLOBAL VARIABLES on both sides",
+			c.ShadowEvidence["variables"] = c.AddEvidence(dataset.Evidence{Tool: ToolShadow, Query: "SHOW GLOBAL VARIABLES on both sides",
 				Excerpt: strings.Join(diff, "; "), Verify: "compare SHOW GLOBAL VARIABLES of both sides"})
 		}
 		return 1 + len(sbs.Variables), nil

@@ -23,18 +23,18 @@ func sentinel(cluster string) investigate.Task {
 // error, and the deterministic finding is kept.
 func TestModelAnswerRejected(t *testing.T) {
 	ops := investigate.NewMemoryOperations([]investigate.Operation{{TS: time.Now().Add(-time.Hour), Cluster: "c1", Kind: investigate.OpUpdate, Detail: "set x=1"}})
-	model := investigate.ReasonerFunc(func(ctx context.Context, c *investigate.Case) (*investigate.Finding, error) {
+	model := investigate.ReasonerFunc(func(ctx context.Context, c *investigate.Case) (*dataset.Finding, error) {
 		// The model may call the same tools; the call is logged.
 		out, err := c.Call(ctx, "model", investigate.ToolOperations, json.RawMessage(`{"cluster":"c1"}`))
 		require.NoError(t, err)
 		require.Contains(t, string(out), "set x=1")
-		return &investigate.Finding{Subject: c.Subject, Severity: "urgent", Confidence: 0.9, Category: "x", Title: "t",
+		return &dataset.Finding{Subject: c.Subject, Severity: "urgent", Confidence: 0.9, Category: "x", Title: "t",
 			RootCause: "r", Recommendations: []string{"a"}}, nil
 	})
 	inv := investigate.New(investigate.Tools{Operations: ops}, &investigate.Options{Model: model})
 	f, err := inv.Investigate(context.Background(), sentinel("c1"))
 	require.ErrorIs(t, err, investigate.ErrBadModelAnswer)
-	var se *investigate.SchemaError
+	var se *dataset.SchemaError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, "severity", se.Field)
 	require.Contains(t, err.Error(), `"urgent" is not info, warning or critical`)
@@ -54,7 +54,7 @@ func TestModelAnswerRejected(t *testing.T) {
 	// A model error is returned the same way.
 	boom := errors.New("overloaded")
 	inv = investigate.New(investigate.Tools{}, &investigate.Options{Model: investigate.ReasonerFunc(
-		func(context.Context, *investigate.Case) (*investigate.Finding, error) { return nil, boom })})
+		func(context.Context, *investigate.Case) (*dataset.Finding, error) { return nil, boom })})
 	f, err = inv.Investigate(context.Background(), sentinel("c1"))
 	require.ErrorIs(t, err, boom)
 	require.NotNil(t, f)

@@ -57,7 +57,7 @@ func DefaultRules() Rules {
 
 // candidate is one rule's outcome.
 type candidate struct {
-	h          Hypothesis
+	h          dataset.Hypothesis
 	cause      string
 	confidence float64
 	fallback   []string
@@ -65,7 +65,7 @@ type candidate struct {
 
 // Reason writes the Finding for c from its evidence alone. It never fails
 // and calls no tool.
-func (r *Rules) Reason(c *Case) *Finding {
+func (r *Rules) Reason(c *Case) *dataset.Finding {
 	var cands []candidate
 	if c.Task.Sentinel != nil || c.Subject.Cluster != "" {
 		cands = append(cands, r.diskCompaction(c), r.heapAfterUpdate(c), r.accountWide(c))
@@ -75,11 +75,11 @@ func (r *Rules) Reason(c *Case) *Finding {
 	}
 	best := -1
 	for i, cd := range cands {
-		if cd.h.Status == HypothesisConfirmed && (best < 0 || cd.confidence > cands[best].confidence) {
+		if cd.h.Status == dataset.HypothesisConfirmed && (best < 0 || cd.confidence > cands[best].confidence) {
 			best = i
 		}
 	}
-	f := &Finding{Severity: severity(c)}
+	f := &dataset.Finding{Severity: severity(c)}
 	for _, cd := range cands {
 		if cd.h.Statement != "" {
 			f.Hypotheses = append(f.Hypotheses, cd.h)
@@ -94,7 +94,7 @@ func (r *Rules) Reason(c *Case) *Finding {
 		f.Recommendations = []string{"Read the alerts and metrics attached and investigate by hand",
 			"Add a runbook to the knowledge base once the cause is known"}
 		for _, id := range slices.Sorted(mapValues(c.MetricEvidence)) {
-			f.Hypotheses = append(f.Hypotheses, Hypothesis{Category: CategoryUndetermined, Statement: "unexplained symptoms", Status: HypothesisPending, For: []string{id}})
+			f.Hypotheses = append(f.Hypotheses, dataset.Hypothesis{Category: CategoryUndetermined, Statement: "unexplained symptoms", Status: dataset.HypothesisPending, For: []string{id}})
 			break
 		}
 		return f
@@ -104,8 +104,8 @@ func (r *Rules) Reason(c *Case) *Finding {
 	f.Confidence = top.confidence
 	f.RootCause = rootCause(top.cause, false)
 	f.Title = top.h.Statement
-	f.Hypotheses = slices.DeleteFunc(f.Hypotheses, func(h Hypothesis) bool { return h.Category == top.h.Category })
-	f.Hypotheses = append([]Hypothesis{top.h}, f.Hypotheses...)
+	f.Hypotheses = slices.DeleteFunc(f.Hypotheses, func(h dataset.Hypothesis) bool { return h.Category == top.h.Category })
+	f.Hypotheses = append([]dataset.Hypothesis{top.h}, f.Hypotheses...)
 	// The alerts of the cluster corroborate a cluster cause.
 	if c.Task.Sentinel != nil && len(c.Issues) > 0 {
 		f.Confidence += 0.05
@@ -121,7 +121,7 @@ func (r *Rules) Reason(c *Case) *Finding {
 		f.Recommendations = top.fallback
 	}
 	// The same finding before: a recurring problem.
-	if id, ok := c.PastEvidence[Fingerprint(c.Subject, top.h.Category)]; ok {
+	if id, ok := c.PastEvidence[dataset.FindingFingerprint(c.Subject, top.h.Category)]; ok {
 		f.Hypotheses[0].For = append(f.Hypotheses[0].For, id)
 		f.Confidence += 0.05
 		f.Explanation = "The same finding was made before for this subject. "
@@ -152,18 +152,18 @@ func (r *Rules) runbook(c *Case, category string) (*Document, string) {
 	return nil, ""
 }
 
-func severity(c *Case) Severity {
+func severity(c *Case) dataset.Severity {
 	if t := c.Task.Sentinel; t != nil {
 		if t.Trigger == dataset.TriggerNewCritical || t.Priority <= 1 || (t.Score != nil && t.Score.Class == dataset.ClassCritical) {
-			return SeverityCritical
+			return dataset.SeverityCritical
 		}
-		return SeverityWarning
+		return dataset.SeverityWarning
 	}
 	switch c.Task.Shadow.Finding.Kind {
 	case shadow.FindingShadowFailure, shadow.FindingResultMismatch, shadow.FindingColumnDifference:
-		return SeverityCritical
+		return dataset.SeverityCritical
 	}
-	return SeverityWarning
+	return dataset.SeverityWarning
 }
 
 func maxOf(pts []Point) (float64, bool) {
@@ -198,14 +198,14 @@ func rising(pts []Point, factor float64) bool {
 
 // status sets a hypothesis' status from its conditions: confirmed when all
 // hold, refuted when a known one fails, pending when one is unknown.
-func status(known, holds []bool) HypothesisStatus {
-	st := HypothesisConfirmed
+func status(known, holds []bool) dataset.HypothesisStatus {
+	st := dataset.HypothesisConfirmed
 	for i := range known {
 		switch {
 		case known[i] && !holds[i]:
-			return HypothesisRefuted
+			return dataset.HypothesisRefuted
 		case !known[i]:
-			st = HypothesisPending
+			st = dataset.HypothesisPending
 		}
 	}
 	return st
@@ -241,10 +241,10 @@ func (r *Rules) diskCompaction(c *Case) candidate {
 	disk, dOK := maxOf(c.Metrics[MetricDisk])
 	cpts := c.Metrics[MetricCompaction]
 	cOK := len(cpts) >= 2
-	h := Hypothesis{Category: CategoryDiskCompaction, Statement: "Disk nearly full while compaction falls behind on " + c.Subject.Cluster}
+	h := dataset.Hypothesis{Category: CategoryDiskCompaction, Statement: "Disk nearly full while compaction falls behind on " + c.Subject.Cluster}
 	h.Status = status([]bool{dOK, cOK}, []bool{disk > r.DiskPct, rising(cpts, r.CompactionRise)})
 	ev := ids(c, MetricDisk, MetricCompaction)
-	if h.Status == HypothesisRefuted {
+	if h.Status == dataset.HypothesisRefuted {
 		h.Against = ev
 		return candidate{h: h}
 	}
@@ -279,13 +279,13 @@ func (r *Rules) heapAfterUpdate(c *Case) candidate {
 			upd = append(upd, i)
 		}
 	}
-	h := Hypothesis{Category: CategoryHeapAfterUpdate, Statement: "FE heap pressure after the recent update of " + c.Subject.Cluster}
+	h := dataset.Hypothesis{Category: CategoryHeapAfterUpdate, Statement: "FE heap pressure after the recent update of " + c.Subject.Cluster}
 	h.Status = status([]bool{hOK, c.Operations != nil || len(upd) > 0}, []bool{heap > r.HeapPct, len(upd) > 0})
 	ev := ids(c, MetricFEHeap)
 	for _, i := range upd {
 		ev = append(ev, c.OperationEvidence[i])
 	}
-	if h.Status == HypothesisRefuted {
+	if h.Status == dataset.HypothesisRefuted {
 		h.Against = ev
 		return candidate{h: h}
 	}
@@ -309,7 +309,7 @@ func (r *Rules) accountWide(c *Case) candidate {
 		return (eOK && er > r.ErrorRatePct) || (aOK && alive < 100), eOK || aOK
 	}
 	self, sOK := failing(c.Metrics)
-	h := Hypothesis{Category: CategoryAccountWide, Statement: "Failures shared with sibling clusters of " + c.Subject.Cluster}
+	h := dataset.Hypothesis{Category: CategoryAccountWide, Statement: "Failures shared with sibling clusters of " + c.Subject.Cluster}
 	var sibs []string
 	var sibNames []string
 	anyKnown := false
@@ -330,7 +330,7 @@ func (r *Rules) accountWide(c *Case) candidate {
 	}
 	h.Status = status([]bool{sOK, anyKnown}, []bool{self, len(sibNames) > 0})
 	ev := ids(c, MetricErrorRate, MetricBEAlive)
-	if h.Status == HypothesisRefuted {
+	if h.Status == dataset.HypothesisRefuted {
 		h.Against = ev
 		return candidate{h: h}
 	}
@@ -376,7 +376,7 @@ func (r *Rules) shadowRules(c *Case) []candidate {
 	switch t.Finding.Kind {
 	case shadow.FindingRegression, shadow.FindingWindowRegression:
 		g := c.ShadowGroup
-		h := Hypothesis{Category: CategoryScanGrowth, Statement: "The shadow scans more for " + t.Finding.Group}
+		h := dataset.Hypothesis{Category: CategoryScanGrowth, Statement: "The shadow scans more for " + t.Finding.Group}
 		known := g != nil && g.Profiles != nil && g.Profiles.Primary.Count > 0 && g.Profiles.Shadow.Count > 0
 		h.Status = status([]bool{known}, []bool{scanGrew(g, r.ScanGrowth)})
 		ev := []string{fid}
@@ -385,7 +385,7 @@ func (r *Rules) shadowRules(c *Case) []candidate {
 				ev = append(ev, id)
 			}
 		}
-		if h.Status == HypothesisRefuted {
+		if h.Status == dataset.HypothesisRefuted {
 			h.Against = ev
 			return []candidate{{h: h}}
 		}
@@ -403,7 +403,7 @@ func (r *Rules) shadowRules(c *Case) []candidate {
 			"Check the shadow's indexes, statistics and the optimizer variables that differ",
 			"Verify the fix with the baseline harness before the upgrade"}}}
 	case shadow.FindingShadowFailure:
-		h := Hypothesis{Category: CategoryShadowFailure, Statement: "Statements fail only on the shadow: " + t.Finding.Title, Status: HypothesisConfirmed, For: []string{fid}}
+		h := dataset.Hypothesis{Category: CategoryShadowFailure, Statement: "Statements fail only on the shadow: " + t.Finding.Title, Status: dataset.HypothesisConfirmed, For: []string{fid}}
 		if id := c.ShadowEvidence["failure"]; id != "" {
 			h.For = append(h.For, id)
 		}
@@ -411,7 +411,7 @@ func (r *Rules) shadowRules(c *Case) []candidate {
 			fallback: []string{"Read the failing examples and the error code in the shadow version's release notes",
 				"Fix the schema or SQL difference on the shadow, or the statement, before the upgrade"}}}
 	case shadow.FindingResultMismatch, shadow.FindingColumnDifference:
-		h := Hypothesis{Category: CategoryResultMismatch, Statement: "The shadow answers differently: " + t.Finding.Title, Status: HypothesisConfirmed, For: []string{fid}}
+		h := dataset.Hypothesis{Category: CategoryResultMismatch, Statement: "The shadow answers differently: " + t.Finding.Title, Status: dataset.HypothesisConfirmed, For: []string{fid}}
 		return []candidate{{h: h, cause: "the shadow returns different results for " + t.Finding.Group, confidence: 0.75,
 			fallback: []string{"Run the example statements on both sides and diff the rows with the baseline harness",
 				"Check the data of both sides is the same snapshot"}}}

@@ -101,8 +101,8 @@ func (e *env) task(cluster string) investigate.Task {
 
 // evidenceWith returns the finding's evidence items whose excerpt
 // contains s.
-func evidenceWith(f *investigate.Finding, tool, s string) []investigate.Evidence {
-	var out []investigate.Evidence
+func evidenceWith(f *dataset.Finding, tool, s string) []dataset.Evidence {
+	var out []dataset.Evidence
 	for _, e := range f.Evidence {
 		if e.Tool == tool && strings.Contains(e.Excerpt, s) {
 			out = append(out, e)
@@ -111,7 +111,7 @@ func evidenceWith(f *investigate.Finding, tool, s string) []investigate.Evidence
 	return out
 }
 
-func cited(f *investigate.Finding, id string) bool {
+func cited(f *dataset.Finding, id string) bool {
 	return slices.Contains(f.Hypotheses[0].For, id)
 }
 
@@ -125,10 +125,10 @@ func TestScenarios(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, f.Validate())
 		require.Equal(t, investigate.CategoryDiskCompaction, f.Category, "%s\n%v", f.RootCause, f.Notes)
-		require.Equal(t, investigate.SeverityCritical, f.Severity)
+		require.Equal(t, dataset.SeverityCritical, f.Severity)
 		require.True(t, strings.HasPrefix(f.RootCause, "Possible root cause: "), f.RootCause)
 		require.Contains(t, f.RootCause, "93%")
-		require.Equal(t, investigate.HypothesisConfirmed, f.Hypotheses[0].Status)
+		require.Equal(t, dataset.HypothesisConfirmed, f.Hypotheses[0].Status)
 		// The evidence points at the planted series and the alert.
 		disk := evidenceWith(f, investigate.ToolMetrics, "disk_used_pct: 70 at")
 		require.Len(t, disk, 1, "%+v", f.Evidence)
@@ -139,7 +139,7 @@ func TestScenarios(t *testing.T) {
 		require.Contains(t, comp[0].Excerpt, "60 at")
 		alert := evidenceWith(f, investigate.ToolAlerts, "BEDiskUsageHigh")
 		require.Len(t, alert, 1)
-		for _, ev := range []investigate.Evidence{disk[0], comp[0], alert[0]} {
+		for _, ev := range []dataset.Evidence{disk[0], comp[0], alert[0]} {
 			require.True(t, cited(f, ev.ID), ev.ID)
 		}
 		// The recommendations are the runbook's.
@@ -157,7 +157,7 @@ func TestScenarios(t *testing.T) {
 			investigate.ToolKnowledge, investigate.ToolPast, investigate.ToolSiblings} {
 			require.Contains(t, tools, want)
 		}
-		require.Equal(t, investigate.Fingerprint(f.Subject, f.Category), f.Fingerprint)
+		require.Equal(t, dataset.FindingFingerprint(f.Subject, f.Category), f.Fingerprint)
 
 		// Stored, it is the past investigation of the next run, which
 		// cites it and is more confident.
@@ -188,7 +188,7 @@ func TestScenarios(t *testing.T) {
 		// The disk rule was refuted by the metrics.
 		for _, h := range f.Hypotheses {
 			if h.Category == investigate.CategoryDiskCompaction {
-				require.Equal(t, investigate.HypothesisRefuted, h.Status)
+				require.Equal(t, dataset.HypothesisRefuted, h.Status)
 			}
 		}
 	})
@@ -220,7 +220,7 @@ func TestScenarios(t *testing.T) {
 			SQLChecks: []string{"SELECT kind, detail FROM operations WHERE cluster = {{cluster}}", "DELETE FROM operations"}})
 		f, err := inv.Investigate(ctx, e.task("c-heap"))
 		require.NoError(t, err)
-		var sqlCalls []investigate.ToolCall
+		var sqlCalls []dataset.ToolCall
 		for _, c := range f.ToolCalls {
 			if c.Tool == investigate.ToolSQL {
 				sqlCalls = append(sqlCalls, c)
@@ -341,7 +341,7 @@ func TestShadowScanGrowth(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Validate())
 	require.Equal(t, investigate.CategoryScanGrowth, f.Category, "%s %v", f.RootCause, f.Notes)
-	require.Equal(t, investigate.Subject{Kind: investigate.SubjectRoute, Key: "audit-trail"}, f.Subject)
+	require.Equal(t, dataset.Subject{Kind: dataset.SubjectRoute, Key: "audit-trail"}, f.Subject)
 	require.Contains(t, f.RootCause, "primary 2, shadow 9000")
 	prof := evidenceWith(f, investigate.ToolShadow, "mean scan rows 9000")
 	require.Len(t, prof, 1)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
 )
 
@@ -140,7 +141,7 @@ func (s *SQLOperations) Operations(ctx context.Context, cluster string, from, to
 // concurrent use.
 type MemoryFindingStore struct {
 	mu       sync.Mutex
-	findings []Finding
+	findings []dataset.Finding
 }
 
 var _ FindingStore = (*MemoryFindingStore)(nil)
@@ -149,12 +150,12 @@ var _ FindingStore = (*MemoryFindingStore)(nil)
 func NewMemoryFindingStore() *MemoryFindingStore { return &MemoryFindingStore{} }
 
 // Put implements FindingStore.
-func (m *MemoryFindingStore) Put(ctx context.Context, f *Finding) error {
+func (m *MemoryFindingStore) Put(ctx context.Context, f *dataset.Finding) error {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("investigate: store finding: %w", err)
 	}
-	var c Finding
+	var c dataset.Finding
 	_ = json.Unmarshal(b, &c) // a deep copy of what was just encoded
 	m.mu.Lock()
 	m.findings = append(m.findings, c)
@@ -163,9 +164,9 @@ func (m *MemoryFindingStore) Put(ctx context.Context, f *Finding) error {
 }
 
 // Findings implements FindingStore.
-func (m *MemoryFindingStore) Findings(ctx context.Context, f FindingFilter) ([]Finding, error) {
+func (m *MemoryFindingStore) Findings(ctx context.Context, f FindingFilter) ([]dataset.Finding, error) {
 	m.mu.Lock()
-	var out []Finding
+	var out []dataset.Finding
 	for _, x := range m.findings {
 		if f.match(&x) {
 			out = append(out, x)
@@ -175,7 +176,7 @@ func (m *MemoryFindingStore) Findings(ctx context.Context, f FindingFilter) ([]F
 	return f.sortLimit(out), nil
 }
 
-func (f *FindingFilter) match(x *Finding) bool {
+func (f *FindingFilter) match(x *dataset.Finding) bool {
 	return (f.Cluster == "" || f.Cluster == x.Subject.Cluster) &&
 		(f.Fingerprint == "" || f.Fingerprint == x.Fingerprint) &&
 		(f.Since.IsZero() || !time.Time(x.TS).Before(f.Since))
@@ -188,8 +189,10 @@ func (f *FindingFilter) limit() int {
 	return f.Limit
 }
 
-func (f *FindingFilter) sortLimit(out []Finding) []Finding {
-	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(time.Time(b.TS).UnixNano(), time.Time(a.TS).UnixNano()) })
+func (f *FindingFilter) sortLimit(out []dataset.Finding) []dataset.Finding {
+	slices.SortStableFunc(out, func(a, b dataset.Finding) int {
+		return cmp.Compare(time.Time(b.TS).UnixNano(), time.Time(a.TS).UnixNano())
+	})
 	if len(out) > f.limit() {
 		out = out[:f.limit()]
 	}
@@ -226,7 +229,7 @@ func NewSQLFindingStore(ctx context.Context, db *sql.DB, table string) (*SQLFind
 }
 
 // Put implements FindingStore.
-func (s *SQLFindingStore) Put(ctx context.Context, f *Finding) error {
+func (s *SQLFindingStore) Put(ctx context.Context, f *dataset.Finding) error {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("investigate: store finding: %w", err)
@@ -240,7 +243,7 @@ func (s *SQLFindingStore) Put(ctx context.Context, f *Finding) error {
 }
 
 // Findings implements FindingStore.
-func (s *SQLFindingStore) Findings(ctx context.Context, f FindingFilter) ([]Finding, error) {
+func (s *SQLFindingStore) Findings(ctx context.Context, f FindingFilter) ([]dataset.Finding, error) {
 	where, args := []string{"1=1"}, []any{}
 	if f.Cluster != "" {
 		where, args = append(where, "cluster = ?"), append(args, f.Cluster)
@@ -257,13 +260,13 @@ func (s *SQLFindingStore) Findings(ctx context.Context, f FindingFilter) ([]Find
 		return nil, fmt.Errorf("investigate: read findings: %w", err)
 	}
 	defer rows.Close()
-	var out []Finding
+	var out []dataset.Finding
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
 			return nil, fmt.Errorf("investigate: read findings: %w", err)
 		}
-		var x Finding
+		var x dataset.Finding
 		if err := json.Unmarshal([]byte(body), &x); err != nil {
 			return nil, fmt.Errorf("investigate: read findings: %w", err)
 		}

@@ -3,9 +3,9 @@ package investigate
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/issues"
 )
 
@@ -34,17 +34,6 @@ var (
 	// ErrBadModelAnswer: the model reasoner's answer is not a valid Finding.
 	ErrBadModelAnswer = errors.New("investigate: model answer is not a valid finding")
 )
-
-// SchemaError says which field of a Finding is invalid. It matches
-// ErrBadModelAnswer with errors.Is when it comes from a model's answer.
-type SchemaError struct {
-	Field  string
-	Reason string
-}
-
-func (e *SchemaError) Error() string {
-	return fmt.Sprintf("investigate: finding field %s: %s", e.Field, e.Reason)
-}
 
 // Cluster describes one cluster: what the cluster-info step returns.
 type Cluster struct {
@@ -131,9 +120,9 @@ type FindingFilter struct {
 // FindingStore keeps findings: the past-investigations step reads it and
 // the investigator's callers write to it.
 type FindingStore interface {
-	Put(ctx context.Context, f *Finding) error
+	Put(ctx context.Context, f *dataset.Finding) error
 	// Findings returns the findings matching filter, newest first.
-	Findings(ctx context.Context, filter FindingFilter) ([]Finding, error)
+	Findings(ctx context.Context, filter FindingFilter) ([]dataset.Finding, error)
 }
 
 // Hit is one result of a knowledge search.

@@ -29,6 +29,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/compare/shadow"
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/investigate"
 	"github.com/sqlshadow/sqlshadow/investigate/knowledge"
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("bucket", err)
 	}
 	defer bucket.Close()
-	out, err := sink.NewWriter(bucket, investigate.Findings, &sink.WriterOptions{Logger: log})
+	out, err := sink.NewWriter(bucket, dataset.Findings, &sink.WriterOptions{Logger: log})
 	if err != nil {
 		return fail("sink", err)
 	}

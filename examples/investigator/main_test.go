@@ -68,7 +68,7 @@ func TestOnceDiskAndCompaction(t *testing.T) {
 		"-knowledge", "../../investigate/testdata/knowledge", "-reasoner", "rules"}
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run(ctx, args, &stdout, &stderr), stderr.String())
-	var f investigate.Finding
+	var f dataset.Finding
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &f), stdout.String())
 	require.NoError(t, f.Validate())
 	require.Equal(t, investigate.CategoryDiskCompaction, f.Category)
