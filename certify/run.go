@@ -305,6 +305,7 @@ func (rn *run) open(addr, db string) *sql.DB {
 	cfg := mysql.NewConfig()
 	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, rn.r.User, rn.o.Password, db
 	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = 5*time.Second, 60*time.Second, 60*time.Second
+	cfg.Logger = &mysql.NopLogger{} // broken connections are the point of the run
 	// A session variable the mixed workload's answers depend on: the
 	// shadow must carry it across reconnects.
 	cfg.Params = map[string]string{"div_precision_increment": "6"}
@@ -380,21 +381,15 @@ func (rn *run) timeline(ctx context.Context) {
 // step runs one step and returns its result.
 func (rn *run) step(ctx context.Context, i int, s Step, target string) StepResult {
 	res := StepResult{Index: i, Name: s.Name, Start: time.Now()}
-	var err error
-	var msg string
 	switch {
 	case s.Workload != nil:
 		res.Kind = "workload"
-		msg, err = rn.workload(ctx, s.Workload)
 	case s.SQL != nil:
 		res.Kind = "sql"
-		msg, err = rn.sqlStep(ctx, s.SQL)
 	case s.Chaos != nil:
 		res.Kind = s.Chaos.Action
-		msg, err = rn.chaos(ctx, res.Name, s.Chaos, target)
 	case s.Fault != nil:
 		res.Kind = "fault"
-		msg, err = rn.fault(ctx, res.Name, s.Fault)
 	}
 	if res.Name == "" {
 		res.Name = res.Kind
@@ -403,6 +398,18 @@ func (rn *run) step(ctx context.Context, i int, s Step, target string) StepResul
 		} else if s.Fault != nil {
 			res.Name += " " + s.Fault.Link
 		}
+	}
+	var err error
+	var msg string
+	switch {
+	case s.Workload != nil:
+		msg, err = rn.workload(ctx, s.Workload)
+	case s.SQL != nil:
+		msg, err = rn.sqlStep(ctx, s.SQL)
+	case s.Chaos != nil:
+		msg, err = rn.chaos(ctx, res.Name, s.Chaos, target)
+	case s.Fault != nil:
+		msg, err = rn.fault(ctx, res.Name, s.Fault)
 	}
 	res.End = time.Now()
 	res.Status, res.Message = StatusPass, msg

@@ -79,3 +79,75 @@ func TestRestartShadow(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, strings.Contains(string(html), "http://") || strings.Contains(string(html), "https://"), "self-contained")
 }
+
+// TestRestartPrimary restarts the primary under the workload: clients see
+// errors only inside the fault window, new sessions work after it, and the
+// proxy stays up.
+func TestRestartPrimary(t *testing.T) {
+	primarySrv, primary := processServer(t)
+	shadow := rig.Server(t, 0)
+	r := &certify.Recipe{
+		Name:    "restart-primary",
+		Primary: primarySrv.Addr(), Shadow: shadow.Addr(), User: testdb.User,
+		Targets: map[string]certify.TargetSpec{"primary": {Target: primary}},
+		Steps: []certify.Step{
+			{Workload: &certify.Workload{Duration: 10 * time.Second, Clients: 3, Rate: 40}},
+			{At: 3 * time.Second, Chaos: &certify.Chaos{Action: "restart", Target: "primary"}},
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	require.NoError(t, err)
+	t.Log(describe(rep))
+
+	require.Equal(t, compare.VerdictPass, rep.Status, describe(rep))
+	assert.Greater(t, rep.Clients.ErrorsInside, 0, "clients see the primary's restart")
+	assert.Zero(t, rep.Clients.ErrorsOutside, "but only inside the window")
+	require.Len(t, rep.Events, 1)
+	ev := rep.Events[0]
+	assert.Equal(t, "primary", ev.Side)
+	assert.True(t, ev.Recovered, "statements succeed after the window")
+	assert.True(t, rep.ProxyUp)
+	// New sessions worked after the window: the timeline's last bins have
+	// statements and no errors.
+	var after, afterErrors int
+	for _, b := range rep.Timeline {
+		if rep.Started.Add(time.Duration(b.Offset * float64(time.Second))).After(ev.WindowEnd) {
+			after += b.Statements
+			afterErrors += b.Errors
+		}
+	}
+	assert.Greater(t, after, 100)
+	assert.Zero(t, afterErrors)
+}
+
+// TestBlackHoleShadow black-holes the link to the shadow for 3 s: clients
+// see nothing, the shadow sessions time out and reconnect, and the logs are
+// complete outside the window.
+func TestBlackHoleShadow(t *testing.T) {
+	srv := rig.Server(t, 0)
+	r := &certify.Recipe{
+		Name:    "blackhole-shadow",
+		Primary: srv.Addr(), Shadow: srv.Addr(), User: testdb.User,
+		Proxy:   certify.ProxySpec{ShadowDeadline: 2 * time.Second},
+		Steps: []certify.Step{
+			{Workload: &certify.Workload{Duration: 10 * time.Second, Clients: 3, Rate: 40}},
+			{At: 3 * time.Second, Fault: &certify.FaultStep{Link: "shadow", Duration: 3 * time.Second, Fault: certify.Fault{Mode: certify.ModeBlackHole}}},
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	require.NoError(t, err)
+	t.Log(describe(rep))
+
+	require.Equal(t, compare.VerdictPass, rep.Status, describe(rep))
+	assert.Zero(t, rep.Clients.ErrorsInside+rep.Clients.ErrorsOutside, "a black-holed shadow never reaches clients")
+	require.Len(t, rep.Events, 1)
+	assert.True(t, rep.Events[0].Recovered)
+	require.Len(t, rep.Faults, 2, "set and cleared, timestamped")
+	assert.Equal(t, certify.ModeBlackHole, rep.Faults[0].Fault.Mode)
+	assert.Greater(t, rep.Logs.ShadowFailedInside, 0, "commands stuck in the black hole time out and are marked")
+	assert.Zero(t, rep.Logs.LostOutside+rep.Logs.UnpairedOutside)
+}

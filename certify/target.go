@@ -65,6 +65,7 @@ func MySQLPing(addr, user, password string) ReadyFunc {
 		cfg := mysql.NewConfig()
 		cfg.Net, cfg.Addr, cfg.User, cfg.Passwd = "tcp", addr, user, password
 		cfg.Timeout = 2 * time.Second
+		cfg.Logger = &mysql.NopLogger{}
 		conn, err := mysql.NewConnector(cfg)
 		if err != nil {
 			return err
