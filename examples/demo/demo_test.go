@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -52,7 +53,7 @@ func TestDemoFindsExactlyThePlantedDifferences(t *testing.T) {
 	// but not flagged.
 	noise := false
 	for _, n := range res.report.Noise {
-		if strings.Contains(n.Group, "request-id") && n.Kind == compare.NoiseNonDeterministic {
+		if strings.Contains(n.Group, "request-id") && n.Kind == shadow.NoiseNonDeterministic {
 			noise = true
 		}
 	}

@@ -31,8 +31,9 @@ import (
 	"time"
 
 	"github.com/sqlshadow/sqlshadow/compare"
+	"github.com/sqlshadow/sqlshadow/compare/shadow"
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/mirror"
-	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -97,7 +98,7 @@ func port(addr string) string {
 
 // demoResult is what the summary prints.
 type demoResult struct {
-	report                             *compare.ShadowReport
+	report                             *shadow.Report
 	outDir, logsDir                    string
 	proxyAddr, primaryAddr, shadowAddr string
 	profiles                           bool
@@ -156,16 +157,16 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 		return nil, err
 	}
 	res.closers = append(res.closers, func() { bucket.Close() })
-	logs, err := sink.NewWriter(bucket, mirror.Dataset, &sink.WriterOptions{DropWhenFull: true})
+	logs, err := sink.NewWriter(bucket, dataset.QueryLogs, &sink.WriterOptions{DropWhenFull: true})
 	if err != nil {
 		return nil, err
 	}
 	quietLog := slog.New(slog.DiscardHandler)
-	shadow, err := mirror.NewShadow(be.shadowAddr, &mirror.ShadowOptions{User: be.user, Password: be.password, Sink: logs, Logger: quietLog})
+	shadowSide, err := mirror.NewShadow(be.shadowAddr, &mirror.ShadowOptions{User: be.user, Password: be.password, Sink: logs, Logger: quietLog})
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := mirror.New(be.primaryAddr, &mirror.Options{Sink: logs, Mirror: shadow, Logger: quietLog})
+	proxy, err := mirror.New(be.primaryAddr, &mirror.Options{Sink: logs, Mirror: shadowSide, Logger: quietLog})
 	if err != nil {
 		return nil, err
 	}
@@ -176,19 +177,20 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 	res.proxyAddr = ln.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- proxy.Serve(ln) }()
+	// The proxy owns the shadow side: Shutdown stops accepting, lets the
+	// sessions finish, drains the shadow and flushes the logs, in order.
 	stopProxy := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = proxy.Shutdown(sctx)
 		<-served
-		_ = shadow.Shutdown(sctx)
 		_ = logs.Close(sctx)
 	}
 	prog.step(fmt.Sprintf("proxy on %s: primary %s, shadow %s", res.proxyAddr, be.primaryAddr, be.shadowAddr))
 
 	stopProfiles, pollProfiles := func() {}, func() {}
 	if be.profiles != nil {
-		profiles, err := sink.NewWriter(bucket, profile.Dataset, nil)
+		profiles, err := sink.NewWriter(bucket, dataset.Profiles, nil)
 		if err != nil {
 			stopProxy()
 			return nil, err
@@ -210,9 +212,11 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 
 	prog.step(fmt.Sprintf("running %d statements from %d clients through the proxy", c.statements, c.clients))
 	wl, err := runWorkload(ctx, res.proxyAddr, be.user, be.password, c.statements, c.clients, prog.tick, func() {
-		// The last poll while the sessions are open: the shadow's get a
-		// moment to finish their queues first.
-		time.Sleep(500 * time.Millisecond)
+		// The last poll while the sessions are open, once the shadow has
+		// run everything the clients sent.
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_ = proxy.Flush(fctx)
 		pollProfiles()
 	})
 	prog.done()
@@ -227,7 +231,7 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 	if c.keep {
 		// Flush now; the proxy keeps serving until Ctrl-C.
 		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := waitShadowIdle(fctx, logs)
+		err := proxy.Flush(fctx)
 		cancel()
 		if err != nil {
 			return nil, err
@@ -239,13 +243,13 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 
 	prog.step("analysing the query logs")
 	from := start.Add(-time.Hour)
-	an := compare.NewShadow(bucket, compare.Window{From: from, To: time.Now().Add(time.Hour)}, &compare.ShadowOptions{Grace: -1, Logger: quietLog})
+	an := shadow.New(bucket, shadow.Window{From: from, To: time.Now().Add(time.Hour)}, &shadow.Options{Grace: -1, Logger: quietLog})
 	report, err := an.Report(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res.report = report
-	if err := writeReports(report, out); err != nil {
+	if err := compare.WriteReports(out, report); err != nil {
 		return nil, err
 	}
 	res.elapsed = time.Since(start)
@@ -253,47 +257,17 @@ func runDemo(ctx context.Context, c config, stdout io.Writer) (*demoResult, erro
 	return res, nil
 }
 
-// waitShadowIdle flushes the log writer after giving the shadow sessions a
-// moment to finish their queues (used with -keep, where the proxy stays up).
-func waitShadowIdle(ctx context.Context, logs *sink.Writer) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(2 * time.Second):
-	}
-	return logs.Flush(ctx)
-}
-
-func writeReports(r *compare.ShadowReport, dir string) error {
-	for name, write := range map[string]func(io.Writer) error{
-		"report.json": r.WriteJSON, "report.md": r.WriteMarkdown, "report.html": r.WriteHTML,
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		if err := write(f); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // planted are the three differences the shadow was built with, and how the
 // summary recognises each in the report.
 var planted = []struct {
 	kind, route, what string
 }{
-	{compare.FindingRegression, "audit-trail", "slower on the shadow: its audit_log holds another tenant's rows that the query filters out but must scan"},
-	{compare.FindingShadowFailure, "loyalty", "fails only on the shadow: its customers table has no loyalty_points column"},
-	{compare.FindingResultMismatch, "fx-convert", "a different answer on the shadow: its BRL exchange rate differs"},
+	{shadow.FindingRegression, "audit-trail", "slower on the shadow: its audit_log holds another tenant's rows that the query filters out but must scan"},
+	{shadow.FindingShadowFailure, "loyalty", "fails only on the shadow: its customers table has no loyalty_points column"},
+	{shadow.FindingResultMismatch, "fx-convert", "a different answer on the shadow: its BRL exchange rate differs"},
 }
 
-func (r *demoResult) found(kind, route string) *compare.Finding {
+func (r *demoResult) found(kind, route string) *shadow.Finding {
 	if r.report == nil {
 		return nil
 	}
@@ -365,7 +339,7 @@ func countFound(r *demoResult) int {
 
 // printProfileDelta shows where the time went for one group, from the
 // profiles joined to its statements on each side.
-func printProfileDelta(w io.Writer, rep *compare.ShadowReport, label string) {
+func printProfileDelta(w io.Writer, rep *shadow.Report, label string) {
 	for _, g := range rep.Groups {
 		if g.Label != label {
 			continue
