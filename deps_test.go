@@ -17,19 +17,23 @@ const module = "github.com/sqlshadow/sqlshadow"
 // are the counts when the budget was set; docs/design.md, section Dependency budget explains
 // them. A package not listed gets defaultBudget.
 var budgets = map[string]int{
-	"hashing":          0,
-	"compare":          0,
-	"compare/plan":     0,
-	"compare/stats":    0,
-	"sink":             182, // gocloud.dev/blob (171) and prometheus/client_golang
-	"dataset":          182, // sink
-	"compare/shadow":   182, // sink
-	"profile":          184, // sink, golang-lru/v2/simplelru
-	"issues":           185, // sink, go-sql-driver/mysql (its error type)
-	"compare/baseline": 187, // sink, go-sql-driver/mysql
-	"scoring":          187, // sink, prometheus/client_golang/api (PrometheusSource)
-	"mirror":           233, // sink, go-mysql client (the shadow side's login) with the TiDB parser and zap
-	"replay":           233, // sink, go-mysql client, the TiDB parser, go-sql-driver/mysql
+	"hashing":               0,
+	"compare":               0,
+	"compare/plan":          0,
+	"compare/stats":         0,
+	"sink":                  182, // gocloud.dev/blob (171) and prometheus/client_golang
+	"dataset":               182, // sink
+	"compare/shadow":        182, // sink
+	"profile":               184, // sink, golang-lru/v2/simplelru
+	"issues":                185, // sink, go-sql-driver/mysql (its error type)
+	"compare/baseline":      187, // sink, go-sql-driver/mysql
+	"scoring":               187, // sink, prometheus/client_golang/api (PrometheusSource)
+	"mirror":                233, // sink, go-mysql client (the shadow side's login) with the TiDB parser and zap
+	"replay":                233, // sink, go-mysql client, the TiDB parser, go-sql-driver/mysql
+	"replay/replica":        46,  // the TiDB parser, go-sql-driver/mysql: no sink
+	"issues/lark":           185, // issues
+	"investigate":           185, // sink, issues (go-sql-driver/mysql)
+	"investigate/knowledge": 195, // modernc.org/sqlite (pure-Go SQLite with FTS5) and its libc
 }
 
 // defaultBudget is the budget of a package not listed in budgets: what sink
