@@ -179,29 +179,6 @@
 // # Performance
 //
 // Fingerprint is a single pass that writes into one buffer the size of its
-// input (one allocation for the buffer, one for the result string).
-// Measured with
-//
-//	go test -run '^$' -bench . -benchmem -cpu 1 ./hashing
-//
-// over a realistic mixed corpus of 200 queries, 150 KB (point lookups,
-// analytical queries with comments and hints, IN-lists of up to 200 values,
-// multi-row INSERTs with decimals, dates and hex, sqlcommenter tags), on one
-// core of a 2-core Intel Xeon VM. The benchmarks report MB/s of wall time and
-// cpu-MB/s, the bytes per second of CPU time of the benchmark's thread, which
-// stays meaningful when other processes load the machine:
-//
-//	Fingerprint     about 170 cpu-MB/s (180 MB/s wall time on an idle machine)
-//	TemplateHash    about 140 cpu-MB/s (Fingerprint plus MD5)
-//	TemplateCache   about 100 ns and no allocation for a sysbench point
-//	                select whose shape it has seen, against about 490 ns for
-//	                TemplateHash (-bench 'TemplateCache' -cpu 1)
-//	Split           about 350 cpu-MB/s
-//	Classify        about 1000 cpu-MB/s over the corpus (INSERT bodies are not
-//	                scanned), about 300 ns and no allocation for a typical
-//	                short statement
-//	Tags            about 400 cpu-MB/s
-//	NonDeterministic about 350 cpu-MB/s
-//	Obfuscator      about 9 cpu-MB/s (a keyed hash per name and literal; it
-//	                is meant for offline replicas, not the query path)
+// input: one allocation for the buffer, one for the result string. Figures
+// and the command that measures them are in docs/performance.md.
 package hashing
