@@ -18,14 +18,17 @@ import (
 // Finding has the Key of the task it investigated (FindingKey), so a
 // runner can skip tasks already investigated.
 func Key(t Task) string {
-	if t.Sentinel != nil {
-		return taskKey(dataset.Subject{Kind: dataset.SubjectCluster, Cluster: t.Sentinel.Cluster}, string(t.Sentinel.Trigger), time.Time(t.Sentinel.TS))
-	}
-	c, err := (&Investigator{opts: Options{Now: time.Now}}).newCase(t)
+	s, ts, err := t.subject()
 	if err != nil {
 		return ""
 	}
-	return taskKey(c.Subject, t.Shadow.Finding.Kind, c.TaskTime)
+	trigger := ""
+	if t.Sentinel != nil {
+		trigger = string(t.Sentinel.Trigger)
+	} else {
+		trigger = t.Shadow.Finding.Kind
+	}
+	return taskKey(s, trigger, ts)
 }
 
 // FindingKey returns the Key of the task f investigated.

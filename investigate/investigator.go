@@ -256,6 +256,10 @@ func (c *Case) logCall(call dataset.ToolCall) {
 	c.mu.Unlock()
 }
 
+// ToolSpecs returns the specs of the tools Call runs, for a model
+// reasoner to offer them.
+func (c *Case) ToolSpecs() []ToolSpec { return c.toolbox.Specs() }
+
 // Call runs the tool named name with input (the JSON arguments the tool's
 // spec describes) for a reasoner, logs the call with by, and returns the
 // masked JSON result.
@@ -406,24 +410,31 @@ func (inv *Investigator) newCase(task Task) (*Case, error) {
 		KnowledgeEvidence: map[string]string{}, PastEvidence: map[string]string{}, ShadowEvidence: map[string]string{},
 		toolbox: inv.Toolbox(),
 	}
-	switch {
-	case task.Sentinel != nil && task.Shadow == nil:
-		c.TaskTime = time.Time(task.Sentinel.TS)
-		c.Subject = dataset.Subject{Kind: dataset.SubjectCluster, Cluster: task.Sentinel.Cluster}
-	case task.Shadow != nil && task.Sentinel == nil && task.Shadow.Report != nil:
-		c.TaskTime = task.Shadow.Report.GeneratedAt
-		if to := task.Shadow.Report.Window.EffectiveTo; !to.IsZero() {
-			c.TaskTime = to
-		}
-		c.Subject = shadowSubject(task.Shadow)
-	default:
-		return nil, errors.New("investigate: a task needs exactly one of Sentinel and Shadow (with its report)")
+	var err error
+	if c.Subject, c.TaskTime, err = task.subject(); err != nil {
+		return nil, err
 	}
 	if c.TaskTime.IsZero() {
 		c.TaskTime = inv.opts.Now()
 	}
 	c.From, c.To = c.TaskTime.Add(-inv.opts.Window), c.TaskTime
 	return c, nil
+}
+
+// subject returns what the task is about and its time (zero when the
+// report has none).
+func (task Task) subject() (dataset.Subject, time.Time, error) {
+	switch {
+	case task.Sentinel != nil && task.Shadow == nil:
+		return dataset.Subject{Kind: dataset.SubjectCluster, Cluster: task.Sentinel.Cluster}, time.Time(task.Sentinel.TS), nil
+	case task.Shadow != nil && task.Sentinel == nil && task.Shadow.Report != nil:
+		ts := task.Shadow.Report.GeneratedAt
+		if to := task.Shadow.Report.Window.EffectiveTo; !to.IsZero() {
+			ts = to
+		}
+		return shadowSubject(task.Shadow), ts, nil
+	}
+	return dataset.Subject{}, time.Time{}, errors.New("investigate: a task needs exactly one of Sentinel and Shadow (with its report)")
 }
 
 func shadowSubject(t *ShadowTask) dataset.Subject {
