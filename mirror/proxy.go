@@ -19,6 +19,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
+	"github.com/sqlshadow/sqlshadow/internal/canon"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -387,7 +388,7 @@ type logItem struct {
 	cache        bool // the text repeats (prepared statement): cache its template
 	// The hashes for the log goroutine to format, when out does not hold
 	// them already.
-	sum     wire.RowSum
+	sum     canon.RowSum
 	hasSum  bool
 	cols    [16]byte
 	hasCols bool

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/canon"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 )
@@ -437,7 +438,7 @@ func TestProxyCursors(t *testing.T) {
 			require.True(t, res.Success, "%v", res.Err)
 			require.True(t, res.Cursor)
 			cols := append([]wire.Column(nil), res.Columns...)
-			var sum wire.RowSum
+			var sum canon.RowSum
 			for {
 				fetch := []byte{wire.ComStmtFetch, 0, 0, 0, 0, 3, 0, 0, 0}
 				binary.LittleEndian.PutUint32(fetch[1:], prep.StmtID)

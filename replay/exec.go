@@ -2,9 +2,7 @@ package replay
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
@@ -13,7 +11,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/sqlshadow/sqlshadow/hashing"
-	"github.com/sqlshadow/sqlshadow/replay/internal/canon"
+	"github.com/sqlshadow/sqlshadow/internal/canon"
 )
 
 // Target is a server the runner replays against.
@@ -135,7 +133,7 @@ func (c *conn) run(ctx context.Context, st *Statement, timeout time.Duration) ou
 	for _, q := range parts {
 		var res mysql.Result
 		err := c.c.ExecuteSelectStreaming(q, &res, func(row []mysql.FieldValue) error {
-			c.row = canon.AppendRow(c.row[:0], res.Fields, row)
+			c.row = appendRow(c.row[:0], res.Fields, row)
 			sum.Add(c.row)
 			return nil
 		}, nil)
@@ -151,12 +149,10 @@ func (c *conn) run(ctx context.Context, st *Statement, timeout time.Duration) ou
 			break
 		}
 		if len(res.Fields) > 0 {
-			if sets > 0 {
-				c.key = append(c.key, 0xff)
-			}
 			sets++
-			c.key = canon.AppendColumnsKey(c.key, res.Fields)
-			o.floats = o.floats || canon.HasFloat(res.Fields)
+			var floats bool
+			c.key, floats = appendColumns(c.key, res.Fields)
+			o.floats = o.floats || floats
 		}
 		o.rows += int64(res.AffectedRows)
 		if hashing.Classify(q).Class == hashing.ClassUse {
@@ -171,8 +167,7 @@ func (c *conn) run(ctx context.Context, st *Statement, timeout time.Duration) ou
 		if o.ok {
 			o.result = sum.String()
 		}
-		s := md5.Sum(c.key)
-		o.columns = hex.EncodeToString(s[:])
+		o.columns = canon.ColumnsHash(c.key)
 	}
 	if cap(c.row) > 1<<20 {
 		c.row = nil

@@ -2,7 +2,9 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/sqlshadow/sqlshadow/mirror/internal/replay"
@@ -65,11 +67,36 @@ func BenchmarkReadResponse(b *testing.B) {
 	}
 }
 
-// BenchmarkHash128 hashes a 200-byte canonical row.
-func BenchmarkHash128(b *testing.B) {
-	row := bytes.Repeat([]byte("x"), 200)
-	b.SetBytes(int64(len(row)))
-	for b.Loop() {
-		Hash128(row)
+// BenchmarkCanonicalRow builds the canonical row of a row whose text form is
+// not canonical (DECIMAL, DOUBLE, DATETIME, TIME, a string and a NULL), from
+// the text and from the binary protocol.
+func BenchmarkCanonicalRow(b *testing.B) {
+	cols := []Column{{Type: TypeLong}, {Type: TypeNewDecimal}, {Type: TypeDouble},
+		{Type: TypeDateTime}, {Type: TypeTime}, {Type: TypeVarString}, {Type: TypeNull}}
+	text := textRow([]byte("-42"), []byte("001.500"), []byte("3.14159265358979"),
+		[]byte("2024-01-02 03:04:05.120000"), []byte("-838:59:59.000000"), bytes.Repeat([]byte("c"), 60), nil)
+	bin := []byte{0x00, 1 << 0, 1 << 0} // NULL bitmap with offset 2: column 6 is bit 8
+	bin = binary.LittleEndian.AppendUint32(bin, uint32(0xffffffd6))
+	bin = AppendLenEncString(bin, []byte("1.5"))
+	bin = binary.LittleEndian.AppendUint64(bin, math.Float64bits(3.14159265358979))
+	bin = append(bin, 11, 0xe8, 0x07, 1, 2, 3, 4, 5)
+	bin = binary.LittleEndian.AppendUint32(bin, 120000)
+	bin = append(bin, 8, 1, 34, 0, 0, 0, 22, 59, 59)
+	bin = AppendLenEncString(bin, bytes.Repeat([]byte("c"), 60))
+	for _, c := range []struct {
+		name   string
+		row    []byte
+		append func([]byte, []Column, []byte) ([]byte, error)
+	}{{"text", text, AppendTextRow}, {"binary", bin, AppendBinaryRow}} {
+		b.Run(c.name, func(b *testing.B) {
+			var out []byte
+			var err error
+			b.ReportAllocs()
+			for b.Loop() {
+				if out, err = c.append(out[:0], cols, c.row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -75,27 +75,3 @@ func ParseColumnDef(p []byte) (*ColumnDef, error) {
 		Length: binary.LittleEndian.Uint32(p[pos+2:]),
 	}, nil
 }
-
-// IsFloat reports whether t is FLOAT or DOUBLE.
-func IsFloat(t byte) bool { return t == TypeFloat || t == TypeDouble }
-
-// IsInteger reports whether t is an integer type (YEAR included).
-func IsInteger(t byte) bool {
-	switch t {
-	case TypeTiny, TypeShort, TypeLong, TypeLongLong, TypeInt24, TypeYear:
-		return true
-	}
-	return false
-}
-
-// IsDecimal reports whether t is DECIMAL.
-func IsDecimal(t byte) bool { return t == TypeDecimal || t == TypeNewDecimal }
-
-// IsDateTime reports whether t is a temporal type holding a date.
-func isDate(t byte) bool { return t == TypeDate || t == TypeNewDate }
-
-func isDateTime(t byte) bool {
-	return t == TypeDateTime || t == TypeTimestamp || t == TypeDateTime2 || t == TypeTimestamp2
-}
-
-func isTime(t byte) bool { return t == TypeTime || t == TypeTime2 }

@@ -11,10 +11,12 @@
 // # Canonical result hash
 //
 // Result.ResultHash is "<rows>:<32 hex digits>": the row count and the sum,
-// mod 2^128, of Hash128 over each canonical row (see AppendTextRow and
-// AppendBinaryRow for the canonical values). Text and binary rows of the same
-// data give the same hash; row order does not matter. Result.ColumnsHash is
-// the hex MD5 of the column names and types.
+// mod 2^128, of a 128-bit hash of each canonical row. The canonical forms and
+// the hash are package internal/canon's, shared with the replay runner;
+// AppendTextRow and AppendBinaryRow build canonical rows from row packets.
+// Text and binary rows of the same data give the same hash; row order does
+// not matter. Result.ColumnsHash is the hex MD5 of the column names and
+// types.
 //
 // Its cost per row is in docs/performance.md (section "mirror: the proxy").
 package wire

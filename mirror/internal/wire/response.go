@@ -4,6 +4,8 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
+
+	"github.com/sqlshadow/sqlshadow/internal/canon"
 )
 
 // Request says which response ReadResponse has to read.
@@ -41,7 +43,7 @@ type Result struct {
 	// ResultSets counts the result sets (OK packets not included).
 	ResultSets int
 	// Sum is the canonical hash of every row returned.
-	Sum RowSum
+	Sum canon.RowSum
 	// HashErr is set when a row could not be decoded for the hash; the
 	// response is still read and relayed.
 	HashErr error
@@ -116,10 +118,10 @@ func (r *Result) ColumnsSum() (sum [md5.Size]byte, ok bool) {
 		return sum, false
 	}
 	if len(r.colKey) > maxCachedColumnsKey {
-		return md5.Sum(r.colKey), true
+		return canon.ColumnsSum(r.colKey), true
 	}
 	if r.lastKey == nil || string(r.colKey) != string(r.lastKey) {
-		r.lastSum = md5.Sum(r.colKey)
+		r.lastSum = canon.ColumnsSum(r.colKey)
 		r.lastKey = append(r.lastKey[:0], r.colKey...)
 	}
 	return r.lastSum, true
@@ -342,8 +344,8 @@ func (c *Conn) readResultSet(read func() ([]byte, error), n int, cmd byte, binar
 func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool) error {
 	res.Columns = res.Columns[:0]
 	res.textRaw = true
-	if hashCols && res.hasCols {
-		res.colKey = append(res.colKey, 0xff) // result set separator
+	if hashCols {
+		res.colKey = canon.NextResultSet(res.colKey)
 	}
 	for i := 0; i < n; i++ {
 		p, err := read()
@@ -358,13 +360,12 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 		if !TextIsCanonical(&col) {
 			res.textRaw = false
 		}
-		if IsFloat(col.Type) {
+		if canon.KindOf(col.Type) == canon.Float {
 			res.FloatCols = true
 		}
 		if hashCols {
 			res.hasCols = true
-			res.colKey = append(res.colKey, name...)
-			res.colKey = append(res.colKey, 0, col.Type)
+			res.colKey = canon.AppendColumn(res.colKey, name, col.Type)
 		}
 	}
 	return nil
