@@ -130,7 +130,7 @@ func TestBlackHoleShadow(t *testing.T) {
 	r := &certify.Recipe{
 		Name:    "blackhole-shadow",
 		Primary: srv.Addr(), Shadow: srv.Addr(), User: testdb.User,
-		Proxy:   certify.ProxySpec{ShadowDeadline: 2 * time.Second},
+		Proxy: certify.ProxySpec{ShadowDeadline: 2 * time.Second},
 		Steps: []certify.Step{
 			{Workload: &certify.Workload{Duration: 10 * time.Second, Clients: 3, Rate: 40}},
 			{At: 3 * time.Second, Fault: &certify.FaultStep{Link: "shadow", Duration: 3 * time.Second, Fault: certify.Fault{Mode: certify.ModeBlackHole}}},
