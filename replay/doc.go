@@ -45,10 +45,11 @@
 // the proxy does: target "primary" for the first target and "shadow" for
 // the second, the shadow's record carrying the primary's outcome
 // (primary_*), result_hash, columns_hash and float_cols computed with the
-// proxy's canonical result hash (equal answers give equal hashes), and
-// diverged set on the shadow once a session-state statement succeeded on
-// one side only. Prepared statements are replayed as the text the log holds
-// (with values inlined where the log has them).
+// proxy's canonical forms (package internal/canon: equal answers give equal
+// hashes, whichever recorded them), and diverged set on the shadow once a
+// session-state statement succeeded on one side only. Prepared statements
+// are replayed as the text the log holds (with values inlined where the log
+// has them).
 //
 // # Lifecycle, concurrency and memory
 //
