@@ -131,14 +131,20 @@ func (rn *run) judge(logs *logIndex) {
 		}
 		sort.Slice(sides["shadow"], func(i, j int) bool { return sides["shadow"][i].t.Before(sides["shadow"][j].t) })
 	}
-	for _, ev := range rn.events {
+	for i, ev := range rn.events {
 		ev.WindowStart, ev.WindowEnd, ev.Recovered = ev.Start, ev.Ready, ev.Error == ""
 		if ev.Side == "" || ev.Error != "" {
 			continue
 		}
+		// Failures are the event's up to the bound, or up to the next
+		// event's start: that one's failures are its own.
+		limit := ev.Ready.Add(bound)
+		if i+1 < len(rn.events) && rn.events[i+1].Start.Before(limit) {
+			limit = rn.events[i+1].Start
+		}
 		var after bool
 		for _, m := range sides[ev.Side] {
-			if m.ok || m.end.Before(ev.Start) || m.t.After(ev.Ready.Add(bound)) {
+			if m.ok || m.end.Before(ev.Start) || !m.t.Before(limit) {
 				continue
 			}
 			// A failure that ended after the event started: received

@@ -2,6 +2,7 @@ package certify_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,18 +123,22 @@ func TestRestartPrimary(t *testing.T) {
 	assert.Zero(t, afterErrors)
 }
 
-// TestBlackHoleShadow black-holes the link to the shadow for 3 s: clients
-// see nothing, the shadow sessions time out and reconnect, and the logs are
-// complete outside the window.
-func TestBlackHoleShadow(t *testing.T) {
-	srv := rig.Server(t, 0)
+// TestBlackHoleShadowThenKill black-holes the link to the shadow for 3 s,
+// then kills a random target (the shadow, the only one): clients see
+// nothing, the shadow sessions time out or lose their connection and
+// reconnect, and the logs are complete outside both windows.
+func TestBlackHoleShadowThenKill(t *testing.T) {
+	primary := rig.Server(t, 0)
+	shadowSrv, shadow := processServer(t)
 	r := &certify.Recipe{
 		Name:    "blackhole-shadow",
-		Primary: srv.Addr(), Shadow: srv.Addr(), User: testdb.User,
-		Proxy: certify.ProxySpec{ShadowDeadline: 2 * time.Second},
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Proxy:   certify.ProxySpec{ShadowDeadline: 2 * time.Second},
+		Targets: map[string]certify.TargetSpec{"shadow": {Target: shadow}},
 		Steps: []certify.Step{
-			{Workload: &certify.Workload{Duration: 10 * time.Second, Clients: 3, Rate: 40}},
-			{At: 3 * time.Second, Fault: &certify.FaultStep{Link: "shadow", Duration: 3 * time.Second, Fault: certify.Fault{Mode: certify.ModeBlackHole}}},
+			{Workload: &certify.Workload{Duration: 14 * time.Second, Clients: 3, Rate: 40}},
+			{At: 2 * time.Second, Fault: &certify.FaultStep{Link: "shadow", Duration: 3 * time.Second, Fault: certify.Fault{Mode: certify.ModeBlackHole}}},
+			{At: 8 * time.Second, Chaos: &certify.Chaos{Action: "kill", Target: "random", Down: 500 * time.Millisecond}},
 		},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -143,11 +148,48 @@ func TestBlackHoleShadow(t *testing.T) {
 	t.Log(describe(rep))
 
 	require.Equal(t, compare.VerdictPass, rep.Status, describe(rep))
-	assert.Zero(t, rep.Clients.ErrorsInside+rep.Clients.ErrorsOutside, "a black-holed shadow never reaches clients")
-	require.Len(t, rep.Events, 1)
-	assert.True(t, rep.Events[0].Recovered)
+	assert.Zero(t, rep.Clients.ErrorsInside+rep.Clients.ErrorsOutside, "a black-holed or killed shadow never reaches clients")
+	require.Len(t, rep.Events, 2)
+	assert.Equal(t, "fault", rep.Events[0].Kind)
+	assert.Equal(t, "kill", rep.Events[1].Kind)
+	assert.Equal(t, "shadow", rep.Events[1].Target, "random picks among the targets")
+	for _, ev := range rep.Events {
+		assert.True(t, ev.Recovered, ev.Name)
+	}
 	require.Len(t, rep.Faults, 2, "set and cleared, timestamped")
 	assert.Equal(t, certify.ModeBlackHole, rep.Faults[0].Fault.Mode)
-	assert.Greater(t, rep.Logs.ShadowFailedInside, 0, "commands stuck in the black hole time out and are marked")
+	assert.Greater(t, rep.Logs.ShadowFailedInside, 0, "commands stuck in the black hole or hit by the kill are marked")
 	assert.Zero(t, rep.Logs.LostOutside+rep.Logs.UnpairedOutside)
+	assert.Zero(t, rep.Logs.MismatchesOutside)
+}
+
+// TestReplayWorkload replays a captured slow log through the proxy, over
+// and over for the workload's duration; every run is a client statement
+// and is paired in the logs.
+func TestReplayWorkload(t *testing.T) {
+	srv := rig.Server(t, 0)
+	var log strings.Builder
+	for i, q := range []string{"SELECT /*route='replayed'*/ 1", "SELECT COUNT(*) FROM mysql.user", "SELECT 2 + 2"} {
+		fmt.Fprintf(&log, "# User@Host: app[app] @  [10.0.0.1]\n# Thread_id: %d  Schema: mysql  QC_hit: No\n"+
+			"# Query_time: 0.000339  Lock_time: 0.000112  Rows_sent: 1  Rows_examined: 2\n# Rows_affected: 0  Bytes_sent: 112\n"+
+			"SET timestamp=%d;\n%s;\n", 5+i%2, 1700000000+i, q)
+	}
+	f := filepath.Join(t.TempDir(), "slow.log")
+	require.NoError(t, os.WriteFile(f, []byte(log.String()), 0o600))
+	r := &certify.Recipe{
+		Name:    "replay",
+		Primary: srv.Addr(), Shadow: srv.Addr(), User: testdb.User,
+		Steps: []certify.Step{{Workload: &certify.Workload{Duration: 3 * time.Second, Clients: 2,
+			Replay: &certify.ReplaySpec{Format: "slowlog", Paths: []string{f}}}}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	require.NoError(t, err)
+	t.Log(describe(rep))
+	require.Equal(t, compare.VerdictPass, rep.Status, describe(rep))
+	assert.Greater(t, rep.Clients.Statements, 30, "the log is replayed again until the duration ends")
+	assert.Zero(t, rep.Clients.ErrorsOutside)
+	assert.GreaterOrEqual(t, rep.Logs.ShadowRecords, rep.Clients.Statements)
+	assert.Zero(t, rep.Logs.UnpairedOutside)
 }
