@@ -1,5 +1,5 @@
-// Package sink writes records as durable, Hive-partitioned JSON Lines to any
-// gocloud.dev/blob bucket (local disk, S3, GCS, memory), and reads them back
+// Package sink writes records as durable, Hive-partitioned JSON Lines (or
+// Parquet, with package sink/parquet) to any gocloud.dev/blob bucket (local disk, S3, GCS, memory), and reads them back
 // over a time range. Writer, the Sink implementation, is safe for concurrent
 // use; Reader and LineReader are not.
 //
@@ -7,14 +7,26 @@
 //
 // A dataset's records land under
 //
-//	<prefix>/<dataset>/year=YYYY/month=MM/day=DD/hour=HH/YYYYMMDD_HHMMSS_<8 hex>.jsonl[.gz]
+//	<prefix>/<dataset>/year=YYYY/month=MM/day=DD/hour=HH/YYYYMMDD_HHMMSS_<8 hex>.{jsonl,jsonl.gz,parquet}
 //
 // where the partition comes from each record's own timestamp (the ts passed
 // to Write) in UTC, never from the time of the flush, and the file name from
 // the time the object was written plus a random suffix. BigQuery, Trino,
 // StarRocks and DuckDB read it as an external table with Hive partitioning.
 // The prefix is the bucket URL's prefix= parameter. Partition folders hold
-// only "*.jsonl" or "*.jsonl.gz" objects, one JSON object per line.
+// only "*.jsonl" or "*.jsonl.gz" objects, one JSON object per line, or
+// "*.parquet" objects.
+//
+// # Formats
+//
+// WriterOptions.Format chooses a dataset's format: JSONL (the default),
+// JSONLGzip, or the Parquet format of package
+// github.com/sqlshadow/sqlshadow/sink/parquet, built from the dataset's
+// record type. The Parquet encoding lives in that package so that only the
+// programs that choose it link a Parquet library. One dataset may hold
+// objects of several formats (a bucket whose writers switched format): the
+// readers read them all, given the Parquet format in ReaderOptions.Formats or
+// OpenObject's formats.
 //
 // # Opening buckets
 //
@@ -63,12 +75,13 @@
 //
 // Objects lists a dataset's objects whose partition hour overlaps a range,
 // listing only the year, month, day and hour prefixes that can overlap it;
-// OpenObject returns one object's decompressed lines; the compare package
+// OpenObject returns one object's records as JSON Lines (decompressed, or
+// decoded from Parquet); the compare package
 // uses both to read objects in parallel. Reader iterates the records of a
 // range object by object, skips records whose timestamp (ReaderOptions
 // TimeField, "ts" by default) is outside the range, and counts and skips
-// malformed lines (LineReader), objects that vanished and compression
-// errors. Objects still being written are invisible until whole.
+// malformed lines (LineReader), objects that vanished, compression and
+// decoding errors, and objects of a format it was not given. Objects still being written are invisible until whole.
 //
 // # Metrics
 //
@@ -81,7 +94,8 @@
 //
 // # Errors
 //
-// ErrDropped, ErrClosed, ErrTooLarge and ErrNotObject are sentinels for
+// ErrDropped, ErrClosed, ErrTooLarge, ErrNotObject, ErrCorrupt and
+// ErrNoFormat are sentinels for
 // errors.Is; *LostError and *ProbeError are for errors.As.
 //
 // Throughput and cost per record are in the "sink" section of

@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,7 @@ import (
 	"gocloud.dev/blob"
 )
 
-// Object is one JSON Lines object of a dataset, as Objects lists it.
+// Object is one object of a dataset, as Objects lists it.
 type Object struct {
 	// Key is the object's full key in the bucket.
 	Key string
@@ -24,12 +23,21 @@ type Object struct {
 	Size int64
 	// Gzip reports whether the object is gzip-compressed (".jsonl.gz").
 	Gzip bool
+	// Format is the name of the object's format, from its name's suffix:
+	// FormatJSONL, FormatJSONLGzip or FormatParquet.
+	Format string
 }
 
 const (
-	extJSONL = ".jsonl"
-	extGzip  = ".jsonl.gz"
+	extJSONL   = ".jsonl"
+	extGzip    = ".jsonl.gz"
+	extParquet = ".parquet"
 )
+
+// formatByExt is the format name of each object name suffix, longest first.
+var formatByExt = [...]struct{ ext, name string }{
+	{extGzip, FormatJSONLGzip}, {extJSONL, FormatJSONL}, {extParquet, FormatParquet},
+}
 
 // partitionPrefix returns "<dataset>/year=YYYY/month=MM/day=DD/hour=HH/" for
 // the hour holding t (UTC).
@@ -56,8 +64,8 @@ func appendInt(b []byte, v, width int) []byte {
 	return append(b, s...)
 }
 
-// objectName returns "YYYYMMDD_HHMMSS_<8 hex>.jsonl[.gz]".
-func objectName(created time.Time, id uint32, gz bool) string {
+// objectName returns "YYYYMMDD_HHMMSS_<8 hex><ext>".
+func objectName(created time.Time, id uint32, ext string) string {
 	const hex = "0123456789abcdef"
 	b := make([]byte, 0, 40)
 	b = created.UTC().AppendFormat(b, "20060102_150405")
@@ -65,20 +73,30 @@ func objectName(created time.Time, id uint32, gz bool) string {
 	for shift := 28; shift >= 0; shift -= 4 {
 		b = append(b, hex[(id>>uint(shift))&0xf])
 	}
-	if gz {
-		return string(append(b, extGzip...))
-	}
-	return string(append(b, extJSONL...))
+	return string(append(b, ext...))
 }
 
 // ParseKey parses an object key of dataset's layout,
 // "<dataset>/year=YYYY/month=MM/day=DD/hour=HH/<name>.jsonl[.gz]", and
 // returns the partition hour (UTC) and whether the object is gzip-compressed.
-// ok is false for any other key (temporary files, side files, other layouts).
+// ok is false for any other key (temporary files, side files, other layouts,
+// other formats: ParseObjectKey takes Parquet objects too).
 func ParseKey(dataset, key string) (hour time.Time, gz, ok bool) {
+	hour, format, ok := ParseObjectKey(dataset, key)
+	if !ok || format == FormatParquet {
+		return time.Time{}, false, false
+	}
+	return hour, format == FormatJSONLGzip, true
+}
+
+// ParseObjectKey parses an object key of dataset's layout,
+// "<dataset>/year=YYYY/month=MM/day=DD/hour=HH/<name>.<ext>" with ext
+// jsonl, jsonl.gz or parquet, and returns the partition hour (UTC) and the
+// name of the object's format. ok is false for any other key.
+func ParseObjectKey(dataset, key string) (hour time.Time, format string, ok bool) {
 	rest, found := strings.CutPrefix(key, dataset+"/")
 	if !found || dataset == "" {
-		return time.Time{}, false, false
+		return time.Time{}, "", false
 	}
 	var vals [4]int
 	for i, p := range [4]struct {
@@ -87,33 +105,36 @@ func ParseKey(dataset, key string) (hour time.Time, gz, ok bool) {
 	}{{"year=", 4, 9999}, {"month=", 2, 12}, {"day=", 2, 31}, {"hour=", 2, 23}} {
 		seg, tail, found := strings.Cut(rest, "/")
 		if !found {
-			return time.Time{}, false, false
+			return time.Time{}, "", false
 		}
 		v, vok := partitionValue(seg, p.name, p.width)
 		if !vok || v > p.max {
-			return time.Time{}, false, false
+			return time.Time{}, "", false
 		}
 		vals[i] = v
 		rest = tail
 	}
 	if vals[1] < 1 || vals[2] < 1 {
-		return time.Time{}, false, false
+		return time.Time{}, "", false
 	}
 	name := rest
-	switch {
-	case strings.Contains(name, "/"):
-		return time.Time{}, false, false
-	case strings.HasSuffix(name, extGzip) && len(name) > len(extGzip):
-		gz = true
-	case strings.HasSuffix(name, extJSONL) && len(name) > len(extJSONL):
-	default:
-		return time.Time{}, false, false
+	if strings.Contains(name, "/") {
+		return time.Time{}, "", false
+	}
+	for _, f := range formatByExt {
+		if strings.HasSuffix(name, f.ext) && len(name) > len(f.ext) {
+			format = f.name
+			break
+		}
+	}
+	if format == "" {
+		return time.Time{}, "", false
 	}
 	hour = time.Date(vals[0], time.Month(vals[1]), vals[2], vals[3], 0, 0, 0, time.UTC)
 	if hour.Day() != vals[2] { // February 30th and the like
-		return time.Time{}, false, false
+		return time.Time{}, "", false
 	}
-	return hour, gz, true
+	return hour, format, true
 }
 
 // partitionValue parses "name=NNNN" with exactly width digits.
@@ -152,7 +173,8 @@ func validDataset(dataset string) error {
 // sorted by partition hour, then key. It lists only the partition prefixes
 // that can overlap the range (year, then month, day and hour), so a short
 // range costs a few list calls however much the dataset holds. Keys that are
-// not "*.jsonl" or "*.jsonl.gz" objects of the layout are ignored. A zero
+// not "*.jsonl", "*.jsonl.gz" or "*.parquet" objects of the layout are
+// ignored. A zero
 // from means the beginning of time; a zero to means no end.
 func Objects(ctx context.Context, bucket *blob.Bucket, dataset string, from, to time.Time) ([]Object, error) {
 	if err := validDataset(dataset); err != nil {
@@ -243,11 +265,11 @@ func Objects(ctx context.Context, bucket *blob.Bucket, dataset string, from, to 
 			if err != nil {
 				return nil, fmt.Errorf("sink: list %s: %w", p.prefix, err)
 			}
-			hour, gz, ok := ParseKey(dataset, o.Key)
+			hour, format, ok := ParseObjectKey(dataset, o.Key)
 			if !ok || o.IsDir {
 				continue
 			}
-			out = append(out, Object{Key: o.Key, Hour: hour, Size: o.Size, Gzip: gz})
+			out = append(out, Object{Key: o.Key, Hour: hour, Size: o.Size, Gzip: format == FormatJSONLGzip, Format: format})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -274,33 +296,51 @@ func rangeBounds(from, to time.Time) (time.Time, time.Time) {
 	return from.UTC(), to.UTC()
 }
 
-// OpenObject opens obj for reading and returns its JSON Lines, decompressed
-// when obj.Gzip. The caller closes it.
-func OpenObject(ctx context.Context, bucket *blob.Bucket, obj Object) (io.ReadCloser, error) {
+// OpenObject opens obj for reading and returns its records as JSON Lines,
+// decompressed or decoded by its format: the built-in JSON Lines formats, or
+// one of formats (a Parquet object needs the Parquet format of package
+// github.com/sqlshadow/sqlshadow/sink/parquet, else the error is
+// ErrNoFormat). An object whose format is not set (an Object built by hand)
+// is taken as JSON Lines, gzip-compressed when obj.Gzip. The caller closes
+// it. Errors from a damaged object satisfy IsCorrupt.
+func OpenObject(ctx context.Context, bucket *blob.Bucket, obj Object, formats ...Format) (io.ReadCloser, error) {
+	if obj.Format == "" {
+		obj.Format = FormatJSONL
+		if obj.Gzip {
+			obj.Format = FormatJSONLGzip
+		}
+	}
+	f, err := formatOf(obj, formats)
+	if err != nil {
+		return nil, err
+	}
 	r, err := bucket.NewReader(ctx, obj.Key, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sink: open %s: %w", obj.Key, err)
 	}
-	if !obj.Gzip {
-		return r, nil
-	}
-	zr, err := gzip.NewReader(r)
+	rc, err := f.Open(r, r.Size())
 	if err != nil {
 		_ = r.Close()
 		return nil, fmt.Errorf("sink: open %s: %w", obj.Key, err)
 	}
-	return &gzipObject{Reader: zr, r: r}, nil
+	return &object{ReadCloser: rc, r: r}, nil
 }
 
-type gzipObject struct {
-	*gzip.Reader
+// object closes the decoded stream, then the blob reader.
+type object struct {
+	io.ReadCloser
 	r *blob.Reader
 }
 
-func (g *gzipObject) Close() error {
-	err := g.Reader.Close()
-	if cerr := g.r.Close(); err == nil {
+func (o *object) Close() error {
+	err := o.ReadCloser.Close()
+	if cerr := o.r.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
+
+// Unwrap returns the decoded stream, so that callers can find the
+// capabilities of a format's reader (such as reading records without JSON)
+// by a type assertion.
+func (o *object) Unwrap() io.ReadCloser { return o.ReadCloser }

@@ -139,6 +139,11 @@ type ReaderOptions struct {
 	// timestamp are returned. Default "ts"; "-" returns every record of the
 	// overlapping partitions.
 	TimeField string
+	// Formats are the formats the Reader decodes besides the built-in JSON
+	// Lines ones: the Parquet format of package
+	// github.com/sqlshadow/sqlshadow/sink/parquet to read Parquet objects.
+	// Objects of another format are counted as Unsupported and skipped.
+	Formats []Format
 	// MaxLineBytes bounds one line. Default DefaultMaxLineBytes.
 	MaxLineBytes int
 	// Logger receives skipped objects and malformed lines. Default nil:
@@ -155,8 +160,10 @@ type ReaderStats struct {
 	// OutOfRange records were skipped by their timestamp.
 	OutOfRange int64
 	// Missing objects were listed but gone when opened; Corrupt objects
-	// ended in a compression error (their records up to it were returned).
-	Missing, Corrupt int64
+	// ended in a compression or decoding error (their records up to it were
+	// returned); Unsupported objects are of a format not in
+	// ReaderOptions.Formats.
+	Missing, Corrupt, Unsupported int64
 }
 
 // Reader iterates the records of a dataset over a time range: the objects of
@@ -232,11 +239,16 @@ func (r *Reader) Next(ctx context.Context) (json.RawMessage, error) {
 				return nil, io.EOF
 			}
 			obj := r.objects[0]
-			rc, err := OpenObject(ctx, r.bucket, obj)
-			if err == nil || gcerrors.Code(err) == gcerrors.NotFound || IsCorrupt(err) {
+			rc, err := OpenObject(ctx, r.bucket, obj, r.opts.Formats...)
+			if err == nil || gcerrors.Code(err) == gcerrors.NotFound || IsCorrupt(err) || errors.Is(err, ErrNoFormat) {
 				r.objects = r.objects[1:]
 			}
 			if err != nil {
+				if errors.Is(err, ErrNoFormat) {
+					r.stats.Unsupported++
+					r.opts.Logger.Warn("sink: object of an unsupported format, skipped", "key", obj.Key, "format", obj.Format)
+					continue
+				}
 				if gcerrors.Code(err) == gcerrors.NotFound {
 					r.stats.Missing++
 					r.opts.Logger.Warn("sink: object vanished, skipped", "key", obj.Key)
@@ -294,12 +306,13 @@ func (r *Reader) recordTime(line []byte) (time.Time, bool) {
 	return time.Time(t), true
 }
 
-// IsCorrupt reports whether err, from reading an object OpenObject opened,
-// is a compression error (a corrupt or truncated gzip object): such an
-// object is unreadable from that point, and Reader counts and skips it.
+// IsCorrupt reports whether err, from OpenObject or from reading an object
+// it opened, is a compression or decoding error (a corrupt or truncated gzip
+// or Parquet object, ErrCorrupt): such an object is unreadable from that
+// point, and Reader counts and skips it.
 func IsCorrupt(err error) bool {
 	var ce flate.CorruptInputError
-	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+	return errors.Is(err, ErrCorrupt) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)
 }
 

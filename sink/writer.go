@@ -27,12 +27,18 @@ type WriterOptions struct {
 	// is room or its ctx ends. Drop mode is for request paths that must never
 	// wait on the bucket (the proxy); block mode for collectors.
 	DropWhenFull bool
-	// Gzip compresses objects (".jsonl.gz"). Default false (".jsonl").
+	// Format encodes the objects: JSONL(), JSONLGzip(level), or the
+	// Parquet format of package github.com/sqlshadow/sqlshadow/sink/parquet.
+	// Default nil: JSONLGzip(GzipLevel) when Gzip, else JSONL().
+	Format Format
+	// Gzip compresses objects (".jsonl.gz") when Format is nil. Default
+	// false (".jsonl").
 	Gzip bool
-	// GzipLevel is the compress/gzip level. Default gzip.BestSpeed.
+	// GzipLevel is the compress/gzip level when Format is nil and Gzip.
+	// Default gzip.BestSpeed.
 	GzipLevel int
 	// MaxObjectBytes rolls an object once it holds this many bytes of
-	// JSON Lines (before compression). Default 16 MiB.
+	// JSON Lines (before compression or encoding). Default 16 MiB.
 	MaxObjectBytes int
 	// MaxObjectAge rolls an object this long after its first record, so
 	// records reach the bucket at most about this late. Default 1 minute.
@@ -75,6 +81,12 @@ func (o *WriterOptions) withDefaults() WriterOptions {
 	}
 	if v.GzipLevel == 0 {
 		v.GzipLevel = gzip.BestSpeed
+	}
+	if v.Format == nil {
+		v.Format = JSONL()
+		if v.Gzip {
+			v.Format = JSONLGzip(v.GzipLevel)
+		}
 	}
 	if v.MaxObjectBytes <= 0 {
 		v.MaxObjectBytes = 16 << 20
@@ -147,8 +159,8 @@ type WriterStats struct {
 	Pending  int
 }
 
-// Writer writes one dataset's records to a bucket as Hive-partitioned JSON
-// Lines objects. It implements Sink and is safe for concurrent use.
+// Writer writes one dataset's records to a bucket as Hive-partitioned
+// objects of its Format (JSON Lines by default). It implements Sink and is safe for concurrent use.
 //
 // Write encodes the record in the caller's goroutine and appends it to the
 // in-memory object of its partition hour; background goroutines (started by
@@ -450,7 +462,7 @@ func (w *Writer) roller() {
 
 // uploader writes queued batches until stopping and the queue is empty.
 func (w *Writer) uploader() {
-	gz, _ := gzip.NewWriterLevel(io.Discard, w.opts.GzipLevel)
+	enc := w.opts.Format.NewEncoder()
 	for {
 		w.mu.Lock()
 		for len(w.queue) == 0 && !w.stopping {
@@ -465,7 +477,7 @@ func (w *Writer) uploader() {
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
 
-		n, err := w.upload(b, gz)
+		n, err := w.upload(b, enc)
 
 		w.mu.Lock()
 		delete(w.pending, b.seq)
@@ -489,13 +501,13 @@ func (w *Writer) uploader() {
 }
 
 // upload writes b, retrying with backoff until it succeeds or runCtx ends.
-func (w *Writer) upload(b *batch, gz *gzip.Writer) (int64, error) {
+func (w *Writer) upload(b *batch, enc Encoder) (int64, error) {
 	created := time.Now()
-	key := partitionPrefix(w.dataset, time.Unix(b.hour*3600, 0)) + objectName(created, rand.Uint32(), w.opts.Gzip)
+	key := partitionPrefix(w.dataset, time.Unix(b.hour*3600, 0)) + objectName(created, rand.Uint32(), w.opts.Format.Ext())
 	delay := w.opts.RetryMin
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		n, err := w.put(key, b, gz)
+		n, err := w.put(key, b, enc)
 		if err == nil {
 			w.metrics.uploadSeconds.Observe(time.Since(start).Seconds())
 			return n, nil
@@ -534,19 +546,15 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // put makes one attempt to write b under key. On any error the blob writer's
 // ctx is cancelled before it is closed, so nothing is committed.
-func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
+func (w *Writer) put(key string, b *batch, enc Encoder) (int64, error) {
 	ctx, cancel := context.WithTimeout(w.runCtx, w.opts.UploadTimeout)
 	defer cancel()
-	contentType := "application/x-ndjson"
-	if w.opts.Gzip {
-		contentType = "application/gzip"
-	}
 	var (
 		f     *os.File    // fileblob: the temporary file, to sync before the rename
 		abort func(error) // from Aborter: aborts the write for certain
 	)
 	bw, err := w.bucket.NewWriter(ctx, key, &blob.WriterOptions{
-		ContentType: contentType,
+		ContentType: w.opts.Format.ContentType(),
 		BeforeWrite: func(as func(any) bool) error {
 			as(&f)
 			if w.opts.Aborter != nil {
@@ -559,11 +567,6 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 		return 0, fmt.Errorf("sink: write %s: %w", key, err)
 	}
 	cw := &countingWriter{w: bw}
-	var dst io.Writer = cw
-	if w.opts.Gzip {
-		gz.Reset(cw)
-		dst = gz
-	}
 	fail := func(err error) (int64, error) {
 		cancel()
 		if abort != nil {
@@ -572,15 +575,8 @@ func (w *Writer) put(key string, b *batch, gz *gzip.Writer) (int64, error) {
 		_ = bw.Close()
 		return 0, fmt.Errorf("sink: write %s: %w", key, err)
 	}
-	for _, c := range b.chunks {
-		if _, err := dst.Write(c); err != nil {
-			return fail(err)
-		}
-	}
-	if w.opts.Gzip {
-		if err := gz.Close(); err != nil {
-			return fail(err)
-		}
+	if err := enc.Encode(cw, b.chunks); err != nil {
+		return fail(err)
 	}
 	if f != nil {
 		if err := f.Sync(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/parquet"
 )
 
 // Harness gives the conformance suite buckets of one kind.
@@ -34,6 +36,18 @@ type Harness struct {
 	// Aborter, optional, is the sink.WriterOptions.Aborter the suite's
 	// writers and FaultyBuckets use: drivers.AbortGCS for gs:// buckets.
 	Aborter func(as func(any) bool) func(error)
+	// Format, optional, is the format of the suite's writers. Default nil:
+	// TestBucket runs the suite once per format, sink.JSONL(),
+	// sink.JSONLGzip(0) and the Parquet format of Rec, and its readers read
+	// every format.
+	Format sink.Format
+}
+
+// parquetRec is the Parquet format of Rec.
+func parquetRec(t *testing.T) sink.Format {
+	f, err := parquet.NewFormat[Rec](nil)
+	require.NoError(t, err)
+	return f
 }
 
 // Rec is the record the conformance suite writes: shaped like a query log.
@@ -47,20 +61,20 @@ type Rec struct {
 
 // TestBucket runs the sink conformance suite against h's buckets: a
 // sink.Writer and sink.Reader over them must keep the data contracts
-// (partitions from record timestamps, only *.jsonl[.gz] in partitions,
+// (partitions from record timestamps, only objects of the layout in partitions,
 // objects whole or not at all, nothing lost through an outage).
 func TestBucket(t *testing.T, h Harness) {
 	t.Helper()
-	for _, gz := range []bool{false, true} {
-		name := "plain"
-		if gz {
-			name = "gzip"
+	if h.Format == nil {
+		for _, f := range []sink.Format{sink.JSONL(), sink.JSONLGzip(0), parquetRec(t)} {
+			h := h
+			h.Format = f
+			t.Run(f.Name(), func(t *testing.T) { TestBucket(t, h) })
 		}
-		t.Run(name, func(t *testing.T) {
-			t.Run("PartitionsFromRecordTimestamps", func(t *testing.T) { testPartitions(t, h, gz) })
-			t.Run("ReaderRangeAndPruning", func(t *testing.T) { testReaderRange(t, h, gz) })
-		})
+		return
 	}
+	t.Run("PartitionsFromRecordTimestamps", func(t *testing.T) { testPartitions(t, h) })
+	t.Run("ReaderRangeAndPruning", func(t *testing.T) { testReaderRange(t, h) })
 	t.Run("RollsBySizeAndAge", func(t *testing.T) { testRolling(t, h) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, h) })
 	t.Run("CancelledWriteLeavesNothing", func(t *testing.T) { testCancelledWrite(t, h) })
@@ -68,6 +82,7 @@ func TestBucket(t *testing.T, h Harness) {
 	t.Run("DropModeNeverWaits", func(t *testing.T) { testDropMode(t, h) })
 	t.Run("BlockModeHonoursContext", func(t *testing.T) { testBlockMode(t, h) })
 	t.Run("ReaderSkipsMalformed", func(t *testing.T) { testMalformed(t, h) })
+	t.Run("MixedFormatsReadWhole", func(t *testing.T) { testMixedFormats(t, h) })
 	if h.Outage != nil {
 		t.Run("ServerOutageSurvived", func(t *testing.T) { testServerOutage(t, h) })
 	}
@@ -106,6 +121,9 @@ func newWriter(t *testing.T, h Harness, b *blob.Bucket, opts *sink.WriterOptions
 		o = *opts
 	}
 	o.Aborter = h.Aborter
+	if o.Format == nil {
+		o.Format = h.Format
+	}
 	w, err := sink.NewWriter(b, dataset, &o)
 	require.NoError(t, err)
 	return w
@@ -137,7 +155,7 @@ func allKeys(t *testing.T, b *blob.Bucket) []*blob.ListObject {
 // readObject returns the records of one object, failing on any bad line.
 func readObject(t *testing.T, b *blob.Bucket, obj sink.Object) []Rec {
 	t.Helper()
-	rc, err := sink.OpenObject(ctxT(t), b, obj)
+	rc, err := sink.OpenObject(ctxT(t), b, obj, parquetRec(t))
 	require.NoError(t, err)
 	defer func() { _ = rc.Close() }()
 	data, err := io.ReadAll(rc)
@@ -155,7 +173,7 @@ func readObject(t *testing.T, b *blob.Bucket, obj sink.Object) []Rec {
 // readAll reads the whole dataset with a Reader.
 func readAll(t *testing.T, b *blob.Bucket) ([]Rec, sink.ReaderStats) {
 	t.Helper()
-	r := sink.NewReader(b, dataset, time.Time{}, time.Time{}, nil)
+	r := sink.NewReader(b, dataset, time.Time{}, time.Time{}, &sink.ReaderOptions{Formats: []sink.Format{parquetRec(t)}})
 	defer func() { _ = r.Close() }()
 	var out []Rec
 	for {
@@ -194,7 +212,7 @@ func checkDir(t *testing.T, h Harness, b *blob.Bucket) {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
-		_, _, ok := sink.ParseKey(dataset, filepath.ToSlash(rel))
+		_, _, ok := sink.ParseObjectKey(dataset, filepath.ToSlash(rel))
 		if !ok {
 			return fmt.Errorf("unexpected file %s in the bucket directory", rel)
 		}
@@ -203,9 +221,9 @@ func checkDir(t *testing.T, h Harness, b *blob.Bucket) {
 	require.NoError(t, err)
 }
 
-func testPartitions(t *testing.T, h Harness, gz bool) {
+func testPartitions(t *testing.T, h Harness) {
 	b := h.Open(t)
-	w := newWriter(t, h, b, &sink.WriterOptions{Gzip: gz})
+	w := newWriter(t, h, b, nil)
 	recs := records(500, 0)
 	writeAll(t, w, recs)
 	require.NoError(t, w.Flush(ctxT(t)))
@@ -220,13 +238,13 @@ func testPartitions(t *testing.T, h Harness, gz bool) {
 	objHours := map[time.Time]bool{}
 	for _, o := range allKeys(t, b) {
 		require.True(t, strings.HasPrefix(o.Key, dataset+"/"), "key %s outside the dataset", o.Key)
-		hour, isGz, ok := sink.ParseKey(dataset, o.Key)
-		require.True(t, ok, "key %s is not a *.jsonl[.gz] object of the layout", o.Key)
-		require.Equal(t, gz, isGz, o.Key)
+		hour, format, ok := sink.ParseObjectKey(dataset, o.Key)
+		require.True(t, ok, "key %s is not an object of the layout", o.Key)
+		require.Equal(t, h.Format.Name(), format, o.Key)
 		base := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
-		require.Regexp(t, `^\d{8}_\d{6}_[0-9a-f]{8}\.jsonl(\.gz)?$`, base)
+		require.Regexp(t, `^\d{8}_\d{6}_[0-9a-f]{8}`+regexp.QuoteMeta(h.Format.Ext())+`$`, base)
 		objHours[hour] = true
-		for _, r := range readObject(t, b, sink.Object{Key: o.Key, Hour: hour, Gzip: isGz}) {
+		for _, r := range readObject(t, b, sink.Object{Key: o.Key, Hour: hour, Format: format}) {
 			require.Equal(t, hour, time.Time(r.TS).UTC().Truncate(time.Hour), "record %d in %s", r.ID, o.Key)
 			got = append(got, r)
 		}
@@ -243,9 +261,9 @@ func testPartitions(t *testing.T, h Harness, gz bool) {
 	checkDir(t, h, b)
 }
 
-func testReaderRange(t *testing.T, h Harness, gz bool) {
+func testReaderRange(t *testing.T, h Harness) {
 	b := h.Open(t)
-	w := newWriter(t, h, b, &sink.WriterOptions{Gzip: gz})
+	w := newWriter(t, h, b, nil)
 	recs := records(300, 0)
 	writeAll(t, w, recs)
 	require.NoError(t, w.Close(ctxT(t)))
@@ -261,7 +279,7 @@ func testReaderRange(t *testing.T, h Harness, gz bool) {
 	require.NotEmpty(t, objs)
 	for _, o := range objs {
 		require.True(t, o.Hour.Before(to) && o.Hour.Add(time.Hour).After(from), "object %s outside the range", o.Key)
-		require.Equal(t, gz, o.Gzip)
+		require.Equal(t, h.Format.Name(), o.Format)
 		require.Positive(t, o.Size)
 	}
 	var want []Rec
@@ -270,7 +288,7 @@ func testReaderRange(t *testing.T, h Harness, gz bool) {
 			want = append(want, r)
 		}
 	}
-	r := sink.NewReader(b, dataset, from, to, nil)
+	r := sink.NewReader(b, dataset, from, to, &sink.ReaderOptions{Formats: []sink.Format{parquetRec(t)}})
 	var got []Rec
 	for {
 		raw, err := r.Next(ctxT(t))
@@ -517,6 +535,40 @@ func testMalformed(t *testing.T, h Harness) {
 	got, stats := readAll(t, b)
 	requireSameIDs(t, append(recs, Rec{ID: 100}), got)
 	require.EqualValues(t, 3, stats.Malformed)
+}
+
+// testMixedFormats writes one hour in h's format and in another, as a
+// writer that switched format does: a Reader reads both whole, and one
+// without the Parquet format counts Parquet objects as unsupported.
+func testMixedFormats(t *testing.T, h Harness) {
+	b := h.Open(t)
+	other := sink.Format(sink.JSONLGzip(0))
+	if h.Format.Name() != sink.FormatParquet {
+		other = parquetRec(t)
+	}
+	recs := records(200, 0)
+	for i, f := range []sink.Format{h.Format, other} {
+		w := newWriter(t, h, b, &sink.WriterOptions{Format: f})
+		writeAll(t, w, recs[i*100:(i+1)*100])
+		require.NoError(t, w.Close(ctxT(t)))
+	}
+	got, stats := readAll(t, b)
+	requireSameIDs(t, recs, got)
+	require.Zero(t, stats.Unsupported+stats.Corrupt+stats.Malformed)
+
+	r := sink.NewReader(b, dataset, time.Time{}, time.Time{}, nil)
+	defer func() { _ = r.Close() }()
+	n := 0
+	for {
+		_, err := r.Next(ctxT(t))
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		n++
+	}
+	require.Equal(t, 100, n, "the JSON Lines half")
+	require.Positive(t, r.Stats().Unsupported)
 }
 
 // requireNoKeys checks that a bucket holds nothing: no partial object.
