@@ -122,7 +122,7 @@ func (r *Report) Summary() string {
 	}
 	var parts []string
 	if failed == 0 {
-		parts = append(parts, fmt.Sprintf("%d assertions hold", len(r.Assertions)))
+		parts = append(parts, fmt.Sprintf("%d of %d assertions hold", len(r.Assertions), len(r.Assertions)))
 	} else {
 		parts = append(parts, fmt.Sprintf("%d of %d assertions do not hold", failed, len(r.Assertions)))
 	}
@@ -236,7 +236,10 @@ type chart struct {
 	Bars          []rect
 }
 
-type rect struct{ X, Y, W, H float64 }
+type rect struct {
+	X, Y, W, H float64
+	Label      string
+}
 
 type polyline struct {
 	Points string
@@ -255,7 +258,7 @@ func (r *Report) charts() []chart {
 	var bands []rect
 	for _, ev := range r.Events {
 		a, b := x(r.offset(ev.WindowStart)), x(r.offset(ev.WindowEnd))
-		bands = append(bands, rect{X: a, W: math.Max(b-a, 2), H: chartH})
+		bands = append(bands, rect{X: a, W: math.Max(b-a, 2), H: chartH, Label: fmt.Sprintf("%s: %.1f-%.1f s", ev.Name, r.offset(ev.WindowStart), r.offset(ev.WindowEnd))})
 	}
 	var marks []float64
 	for _, f := range r.Faults {
@@ -304,7 +307,7 @@ svg{border:1px solid #ddd;background:#fff}.band{fill:#f4a4a4;fill-opacity:.35}.m
 <p>Verdict: <span class="{{.R.Status}}">{{.R.Status}}</span> (exit code {{.R.ExitCode}}). {{.R.Summary}}.</p>
 {{range .Charts}}<h3>{{.Title}}</h3>
 <svg width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img">
-{{range .Bands}}<rect class="band" x="{{.X}}" y="0" width="{{.W}}" height="{{.H}}"><title>fault window</title></rect>{{end}}
+{{range .Bands}}<rect class="band" x="{{.X}}" y="0" width="{{.W}}" height="{{.H}}"><title>{{.Label}}</title></rect>{{end}}
 {{range .Marks}}<line class="mark" x1="{{.}}" x2="{{.}}" y1="0" y2="180"/>{{end}}
 {{range .Bars}}<rect fill="#d62728" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"/>{{end}}
 {{range .Lines}}<polyline fill="none" stroke="{{.Color}}" stroke-width="1.5" points="{{.Points}}"><title>{{.Label}}</title></polyline>{{end}}
