@@ -224,7 +224,7 @@ func TestShadowSkipsAndCountsUnreadable(t *testing.T) {
 	vanished.Gzip = false
 	cfg, err := newConfig(a.window, &a.opts)
 	require.NoError(t, err)
-	rep, err := runAnalysis(ctx, cfg, a.sources(append(objs, vanished)), nil)
+	rep, err := runAnalysis(ctx, cfg, a.sources(append(objs, vanished), queryLogsFormat()), nil)
 	require.NoError(t, err)
 
 	in := rep.Input

@@ -14,9 +14,10 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/parquet"
 )
 
-// source is one JSON Lines object of the input.
+// source is one object of the input: JSON Lines, or Parquet.
 type source struct {
 	// key names the object in the report: its key in the bucket, or
 	// "logs[i]" for Analyze's readers.
@@ -38,6 +39,37 @@ const (
 	// before the failure were read.
 	UnreadableError = "error"
 )
+
+// sources returns the objects of one dataset as sources; format is the
+// dataset's Parquet format, so that a window whose objects switched format
+// reads whole.
+func (s *Analyzer) sources(objs []sink.Object, format sink.Format) []source {
+	sources := make([]source, len(objs))
+	for i, o := range objs {
+		sources[i] = source{key: o.Key, hour: o.Hour, open: func(ctx context.Context) (io.ReadCloser, error) {
+			return sink.OpenObject(ctx, s.bucket, o, format)
+		}}
+	}
+	return sources
+}
+
+// queryLogsFormat and profilesFormat return the Parquet formats of the
+// datasets the report reads.
+func queryLogsFormat() sink.Format { return parquetFormat[dataset.QueryLog]() }
+func profilesFormat() sink.Format  { return parquetFormat[dataset.Profile]() }
+
+// parquetFormat returns the Parquet format of record type T.
+func parquetFormat[T any]() sink.Format {
+	f, err := parquet.NewFormat[T](nil)
+	if err != nil {
+		panic(err) // the dataset types are structs: cannot happen
+	}
+	return f
+}
+
+// unwrapper is implemented by the objects sink.OpenObject returns: Unwrap
+// returns the format's own reader.
+type unwrapper interface{ Unwrap() io.ReadCloser }
 
 // input counts what one worker read.
 type input struct {
@@ -99,6 +131,11 @@ func (in *input) eachLine(ctx context.Context, cfg *config, src source, fn func(
 	if err != nil {
 		return in.skip(ctx, cfg, src.key, err)
 	}
+	return in.eachLineOf(ctx, cfg, src, rc, fn)
+}
+
+// eachLineOf is eachLine over rc, src opened.
+func (in *input) eachLineOf(ctx context.Context, cfg *config, src source, rc io.ReadCloser, fn func(line []byte)) error {
 	defer func() { _ = rc.Close() }()
 	lines := sink.NewLineReader(rc, 0)
 	for n := 1; ; n++ {
@@ -117,6 +154,45 @@ func (in *input) eachLine(ctx context.Context, cfg *config, src source, fn func(
 		}
 		in.lines++
 		fn(line)
+	}
+}
+
+// eachQueryLog calls fn with every query log of src: decoded straight from
+// a Parquet object's columns, or from each JSON line with dec (a line it
+// cannot decode counts as malformed), under the rules of eachLine.
+func (in *input) eachQueryLog(ctx context.Context, cfg *config, src source, dec *dataset.QueryLogDecoder, rec *dataset.QueryLog, fn func(*dataset.QueryLog)) error {
+	rc, err := src.open(ctx)
+	if err != nil {
+		return in.skip(ctx, cfg, src.key, err)
+	}
+	u, ok := rc.(unwrapper)
+	pr, isParquet := (*parquet.Reader[dataset.QueryLog])(nil), false
+	if ok {
+		pr, isParquet = u.Unwrap().(*parquet.Reader[dataset.QueryLog])
+	}
+	if !isParquet {
+		return in.eachLineOf(ctx, cfg, src, rc, func(line []byte) {
+			if dec.Decode(line, rec) != nil {
+				in.malformed++
+				return
+			}
+			fn(rec)
+		})
+	}
+	defer func() { _ = rc.Close() }()
+	for n := 1; ; n++ {
+		if err := pr.Next(rec); err != nil {
+			if err == io.EOF {
+				in.read++
+				return nil
+			}
+			return in.skip(ctx, cfg, src.key, err)
+		}
+		if n&4095 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		in.lines++
+		fn(rec)
 	}
 }
 
@@ -173,13 +249,7 @@ func runAnalysis(ctx context.Context, cfg *config, sources, profiles []source) (
 				if i >= len(sources) || ctx.Err() != nil {
 					return
 				}
-				err := in.eachLine(ctx, cfg, sources[i], func(line []byte) {
-					if dec.Decode(line, &rec) != nil {
-						in.malformed++
-						return
-					}
-					agg.add(&rec)
-				})
+				err := in.eachQueryLog(ctx, cfg, sources[i], &dec, &rec, agg.add)
 				if err != nil {
 					return
 				}

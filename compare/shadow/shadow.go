@@ -312,20 +312,10 @@ func (s *Analyzer) Report(ctx context.Context) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("shadow: list profiles: %w", err)
 		}
-		profiles = s.sources(pobjs)
+		profiles = s.sources(pobjs, profilesFormat())
 		cfg.indexExecs = len(profiles) > 0
 	}
-	return runAnalysis(ctx, cfg, s.sources(objs), profiles)
-}
-
-func (s *Analyzer) sources(objs []sink.Object) []source {
-	sources := make([]source, len(objs))
-	for i, o := range objs {
-		sources[i] = source{key: o.Key, hour: o.Hour, open: func(ctx context.Context) (io.ReadCloser, error) {
-			return sink.OpenObject(ctx, s.bucket, o)
-		}}
-	}
-	return sources
+	return runAnalysis(ctx, cfg, s.sources(objs, queryLogsFormat()), profiles)
 }
 
 func minTime(a, b time.Time) time.Time {
