@@ -1,0 +1,189 @@
+package parquet_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	_ "gocloud.dev/blob/memblob"
+
+	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/parquet"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fullQueryLog sets every field of a QueryLog to a value that is not its
+// zero value.
+func fullQueryLog() dataset.QueryLog {
+	f, tiny, huge, pw := 1.25, 1e-9, 3e22, 0.5
+	ok := true
+	code := uint16(1146)
+	rows := int64(-3)
+	return dataset.QueryLog{
+		TS: sink.Time(time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)), QueryID: "q-1-2", Target: dataset.TargetShadow,
+		Command: "COM_QUERY", QueryText: "SELECT '\"<x>&\\\n\t\x01 é \u2028'", QueryHash: "h", TemplateHash: "th",
+		Route: "r", Database: "db", User: "u", ClientAddr: "127.0.0.1:1", ConnID: 7, Seq: 9, DurationMS: 0.000123,
+		TTFBMS: &f, ClientWaitMS: &tiny, ServerConnID: 42, QueueMS: &huge, Success: true, ErrorCode: 1064,
+		SQLState: "42000", Error: "e", Rows: 5, ResultHash: "5:abc", ColumnsHash: "c", FloatCols: true,
+		PrimaryDurationMS: &f, PrimaryClientWaitMS: &pw, PrimarySuccess: &ok, PrimaryErrorCode: &code, PrimaryRows: &rows,
+		PrimaryResultHash: "p", PrimaryColumnsHash: "pc", BytesSent: 10, BytesRecv: 20, Filtered: true,
+		FilterReason: "write", Dropped: true, Diverged: true,
+	}
+}
+
+func TestFullQueryLogSetsEveryField(t *testing.T) {
+	v := reflect.ValueOf(fullQueryLog())
+	for i := range v.NumField() {
+		require.False(t, v.Field(i).IsZero(), "field %s", v.Type().Field(i).Name)
+	}
+}
+
+// encode writes recs as one object of format f, through its Encoder.
+func encode[T any](t *testing.T, f *parquet.Format[T], recs []T) []byte {
+	t.Helper()
+	var lines []byte
+	for _, r := range recs {
+		b, err := json.Marshal(&r)
+		require.NoError(t, err)
+		lines = append(append(lines, b...), '\n')
+	}
+	var out bytes.Buffer
+	require.NoError(t, f.NewEncoder().Encode(&out, [][]byte{lines}))
+	return out.Bytes()
+}
+
+func decodeAll[T any](t *testing.T, f *parquet.Format[T], data []byte) []T {
+	t.Helper()
+	r, err := f.NewReader(bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close()) }()
+	var out []T
+	for {
+		var rec T
+		err := r.Next(&rec)
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err)
+		out = append(out, rec)
+	}
+}
+
+func TestQueryLogRoundTrip(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	full, empty := fullQueryLog(), dataset.QueryLog{TS: sink.Time(time.Unix(0, 0).UTC())}
+	want := []dataset.QueryLog{full, empty, full}
+	require.Equal(t, want, decodeAll(t, f, encode(t, f, want)))
+
+	// Read as JSON Lines: the JSON the sink writes for the same records.
+	data := encode(t, f, want)
+	r, err := f.Open(bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	var lines []byte
+	for _, rec := range want {
+		lines, _ = rec.AppendJSON(lines)
+		lines = append(lines, '\n')
+	}
+	require.Equal(t, string(lines), string(got))
+}
+
+func TestSchemaTypes(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	s := f.Schema().String()
+	for _, want := range []string{
+		"required int64 ts (TIMESTAMP(isAdjustedToUTC=true,unit=MICROS))",
+		"required binary query_id (STRING)",
+		"optional binary query_text (STRING)",
+		"required int64 conn_id (INT(64,true))",
+		"required double duration_ms",
+		"optional double ttfb_ms",
+		"required boolean success",
+		"optional boolean primary_success",
+		"optional int64 primary_error_code (INT(64,true))",
+	} {
+		require.Contains(t, s, want)
+	}
+}
+
+// Nested values (a Finding's hypotheses, evidence, subject) are JSON columns.
+func TestFindingRoundTrip(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.Finding](&parquet.Options{Compression: parquet.Snappy})
+	require.NoError(t, err)
+	rec := dataset.Finding{
+		TS: sink.Time(time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)), Fingerprint: "0123456789abcdef",
+		Subject: dataset.Subject{Kind: "cluster", Cluster: "c1"}, Title: "t", Confidence: 0.5,
+		Recommendations: []string{"a", "b"}, Hypotheses: []dataset.Hypothesis{{Category: "x", Statement: "s", Status: "pending"}},
+		ToolCalls: []dataset.ToolCall{{Tool: "q", Input: json.RawMessage(`{"a":1}`)}},
+	}
+	got := decodeAll(t, f, encode(t, f, []dataset.Finding{rec}))
+	require.Equal(t, []dataset.Finding{rec}, got)
+	require.Contains(t, f.Schema().String(), "optional binary subject (JSON)")
+}
+
+func TestNewFormatErrors(t *testing.T) {
+	_, err := parquet.NewFormat[int](nil)
+	require.Error(t, err)
+	_, err = parquet.NewFormat[dataset.QueryLog](&parquet.Options{Compression: "lzo"})
+	require.Error(t, err)
+}
+
+// A corrupt object: OpenObject's error, or the Reader's, satisfies
+// sink.IsCorrupt, and sink.Reader counts and skips it.
+func TestCorruptObjectSkipped(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	b, err := sink.OpenBucket(ctx, "mem://")
+	require.NoError(t, err)
+	defer func() { require.NoError(t, b.Close()) }()
+	w, err := sink.NewWriter(b, dataset.QueryLogs, &sink.WriterOptions{Format: f})
+	require.NoError(t, err)
+	rec := fullQueryLog()
+	for range 100 {
+		require.NoError(t, w.Write(ctx, time.Time(rec.TS), &rec))
+	}
+	require.NoError(t, w.Close(ctx))
+	objs, err := sink.Objects(ctx, b, dataset.QueryLogs, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+	data, err := b.ReadAll(ctx, objs[0].Key)
+	require.NoError(t, err)
+	prefix := objs[0].Key[:len(objs[0].Key)-len("12345678.parquet")]
+	require.NoError(t, b.WriteAll(ctx, prefix+"cut00001.parquet", data[:len(data)/2], nil))
+	garbled := bytes.Clone(data)
+	for i := 4; i < len(garbled)/2; i++ {
+		garbled[i] ^= 0x5a
+	}
+	require.NoError(t, b.WriteAll(ctx, prefix+"bad00002.parquet", garbled, nil))
+
+	r := sink.NewReader(b, dataset.QueryLogs, time.Time{}, time.Time{}, &sink.ReaderOptions{Formats: []sink.Format{f}})
+	defer func() { require.NoError(t, r.Close()) }()
+	n := 0
+	for {
+		raw, err := r.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		var got dataset.QueryLog
+		require.NoError(t, (&dataset.QueryLogDecoder{}).Decode(raw, &got))
+		n++
+	}
+	st := r.Stats()
+	require.EqualValues(t, 2, st.Corrupt, "%+v", st)
+	require.GreaterOrEqual(t, n, 100)
+	require.LessOrEqual(t, n, 200, "records of the garbled object before the damage at most")
+}
