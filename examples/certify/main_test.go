@@ -204,3 +204,25 @@ func TestShippedRecipesParse(t *testing.T) {
 		assert.NoError(t, err, f)
 	}
 }
+
+// TestBlackholePrimaryRecipe: the primary black-holed for 5 s under the
+// workload: clients wait (their statements take 5 s longer) but see no
+// error, and the logs are complete.
+func TestBlackholePrimaryRecipe(t *testing.T) {
+	t.Parallel() // each has its own servers
+	srv := rig.Server(t, 0)
+	dir := t.TempDir()
+	code, out, _ := certifyRun(t, "-recipe", "recipes/blackhole-primary.yaml", "-out", dir,
+		"-set", "primary="+srv.Addr(), "-set", "shadow="+srv.Addr(), "-set", "user="+testdb.User, "-set", "duration=24s")
+	require.Equal(t, 0, code, out)
+	rep := readReport(t, dir)
+	assert.Zero(t, rep.Clients.ErrorsInside+rep.Clients.ErrorsOutside)
+	require.Len(t, rep.Events, 1)
+	assert.Equal(t, "primary", rep.Events[0].Side)
+	var slowest float64
+	for _, b := range rep.Timeline {
+		slowest = max(slowest, b.P99MS)
+	}
+	assert.Greater(t, slowest, 3000.0, "statements held by the black hole")
+	assert.Zero(t, rep.Logs.LostOutside+rep.Logs.UnpairedOutside)
+}
