@@ -60,6 +60,7 @@ func TestRestartShadow(t *testing.T) {
 	assert.Zero(t, l.LostOutside+l.UnpairedOutside, "no record lost or unpaired outside the window")
 	assert.Zero(t, l.MismatchesOutside, "the shadow's session state (div_precision_increment) is rebuilt")
 	assert.Zero(t, l.ShadowFailedOutside)
+	assert.Zero(t, l.DivergedOutside, "the rebuild was exact: nothing left marked after the window")
 	assert.GreaterOrEqual(t, l.PrimaryRecords, rep.Clients.Statements)
 
 	// The shadow server ran mirrored statements after its restart.
@@ -192,4 +193,28 @@ func TestReplayWorkload(t *testing.T) {
 	assert.Zero(t, rep.Clients.ErrorsOutside)
 	assert.GreaterOrEqual(t, rep.Logs.ShadowRecords, rep.Clients.Statements)
 	assert.Zero(t, rep.Logs.UnpairedOutside)
+}
+
+// TestWrongAnswersFail is the control of the mismatch assertion: a shadow
+// whose rows differ gives different answers, and the run fails.
+func TestWrongAnswersFail(t *testing.T) {
+	primary := rig.Server(t, 0)
+	shadowSrv, _ := processServer(t)
+	r := &certify.Recipe{
+		Name:    "planted difference",
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Steps: []certify.Step{
+			{Workload: &certify.Workload{Duration: 4 * time.Second, Clients: 2, Rate: 40}},
+			{SQL: &certify.SQLStep{On: "shadow", Statements: []string{"UPDATE certify_mixed SET v = v + 1"}}},
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	require.NoError(t, err)
+	t.Log(describe(rep))
+	assert.Equal(t, compare.VerdictFail, rep.Status)
+	assert.Equal(t, 1, rep.ExitCode)
+	assert.Greater(t, rep.Logs.MismatchesOutside, 10)
+	assert.Zero(t, rep.Clients.ErrorsOutside)
 }
