@@ -75,9 +75,9 @@ func (f Fault) String() string {
 
 // FaultEvent is one change of a FaultProxy's fault, as the report shows it.
 type FaultEvent struct {
-	Time  time.Time `json:"time"`
-	Link  string    `json:"link"`
-	Fault Fault     `json:"fault"`
+	Time  time.Time `json:"time"`  // when Set was called
+	Link  string    `json:"link"`  // FaultProxyOptions.Name
+	Fault Fault     `json:"fault"` // the fault from then on
 }
 
 // FaultProxyOptions configure a FaultProxy.

@@ -219,6 +219,7 @@ type Startup struct {
 
 // StartupVersion is one server version to time.
 type StartupVersion struct {
+	// Name labels the version in the report.
 	Name string `yaml:"name"`
 	// Start and Stop are shell commands; Addr is pinged for readiness.
 	Start string `yaml:"start"`

@@ -23,6 +23,7 @@ type RecipeError struct {
 	Msg   string
 }
 
+// Error returns "certify: FILE:LINE: FIELD: message" (the parts known).
 func (e *RecipeError) Error() string {
 	var b strings.Builder
 	b.WriteString("certify: ")

@@ -17,6 +17,8 @@ import (
 // behind them, and the verdict. It is a compare.Result and writes itself as
 // JSON, Markdown and one self-contained HTML page (compare.WriteReports).
 type Report struct {
+	// Recipe and Description come from the recipe; Started and Ended
+	// bound the run.
 	Recipe      string    `json:"recipe"`
 	Description string    `json:"description,omitempty"`
 	Started     time.Time `json:"started"`
@@ -48,9 +50,13 @@ type Report struct {
 
 // StepResult is one step's outcome.
 type StepResult struct {
-	Index   int             `json:"index"`
-	Name    string          `json:"name"`
-	Kind    string          `json:"kind"`
+	// Index is the step's place in Recipe.Steps; Name its name (or kind and
+	// target); Kind workload, sql, restart, kill or fault.
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	// Start and End bound the step; Status is pass or fail, and Message
+	// says what it did or why it failed.
 	Start   time.Time       `json:"start"`
 	End     time.Time       `json:"end"`
 	Status  compare.Verdict `json:"status"`
@@ -59,6 +65,8 @@ type StepResult struct {
 
 // AssertionResult is one assertion's outcome, with its figures in Message.
 type AssertionResult struct {
+	// Name is the assertion: client_errors, lost_records, mismatches,
+	// recovery, proxy_up, step, "soak METRIC" or "startup VERSION".
 	Name    string          `json:"name"`
 	Status  compare.Verdict `json:"status"`
 	Message string          `json:"message"`
@@ -66,6 +74,8 @@ type AssertionResult struct {
 
 // ClientSummary counts the workload's statements as the clients saw them.
 type ClientSummary struct {
+	// Statements ran; Errors failed, inside and outside fault windows (by
+	// the statement's start).
 	Statements    int `json:"statements"`
 	ErrorsInside  int `json:"errors_inside"`
 	ErrorsOutside int `json:"errors_outside"`
@@ -74,6 +84,8 @@ type ClientSummary struct {
 // LogSummary is what the query logs the proxy wrote show, split by fault
 // windows (a record is inside when its ts is).
 type LogSummary struct {
+	// PrimaryRecords and ShadowRecords are the records read (COM_QUIT
+	// left out); Malformed the lines that did not decode.
 	PrimaryRecords int   `json:"primary_records"`
 	ShadowRecords  int   `json:"shadow_records"`
 	Malformed      int64 `json:"malformed"`
@@ -99,7 +111,10 @@ type LogSummary struct {
 
 // Bin is one interval of the timeline.
 type Bin struct {
-	Offset     float64 `json:"offset_s"` // from the start of the run
+	// Offset is the interval's start from the start of the run and Width
+	// its length, in seconds; P50MS and P99MS are the clients' latency
+	// quantiles in it.
+	Offset     float64 `json:"offset_s"`
 	Width      float64 `json:"width_s"`
 	Statements int     `json:"statements"`
 	Errors     int     `json:"errors"`

@@ -447,11 +447,11 @@ func (rn *run) sqlStep(ctx context.Context, s *SQLStep) (string, error) {
 // target was ready again (or the fault cleared), and the window of failures
 // it caused on its side.
 type Event struct {
-	Name   string    `json:"name"`
+	Name   string    `json:"name"`           // the step's name
 	Kind   string    `json:"kind"`           // restart, kill, fault
 	Target string    `json:"target"`         // the target or link
 	Side   string    `json:"side,omitempty"` // primary, shadow, or "" (neither)
-	Start  time.Time `json:"start"`
+	Start  time.Time `json:"start"`          // when the action began
 	// Ready is when the target answered again, or the fault was cleared.
 	Ready time.Time `json:"ready"`
 	// WindowStart and WindowEnd bound the fault window: from the first
@@ -463,8 +463,9 @@ type Event struct {
 	Recovery time.Duration `json:"recovery_ns"`
 	// Recovered is false when failures went on past the recovery bound, or
 	// nothing succeeded on its side after it.
-	Recovered bool   `json:"recovered"`
-	Error     string `json:"error,omitempty"`
+	Recovered bool `json:"recovered"`
+	// Error is why the action failed ("" when it did not).
+	Error string `json:"error,omitempty"`
 }
 
 func (rn *run) addEvent(ev *Event) {

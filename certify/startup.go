@@ -12,6 +12,8 @@ import (
 
 // StartupResult is the start-up times of each version.
 type StartupResult struct {
+	// Versions in the recipe's order (the first is the baseline), and the
+	// thresholds used.
 	Versions  []StartupTimes `json:"versions"`
 	MinEffect float64        `json:"min_effect"`
 	Alpha     float64        `json:"alpha"`
