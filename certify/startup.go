@@ -23,6 +23,10 @@ type StartupResult struct {
 // comparison with the first version (the baseline): the Mann-Whitney U
 // test's p-value and the ratio of the medians.
 type StartupTimes struct {
+	// Name is the version's; Seconds the times to ready, with their
+	// Median, Min and Max; P and Ratio the comparison with the baseline
+	// (empty for the baseline); Errors the start-ups that failed; Status and
+	// Message the verdict.
 	Name    string          `json:"name"`
 	Seconds []float64       `json:"seconds"`
 	Median  float64         `json:"median"`
