@@ -114,7 +114,9 @@ type ProcessOptions struct {
 // that starts a daemon and exits); Stop sends SIGTERM to what Start runs
 // (or runs Options.Stop); Kill sends SIGKILL to its process group.
 // It owns one goroutine per started process, which waits for it; Stop and
-// Kill join it.
+// Kill join it. The process it starts is killed if the program that started
+// it dies (so that no test leaves a server behind): a server meant to
+// outlive the run is started as a daemon (a start command ending with &).
 type Process struct {
 	argv []string
 	o    ProcessOptions
