@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	once := fs.Bool("once", false, "score once, print JSON to stdout, exit")
 	rateWindow := fs.Duration("rate-window", 30*time.Second, "-scrape: time between the two scrapes; -prometheus: rate() range is 5m")
 	bucketURL := fs.String("bucket-url", "", "gocloud blob URL: scores go to health-scores/, tasks to triggers/")
+	logFormat := cli.LogFormatFlag(fs)
 	webhook := fs.String("webhook", "", "URL that receives each sentinel task as a JSON POST")
 	cooldownDSN := fs.String("cooldown-dsn", "", "MySQL/MariaDB DSN of the cooldown store (prefer SQLSHADOW_COOLDOWN_DSN); empty: in memory")
 	cooldownFile := fs.String("cooldown-dsn-file", "", "read the cooldown DSN from this file")
@@ -130,12 +131,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail("bucket", err)
 		}
 		defer bucket.Close()
-		scores, err := sink.NewWriter(bucket, dataset.HealthScores, &sink.WriterOptions{Registerer: reg, Logger: log})
+		scoresFormat, err := cli.LogFormat[dataset.HealthScore](*logFormat)
+		if err != nil {
+			return fail("usage", err)
+		}
+		tasksFormat, _ := cli.LogFormat[dataset.SentinelTask](*logFormat)
+		scores, err := sink.NewWriter(bucket, dataset.HealthScores, &sink.WriterOptions{Format: scoresFormat, Registerer: reg, Logger: log})
 		if err != nil {
 			return fail("sink", err)
 		}
 		defer cli.CloseSink(scores, log)
-		tasks, err := sink.NewWriter(bucket, dataset.SentinelTasks, &sink.WriterOptions{Registerer: reg, Logger: log})
+		tasks, err := sink.NewWriter(bucket, dataset.SentinelTasks, &sink.WriterOptions{Format: tasksFormat, Registerer: reg, Logger: log})
 		if err != nil {
 			return fail("sink", err)
 		}

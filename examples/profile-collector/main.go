@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	mysqlDSNFile := fs.String("mysql-dsn-file", "", "file holding the MySQL DSN")
 	enableConsumers := fs.Bool("enable-consumers", false, "turn on the performance_schema consumers the collector needs (needs UPDATE on setup_consumers)")
 	bucketURL := fs.String("bucket-url", "", "gocloud blob URL of the root of the datasets (records go under profiles/)")
+	logFormat := cli.LogFormatFlag(fs)
 	checkpoint := fs.String("checkpoint", "", "file to save the FE cursors in, to resume after a restart")
 	interval := fs.Duration("poll-interval", 5*time.Second, "time between polls (keep well below the FE retention of 30s)")
 	metricsListen := fs.String("metrics-listen", "", "address for /metrics, /healthz and /readyz (empty: none)")
@@ -133,7 +134,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return fail("bucket", err)
 	}
 	defer bucket.Close()
-	w, err := sink.NewWriter(bucket, dataset.Profiles, &sink.WriterOptions{Registerer: reg, Logger: log, Aborter: drivers.AbortGCS})
+	format, err := cli.LogFormat[dataset.Profile](*logFormat)
+	if err != nil {
+		return fail("usage", err)
+	}
+	w, err := sink.NewWriter(bucket, dataset.Profiles, &sink.WriterOptions{Format: format, Registerer: reg, Logger: log, Aborter: drivers.AbortGCS})
 	if err != nil {
 		return fail("sink", err)
 	}

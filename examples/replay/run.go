@@ -30,6 +30,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	shadowAddr := fs.String("shadow", "", "shadow (or candidate) target, host:port (optional)")
 	user := fs.String("user", "", "user both targets log in as (password in SQLSHADOW_PASSWORD)")
 	bucketURL := fs.String("bucket-url", "", "where the query logs go (file:///dir, s3://..., gs://...)")
+	logFormat := cli.LogFormatFlag(fs)
 	fromS := fs.String("from", "", "replay statements that started at or after this time, RFC 3339")
 	toS := fs.String("to", "", "and before this time, RFC 3339")
 	perTemplate := fs.Int("per-template", 0, "sample up to N statements per template (0: replay everything, in session order)")
@@ -107,7 +108,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		src, total = replay.Statements(sample), cov.Kept
 	}
 
-	w, err := sink.NewWriter(bucket, dataset.QueryLogs, &sink.WriterOptions{Aborter: drivers.AbortGCS})
+	format, err := cli.LogFormat[dataset.QueryLog](*logFormat)
+	if err != nil {
+		return fail("%v", err)
+	}
+	w, err := sink.NewWriter(bucket, dataset.QueryLogs, &sink.WriterOptions{Format: format, Aborter: drivers.AbortGCS})
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -9,8 +9,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/mirror"
+	"github.com/sqlshadow/sqlshadow/sink"
 )
 
 // config holds the flags.
@@ -23,6 +25,7 @@ type config struct {
 	allowCleartext                            bool
 	connectTimeout, idleTimeout, drainTimeout time.Duration
 	redact, gzip                              bool
+	logFormat                                 sink.Format // nil: JSON Lines, gzip-compressed with -gzip
 	logLevel                                  string
 	pprof                                     bool
 	shadow                                    shadowConfig
@@ -46,11 +49,16 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
 	fs.DurationVar(&c.drainTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for commands in flight and the log flush")
 	fs.BoolVar(&c.redact, "redact-query-text", false, "omit query_text from the query log (hashes stay)")
-	fs.BoolVar(&c.gzip, "gzip", false, "gzip the query-log objects")
+	fs.BoolVar(&c.gzip, "gzip", false, "gzip the query-log objects (-log-format jsonl.gz)")
+	logFormat := cli.LogFormatFlag(fs)
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.pprof, "debug-pprof", false, "also serve net/http/pprof under /debug/pprof/ on -metrics-listen")
 	c.shadow.register(fs)
 	if err := cli.Parse(fs, args); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.logFormat, err = cli.LogFormat[dataset.QueryLog](*logFormat); err != nil {
 		return nil, err
 	}
 	if c.primary == "" {

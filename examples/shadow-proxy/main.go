@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		}
 		defer bucket.Close()
 		logs, err = sink.NewWriter(bucket, dataset.QueryLogs, &sink.WriterOptions{
-			DropWhenFull: true, Gzip: cfg.gzip, Registerer: reg, Logger: log,
+			DropWhenFull: true, Format: cfg.logFormat, Gzip: cfg.gzip, Registerer: reg, Logger: log,
 		})
 		if err != nil {
 			return err
