@@ -68,6 +68,14 @@ func captureSlowLog(t *testing.T, srv *testdb.Server, dbName string, run func(db
 	db.SetMaxIdleConns(0) // each session its own connection
 	run(db)
 	require.NoError(t, db.Close())
+	// The server writes a statement's entry after the client has its
+	// answer, on the session's thread, before it reads the next command:
+	// once the sessions' threads are gone, every entry is written.
+	require.Eventually(t, func() bool {
+		var n int
+		err := root.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?", testdb.User).Scan(&n)
+		return err == nil && n == 0
+	}, 30*time.Second, 5*time.Millisecond, "the workload's sessions end")
 	exec(t, root, "SET GLOBAL slow_query_log = 0", "SET GLOBAL long_query_time = 10")
 	return file
 }
