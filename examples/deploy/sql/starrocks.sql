@@ -1,10 +1,38 @@
--- StarRocks: FILES() reads Parquet, ORC and CSV but not JSON Lines, so the
--- datasets are loaded into a native table with Broker Load (JSON format)
--- per hour partition, or read through a Hive catalog over the table that
--- trino.sql defines. NOT EXECUTED IN CI (no StarRocks here).
+-- StarRocks. NOT EXECUTED IN CI (no StarRocks here).
 -- Replace the bucket, region and credentials with yours.
+--
+-- First option: the writers run with -log-format parquet, and StarRocks
+-- reads the Parquet objects in place with FILES(): no load step. The
+-- Parquet schema gives the types: ts is DATETIME (TIMESTAMP MICROS, UTC),
+-- integers BIGINT, floats DOUBLE, flags BOOLEAN, text STRING; fields the
+-- JSON omits are NULL.
 
 CREATE DATABASE IF NOT EXISTS sqlshadow;
+
+CREATE VIEW IF NOT EXISTS sqlshadow.query_logs_parquet AS
+SELECT
+  ts, query_id, target, command, query_text, query_hash, template_hash, route, `database`, `user`, client_addr, conn_id, seq, duration_ms, ttfb_ms, client_wait_ms, server_conn_id, queue_ms, success, error_code, sql_state, error, `rows`, result_hash, columns_hash, float_cols, primary_duration_ms, primary_client_wait_ms, primary_success, primary_error_code, primary_rows, primary_result_hash, primary_columns_hash, bytes_sent, bytes_recv, filtered, filter_reason, dropped, diverged
+FROM FILES(
+  "path" = "s3://sqlshadow-logs/query-logs/*/*/*/*/*.parquet",
+  "format" = "parquet",
+  "aws.s3.region" = "us-east-1",
+  "aws.s3.use_instance_profile" = "true"
+);
+
+-- One hour, read in place (the comparison below works on either table).
+SELECT target, count(*), percentile_approx(duration_ms, 0.5) AS p50_ms
+FROM FILES(
+  "path" = "s3://sqlshadow-logs/query-logs/year=2026/month=11/day=22/hour=14/*",
+  "format" = "parquet",
+  "aws.s3.region" = "us-east-1",
+  "aws.s3.use_instance_profile" = "true"
+)
+GROUP BY target;
+
+-- Second option, for JSON Lines logs: FILES() does not read JSON Lines, so
+-- they are loaded into a native table with Broker Load (JSON format) per
+-- hour partition, or read through a Hive catalog over the table that
+-- trino.sql defines.
 
 CREATE TABLE IF NOT EXISTS sqlshadow.query_logs (
   ts DATETIME, query_id VARCHAR(64), target VARCHAR(16), command VARCHAR(32),

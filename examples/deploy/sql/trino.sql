@@ -43,3 +43,27 @@ WHERE target = 'shadow'
   AND year = '2026' AND month = '11'
 GROUP BY 1
 ORDER BY 4 / nullif(3, 0) DESC;
+
+-- Parquet variant (-log-format parquet): the same layout, read in place
+-- with the types of the Parquet schema (ts: TIMESTAMP MICROS, UTC).
+CREATE TABLE IF NOT EXISTS hive.sqlshadow.query_logs_parquet (
+  ts TIMESTAMP(6) WITH TIME ZONE, query_id VARCHAR, target VARCHAR, command VARCHAR,
+  query_text VARCHAR, query_hash VARCHAR, template_hash VARCHAR, route VARCHAR,
+  database VARCHAR, "user" VARCHAR, client_addr VARCHAR,
+  conn_id BIGINT, seq BIGINT, duration_ms DOUBLE, ttfb_ms DOUBLE, client_wait_ms DOUBLE,
+  server_conn_id BIGINT, queue_ms DOUBLE, success BOOLEAN, error_code BIGINT,
+  sql_state VARCHAR, error VARCHAR, "rows" BIGINT, result_hash VARCHAR,
+  columns_hash VARCHAR, float_cols BOOLEAN,
+  primary_duration_ms DOUBLE, primary_success BOOLEAN, primary_error_code BIGINT,
+  primary_rows BIGINT, primary_result_hash VARCHAR,
+  primary_client_wait_ms DOUBLE, primary_columns_hash VARCHAR,
+  bytes_sent BIGINT, bytes_recv BIGINT,
+  filtered BOOLEAN, filter_reason VARCHAR, dropped BOOLEAN, diverged BOOLEAN,
+  year VARCHAR, month VARCHAR, day VARCHAR, hour VARCHAR
+) WITH (
+  external_location = 's3://sqlshadow-logs/query-logs/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['year', 'month', 'day', 'hour']
+);
+
+CALL hive.system.sync_partition_metadata('sqlshadow', 'query_logs_parquet', 'ADD');
