@@ -218,4 +218,3 @@ func (f *Finding) Validate() error {
 	}
 	return nil
 }
-

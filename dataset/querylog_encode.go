@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/sqlshadow/sqlshadow/internal/canon"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -145,19 +146,5 @@ func exactMillis(f float64) (int64, bool) {
 // appendMillis appends ns/10⁶ in decimal, without trailing zeros.
 func appendMillis(b []byte, ns int64) []byte {
 	b = strconv.AppendInt(b, ns/1e6, 10)
-	us := uint32(ns % 1e6)
-	if us == 0 {
-		return b
-	}
-	var d [6]byte
-	for i := 5; i >= 0; i-- {
-		d[i] = byte('0' + us%10)
-		us /= 10
-	}
-	n := 6
-	for n > 0 && d[n-1] == '0' {
-		n--
-	}
-	b = append(b, '.')
-	return append(b, d[:n]...)
+	return canon.AppendFraction(b, uint32(ns%1e6))
 }
