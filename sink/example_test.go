@@ -63,5 +63,5 @@ func Example() {
 	// events/year=2026/month=11/day=22/hour=10 true
 	// {"ts":"2026-11-22T10:00:00.000000Z","kind":"tick"}
 	// {"ts":"2026-11-22T10:00:01.000000Z","kind":"stop"}
-	// {Objects:1 Records:2 Malformed:0 OutOfRange:0 Missing:0 Corrupt:0}
+	// {Objects:1 Records:2 Malformed:0 OutOfRange:0 Missing:0 Corrupt:0 Unsupported:0}
 }
