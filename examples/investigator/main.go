@@ -10,8 +10,14 @@
 // -once investigates every task of the last -since not yet investigated
 // (no finding with its key in the findings dataset), then exits 0, or 2 on
 // an error. Without -once it does the same every -interval until SIGTERM.
-// -reasoner rules is the deterministic reasoner, the only one built in so
-// far. Every flag can be set as SQLSHADOW_<FLAG>; the DSN preferably so.
+// -reasoner rules is the deterministic reasoner alone; -reasoner anthropic
+// lets a model write the finding on the Anthropic Messages API (package
+// investigate/anthropic; key from ANTHROPIC_API_KEY, -anthropic-base-url,
+// -anthropic-model), the rules' finding kept when the model fails.
+// -mcp-listen ADDR serves the same tools and the knowledge search over MCP
+// (streamable HTTP, package investigate/mcp) beside the loop, until the
+// program ends. Every flag can be set as SQLSHADOW_<FLAG>; the DSN
+// preferably so.
 package main
 
 import (
@@ -23,16 +29,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
-	"github.com/sqlshadow/sqlshadow/compare/shadow"
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/investigate"
+	"github.com/sqlshadow/sqlshadow/investigate/anthropic"
 	"github.com/sqlshadow/sqlshadow/investigate/knowledge"
+	"github.com/sqlshadow/sqlshadow/investigate/mcp"
 	"github.com/sqlshadow/sqlshadow/issues"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -52,7 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	knowledgeDir := fs.String("knowledge", "", "directory of Markdown runbooks, notes, known bugs and resolutions")
 	dsn := fs.String("db-dsn", "", "MySQL/MariaDB DSN of the issues store, operations and findings tables (prefer SQLSHADOW_DB_DSN)")
 	report := fs.String("report", "", "a shadow report's report.json: investigate each of its findings")
-	reasoner := fs.String("reasoner", "rules", "rules (deterministic)")
+	reasoner := fs.String("reasoner", "rules", "rules (deterministic) or anthropic (a model, key from ANTHROPIC_API_KEY)")
+	anthropicURL := fs.String("anthropic-base-url", "", "base URL of the Anthropic API (default the SDK's)")
+	anthropicModel := fs.String("anthropic-model", anthropic.DefaultModel, "model of -reasoner anthropic")
+	mcpListen := fs.String("mcp-listen", "", "serve the tools over MCP (streamable HTTP) on this address, beside the loop")
 	once := fs.Bool("once", false, "investigate every task not yet investigated, then exit")
 	since := fs.Duration("since", 24*time.Hour, "how far back tasks are read")
 	interval := fs.Duration("interval", 15*time.Minute, "time between runs without -once")
@@ -63,8 +74,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := cli.NewLogger(stderr, *logLevel).With("cmd", "investigator")
 	fail := func(msg string, err error) int { log.Error(msg, "err", err); return 2 }
-	if *reasoner != "rules" {
-		return fail("usage", fmt.Errorf("-reasoner %q: only rules is built in", *reasoner))
+	var model investigate.Reasoner
+	switch *reasoner {
+	case "rules":
+	case "anthropic":
+		r, err := anthropic.New(&anthropic.Options{APIKey: os.Getenv("ANTHROPIC_API_KEY"), BaseURL: *anthropicURL, Model: *anthropicModel})
+		if err != nil {
+			return fail("usage", fmt.Errorf("-reasoner anthropic: %w (set ANTHROPIC_API_KEY)", err))
+		}
+		model = r
+	default:
+		return fail("usage", fmt.Errorf("-reasoner %q: rules or anthropic", *reasoner))
 	}
 	if *bucketURL == "" {
 		return fail("usage", errors.New("-bucket-url is required"))
@@ -132,71 +152,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		tools.Past = past
 		stores = append(stores, past)
 	}
-	inv := investigate.New(tools, &investigate.Options{Budget: *budget, Logger: log})
-	enc := json.NewEncoder(stdout)
-
-	runOnce := func() error {
-		now := time.Now()
-		done, err := investigate.ReadFindings(ctx, bucket, now.Add(-*since), time.Time{})
+	inv := investigate.New(tools, &investigate.Options{Budget: *budget, Logger: log, Model: model})
+	if *mcpListen != "" {
+		ln, err := net.Listen("tcp", *mcpListen)
 		if err != nil {
-			return err
+			return fail("mcp", err)
 		}
-		seen := map[string]bool{}
-		for i := range done {
-			seen[investigate.FindingKey(&done[i])] = true
-		}
-		sentinel, err := investigate.ReadSentinelTasks(ctx, bucket, now.Add(-*since), time.Time{})
-		if err != nil {
-			return err
-		}
-		var tasks []investigate.Task
-		for i := range sentinel {
-			tasks = append(tasks, investigate.Task{Sentinel: &sentinel[i]})
-		}
-		if *report != "" {
-			f, err := os.Open(*report)
-			if err != nil {
-				return err
+		log.Info("mcp listening", "addr", ln.Addr().String())
+		mctx, stopMCP := context.WithCancel(ctx)
+		served := make(chan error, 1)
+		go func() { served <- mcp.Serve(mctx, ln, mcp.NewServer(inv.Toolbox(), &mcp.Options{Logger: log}), nil) }()
+		defer func() {
+			stopMCP()
+			if err := <-served; err != nil {
+				log.Error("mcp", "err", err)
 			}
-			rep, err := shadow.ReadReport(f)
-			f.Close()
-			if err != nil {
-				return err
-			}
-			tasks = append(tasks, investigate.ShadowTasks(rep, "")...)
-		}
-		for _, t := range tasks {
-			key := investigate.Key(t)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			f, err := inv.Investigate(ctx, t)
-			if f == nil {
-				return err
-			}
-			if tools.Alerts != nil && f.Subject.Cluster != "" { // link to the issue firing at the task's time
-				ts := time.Time(f.TaskTS)
-				if list, err := tools.Alerts.Alerts(ctx, f.Subject.Cluster, ts, ts); err == nil && len(list) > 0 {
-					f.IssueID = list[0].ID
-				}
-			}
-			for _, s := range stores {
-				if err := s.Put(ctx, f); err != nil {
-					return err
-				}
-			}
-			if err := out.Write(ctx, time.Time(f.TS), f); err != nil {
-				return err
-			}
-			if err := enc.Encode(f); err != nil {
-				return err
-			}
-		}
-		return out.Flush(ctx)
+		}()
 	}
+	r := &runner{inv: inv, tools: tools, stores: stores, bucket: bucket, out: out, enc: json.NewEncoder(stdout),
+		since: *since, report: *report, log: log}
 	for {
-		if err := runOnce(); err != nil {
+		if err := r.once(ctx); err != nil {
+			if ctx.Err() != nil { // a signal during a pass: a requested stop
+				log.Info("stopped during a pass", "err", err)
+				return 0
+			}
 			return fail("investigate", err)
 		}
 		if *once {

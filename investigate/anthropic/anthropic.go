@@ -42,7 +42,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
@@ -249,17 +252,60 @@ func (r *Reasoner) call(ctx context.Context, c *investigate.Case, id, name strin
 	if err != nil {
 		return sdk.NewToolResultBlock(id, investigate.MaskText(err.Error()), true)
 	}
-	excerpt := string(out)
+	excerpt := flatten(out)
 	if len(excerpt) > 600 {
 		excerpt = excerpt[:600] + "..."
 	}
-	eid := c.AddEvidence(dataset.Evidence{Tool: name, Query: investigate.MaskText(string(input)), Excerpt: excerpt,
+	eid := c.AddEvidence(dataset.Evidence{Tool: name, Query: investigate.MaskText(flatten(input)), Excerpt: excerpt,
 		Verify: "call the " + name + " tool with the same input"})
 	b, err := json.Marshal(map[string]any{"evidence_id": eid, "result": out})
 	if err != nil {
 		return sdk.NewToolResultBlock(id, "encoding the result: "+err.Error(), true)
 	}
 	return sdk.NewToolResultBlock(id, string(b), false)
+}
+
+// flatten writes a JSON result as text without JSON's quotes, so that the
+// masking of quoted literals an evidence excerpt gets leaves it readable:
+// {key: value, ...} and [a, b].
+func flatten(raw json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	var b strings.Builder
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			b.WriteByte('{')
+			for i, k := range slices.Sorted(maps.Keys(x)) {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(k + ": ")
+				walk(x[k])
+			}
+			b.WriteByte('}')
+		case []any:
+			b.WriteByte('[')
+			for i, e := range x {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				walk(e)
+			}
+			b.WriteByte(']')
+		case nil:
+			b.WriteString("null")
+		case float64:
+			b.WriteString(strconv.FormatFloat(x, 'g', 6, 64))
+		default:
+			fmt.Fprint(&b, x)
+		}
+	}
+	walk(v)
+	return b.String()
 }
 
 // finding decodes and checks submit_finding's input.
