@@ -8,6 +8,9 @@
 //
 //	<root>/<dataset>/year=YYYY/month=MM/day=DD/hour=HH/YYYYMMDD_HHMMSS_<8 hex>.jsonl[.gz]
 //
+// A writer may choose Parquet instead (package sink/parquet), with a schema
+// built from the same types: one definition, two encodings.
+//
 // The datasets and their producers:
 //
 //	QueryLogs     QueryLog      package mirror: one record per command per target
