@@ -25,6 +25,7 @@ func compareWrite(dir string, rep *certify.Report) error { return compare.WriteR
 // shadow's session state is rebuilt (no wrong answer afterwards), and no
 // log record outside the window is lost or unpaired.
 func TestRestartShadow(t *testing.T) {
+	t.Parallel() // each has its own servers but the primary, which no test restarts
 	primary := rig.Server(t, 0)
 	shadowSrv, shadow := processServer(t)
 	r := &certify.Recipe{
@@ -86,6 +87,7 @@ func TestRestartShadow(t *testing.T) {
 // errors only inside the fault window, new sessions work after it, and the
 // proxy stays up.
 func TestRestartPrimary(t *testing.T) {
+	t.Parallel() // each has its own servers but the primary, which no test restarts
 	primarySrv, primary := processServer(t)
 	shadow := rig.Server(t, 0)
 	r := &certify.Recipe{
@@ -129,6 +131,7 @@ func TestRestartPrimary(t *testing.T) {
 // nothing, the shadow sessions time out or lose their connection and
 // reconnect, and the logs are complete outside both windows.
 func TestBlackHoleShadowThenKill(t *testing.T) {
+	t.Parallel() // each has its own servers but the primary, which no test restarts
 	primary := rig.Server(t, 0)
 	shadowSrv, shadow := processServer(t)
 	r := &certify.Recipe{
@@ -168,6 +171,7 @@ func TestBlackHoleShadowThenKill(t *testing.T) {
 // and over for the workload's duration; every run is a client statement
 // and is paired in the logs.
 func TestReplayWorkload(t *testing.T) {
+	t.Parallel() // each has its own servers but the primary, which no test restarts
 	srv := rig.Server(t, 0)
 	var log strings.Builder
 	for i, q := range []string{"SELECT /*route='replayed'*/ 1", "SELECT COUNT(*) FROM mysql.user", "SELECT 2 + 2"} {
@@ -198,6 +202,7 @@ func TestReplayWorkload(t *testing.T) {
 // TestWrongAnswersFail is the control of the mismatch assertion: a shadow
 // whose rows differ gives different answers, and the run fails.
 func TestWrongAnswersFail(t *testing.T) {
+	t.Parallel() // each has its own servers but the primary, which no test restarts
 	primary := rig.Server(t, 0)
 	shadowSrv, _ := processServer(t)
 	r := &certify.Recipe{

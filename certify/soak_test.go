@@ -99,7 +99,8 @@ func TestSoakProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 s")
 	}
-	t.Parallel() // with the other soak tests, after the chaos tests
+	// Not parallel: the proxy runs in the test process, whose memory and
+	// open files the soak samples; the parallel tests run after it.
 	primary := rig.Server(t, 0)
 	shadowSrv, _ := processServer(t)
 	r := &certify.Recipe{

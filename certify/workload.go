@@ -163,7 +163,8 @@ func (rn *run) mixedClient(ctx context.Context, client int, rate float64) []obse
 // replay replays a captured log through the proxy until ctx ends, starting
 // over at its end; each statement's run is an observation.
 func (rn *run) replay(ctx context.Context, spec *ReplaySpec, clients int) ([]observation, error) {
-	rec := &recorder{}
+	deadline, _ := ctx.Deadline() // the workload's
+	rec := &recorder{deadline: deadline}
 	for ctx.Err() == nil {
 		var src replay.Source
 		var err error
@@ -198,10 +199,14 @@ func (rn *run) replay(ctx context.Context, spec *ReplaySpec, clients int) ([]obs
 	return rec.obs, nil
 }
 
-// recorder is the sink of a replay: it keeps each record as an observation.
+// recorder is the sink of a replay: it keeps each record as an observation,
+// but for the statements that the end of the workload interrupted (they
+// failed and ended at the deadline): the replay stopped them, not the
+// servers.
 type recorder struct {
-	mu  sync.Mutex
-	obs []observation
+	deadline time.Time
+	mu       sync.Mutex
+	obs      []observation
 }
 
 func (r *recorder) Write(_ context.Context, ts time.Time, record any) error {
@@ -209,8 +214,12 @@ func (r *recorder) Write(_ context.Context, ts time.Time, record any) error {
 	if !ok {
 		return fmt.Errorf("certify: unexpected record %T", record)
 	}
+	dur := time.Duration(q.DurationMS * float64(time.Millisecond))
+	if !q.Success && !ts.Add(dur).Before(r.deadline.Add(-10*time.Millisecond)) {
+		return nil
+	}
 	r.mu.Lock()
-	r.obs = append(r.obs, observation{start: ts, dur: time.Duration(q.DurationMS * float64(time.Millisecond)), ok: q.Success, id: idOf(q.QueryText)})
+	r.obs = append(r.obs, observation{start: ts, dur: dur, ok: q.Success, id: idOf(q.QueryText)})
 	r.mu.Unlock()
 	return nil
 }
