@@ -261,12 +261,17 @@ func (p *FaultProxy) acceptLoop(l net.Listener) {
 	defer p.wg.Done()
 	for {
 		c, err := l.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+		if errors.Is(err, net.ErrClosed) {
 			return // closed by Close or ModeDown
+		}
+		if err != nil { // out of file descriptors, a connection aborted...
+			p.log.Debug("certify: fault proxy accept", "link", p.name, "err", err)
+			select {
+			case <-p.done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
 		}
 		p.mu.Lock()
 		if p.closed {

@@ -31,7 +31,8 @@ type RunOptions struct {
 	// Password of the recipe's User.
 	Password string
 	// Bucket receives the proxy's query logs (dataset.QueryLogs), which the
-	// run reads back to check them. Default: a memory bucket, discarded.
+	// run reads back to check them: nothing else should write query logs
+	// there during the run. Default: a memory bucket, discarded.
 	Bucket *blob.Bucket
 	// Seed makes the random choices (times in windows, random targets)
 	// reproducible. Default 0: random.

@@ -14,7 +14,8 @@
 // commands: a restart is stop then start, ready when the server answers a
 // ping). The password of user comes from SQLSHADOW_PASSWORD (or
 // -password-file). The report lands in -out as report.json, report.md and
-// report.html. Exit codes: 0 certified, 1 failed, 2 could not run (or
+// report.html; with -bucket-url the proxy's query logs stay there too, for
+// shadow-report. Exit codes: 0 certified, 1 failed, 2 could not run (or
 // usage), 3 inconclusive. Flags can be set from the environment
 // (SQLSHADOW_RECIPE, SQLSHADOW_OUT, ...).
 package main
