@@ -185,7 +185,8 @@ type Soak struct {
 	// sqlshadow_proxy_connections_active), PID (/proc/PID: resident
 	// memory, threads, open files, sockets), or Command (started for the
 	// run and sampled through /proc, killed at its end). Default: the
-	// proxy the run starts, through its own /metrics.
+	// proxy the run starts, through its own /metrics; the proxy runs in
+	// the program that calls Run, so the series are that program's.
 	MetricsURL string `yaml:"metrics_url"`
 	PID        int    `yaml:"pid"`
 	Command    string `yaml:"command"`
