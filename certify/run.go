@@ -441,7 +441,7 @@ func (rn *run) sqlStep(ctx context.Context, s *SQLStep) (string, error) {
 			return "", fmt.Errorf("%s: %w", st, err)
 		}
 	}
-	return fmt.Sprintf("%d statements in %v", len(s.Statements), time.Since(start).Round(time.Millisecond)), nil
+	return fmt.Sprintf("%d statement(s) in %v", len(s.Statements), time.Since(start).Round(time.Millisecond)), nil
 }
 
 // Event is a chaos event or a network fault: when it started, when its

@@ -106,7 +106,7 @@ func (rn *run) workload(ctx context.Context, w *Workload) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d statements from %d clients, %d failed (judged against the fault windows below)", len(obs), clients, failed), nil
+	return fmt.Sprintf("%d statements from %d clients, %d failed (the assertions place them against the fault windows)", len(obs), clients, failed), nil
 }
 
 // mixedClient runs the built-in mixed workload on one connection through
