@@ -584,7 +584,8 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 				}
 			}
 		default:
-			ioErr = c.primary.ReadResponse(wire.Request{Cmd: cmd, Caps: c.caps, Columns: stmtCols(st, cmd)}, c.toClientFn, res)
+			req := wire.Request{Cmd: cmd, Caps: c.caps, Columns: stmtCols(st, cmd), CursorAsked: wire.ExecuteAsksCursor(payload)}
+			ioErr = c.primary.ReadResponse(req, c.toClientFn, res)
 			for ioErr == nil && res.LocalInfile {
 				ioErr = c.relayInfile()
 				if ioErr == nil {

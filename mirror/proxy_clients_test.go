@@ -418,7 +418,8 @@ func rawCommand(t *testing.T, c *wire.Conn, caps uint32, payload []byte, cols []
 	require.NoError(t, err)
 	require.NoError(t, c.Flush())
 	res := &wire.Result{}
-	require.NoError(t, c.ReadResponse(wire.Request{Cmd: payload[0], Caps: caps, Columns: cols}, nil, res))
+	req := wire.Request{Cmd: payload[0], Caps: caps, Columns: cols, CursorAsked: wire.ExecuteAsksCursor(payload)}
+	require.NoError(t, c.ReadResponse(req, nil, res))
 	return res
 }
 
@@ -554,4 +555,69 @@ func TestProxyOtherCommands(t *testing.T) {
 	require.Equal(t, other, byCmd["COM_QUERY"][0].Database, "the database after COM_CHANGE_USER")
 	require.False(t, byCmd["COM_BINLOG_DUMP"][0].Success)
 	require.Equal(t, uint16(errCodeUnknown), byCmd["COM_BINLOG_DUMP"][0].ErrorCode)
+}
+
+// rawResponse sends payload and reads its response, with every packet as
+// it came (headers included), failing the test instead of hanging.
+func rawResponse(t *testing.T, c *wire.Conn, caps uint32, payload []byte) (*wire.Result, [][]byte) {
+	t.Helper()
+	require.NoError(t, c.NetConn().SetDeadline(time.Now().Add(10*time.Second)))
+	defer func() { _ = c.NetConn().SetDeadline(time.Time{}) }()
+	_, err := c.WritePacket(0, payload)
+	require.NoError(t, err)
+	require.NoError(t, c.Flush())
+	var raw [][]byte
+	res := &wire.Result{}
+	req := wire.Request{Cmd: payload[0], Caps: caps, CursorAsked: wire.ExecuteAsksCursor(payload)}
+	require.NoError(t, c.ReadResponse(req, func(p []byte) error {
+		raw = append(raw, append([]byte(nil), p...))
+		return nil
+	}, res))
+	return res, raw
+}
+
+// TestProxyExecuteCursorStatus: MariaDB sets the cursor-exists status on the
+// result set of a CALL whose procedure opened a cursor, whether or not the
+// execute asked for one; the statement's rows and final OK still follow.
+// And an execute that asks for a cursor may fail after its column
+// definitions (ERR in place of the EOF). The proxy relays both as the server
+// sent them, in both EOF styles.
+func TestProxyExecuteCursorStatus(t *testing.T) {
+	srv := rig.Server(t, 0)
+	name, direct := newTable(t, srv, 3)
+	_, err := direct.Exec("CREATE PROCEDURE pc() BEGIN DECLARE x INT; DECLARE c CURSOR FOR SELECT id FROM t; " +
+		"OPEN c; FETCH c INTO x; CLOSE c; SELECT id FROM t WHERE id < 0; SELECT id FROM t ORDER BY id; END")
+	require.NoError(t, err)
+	pr := startProxy(t, srv.Addr(), nil)
+	for _, caps := range []uint32{wire.Supported, wire.Supported &^ wire.ClientDeprecateEOF} {
+		for _, flags := range []byte{0, 1} { // no cursor, CURSOR_TYPE_READ_ONLY
+			var got [2][][]byte
+			for i, addr := range []string{srv.Addr(), pr.Addr} {
+				c, caps := rawLogin(t, addr, name, caps)
+				for _, q := range []string{"CALL pc()", "SELECT CAST(9e18 AS UNSIGNED) * 10"} {
+					prep := rawCommand(t, c, caps, append([]byte{wire.ComStmtPrepare}, q...), nil)
+					require.True(t, prep.Success, "%v", prep.Err)
+					exe := []byte{wire.ComStmtExecute, 0, 0, 0, 0, flags, 1, 0, 0, 0}
+					binary.LittleEndian.PutUint32(exe[1:], prep.StmtID)
+					res, raw := rawResponse(t, c, caps, exe)
+					got[i] = append(got[i], raw...)
+					if q == "CALL pc()" {
+						require.True(t, res.Success, "%v", res.Err)
+						require.False(t, res.Cursor)
+						require.Equal(t, 2, res.ResultSets)
+						require.Equal(t, int64(3), res.RowsReturned)
+					} else {
+						require.False(t, res.Success)
+						require.Equal(t, uint16(1690), res.Err.Code) // ER_DATA_OUT_OF_RANGE
+					}
+				}
+				// The session goes on.
+				r, _ := rawResponse(t, c, caps, append([]byte{wire.ComQuery}, "SELECT COUNT(*) FROM t"...))
+				require.True(t, r.Success)
+				require.Equal(t, int64(1), r.RowsReturned)
+			}
+			require.Equal(t, got[0], got[1], "through the proxy as directly (deprecate EOF %v, flags %d)",
+				caps&wire.ClientDeprecateEOF != 0, flags)
+		}
+	}
 }

@@ -149,11 +149,11 @@ type response struct {
 	columns []wire.Column
 }
 
-// readResponseFunc reads the whole response to one command of kind cmd. An
+// readResponseFunc reads the whole response to one command (req.Cmd). An
 // error means the connection is unusable (I/O or framing); an ERR packet is
-// an outcome, not an error. columns are the open cursor's, for
+// an outcome, not an error. req.Columns are the open cursor's, for
 // COM_STMT_FETCH.
-type readResponseFunc func(c *wire.Conn, cmd byte, columns []wire.Column, res *wire.Result) (response, error)
+type readResponseFunc func(c *wire.Conn, req wire.Request, res *wire.Result) (response, error)
 
 // errLocalInfile is the error of a response asking for a LOCAL INFILE: the
 // shadow sessions never offer CLIENT_LOCAL_FILES, so it breaks the protocol.
@@ -162,10 +162,10 @@ var errLocalInfile = errors.New("mirror: shadow asked for a LOCAL INFILE")
 // readResponse reads one response with the wire package's command-aware
 // reader, which also computes the canonical result hash. The shadow leg
 // never negotiates CLIENT_DEPRECATE_EOF.
-func readResponse(c *wire.Conn, cmd byte, columns []wire.Column, res *wire.Result) (response, error) {
+func readResponse(c *wire.Conn, req wire.Request, res *wire.Result) (response, error) {
 	res.Reset()
 	var r response
-	err := c.ReadResponse(wire.Request{Cmd: cmd, Columns: columns}, nil, res)
+	err := c.ReadResponse(req, nil, res)
 	if err != nil {
 		return r, err
 	}

@@ -453,7 +453,8 @@ func (ss *shadowSession) roundTripCursor(payload []byte, kind byte, columns []wi
 	err := c.send(payload, deadline)
 	var r response
 	if err == nil {
-		r, err = ss.sh.readFn(c.wc, kind, columns, &ss.res)
+		req := wire.Request{Cmd: kind, Columns: columns, CursorAsked: wire.ExecuteAsksCursor(payload)}
+		r, err = ss.sh.readFn(c.wc, req, &ss.res)
 	}
 	if err != nil {
 		var ne net.Error

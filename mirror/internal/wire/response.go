@@ -21,6 +21,17 @@ type Request struct {
 	// NoHash skips the canonical result hash (Result.Sum stays empty but
 	// rows are still counted).
 	NoHash bool
+	// CursorAsked says that a COM_STMT_EXECUTE asked for a cursor (its
+	// flags, ExecuteAsksCursor). Only then does the cursor-exists status
+	// mean that the rows come with COM_STMT_FETCH: MariaDB also sets it on
+	// result sets of a CALL whose procedure opened a cursor.
+	CursorAsked bool
+}
+
+// ExecuteAsksCursor reports whether a COM_STMT_EXECUTE payload (command byte
+// first) asks for a cursor: read-only, for update or scrollable.
+func ExecuteAsksCursor(payload []byte) bool {
+	return len(payload) > 5 && payload[0] == ComStmtExecute && payload[5]&7 != 0
 }
 
 // Result is the outcome of one command's response. Reuse one Result across
@@ -265,7 +276,7 @@ func (c *Conn) ReadResponse(req Request, fn func(raw []byte) error, res *Result)
 		if m == 0 || m != len(p) || n == 0 {
 			return malformed("result set column count")
 		}
-		more, err := c.readResultSet(read, int(n), req.Cmd, binary, deprecate, req.NoHash, res)
+		more, err := c.readResultSet(read, int(n), req.Cmd == ComStmtExecute && req.CursorAsked, binary, deprecate, req.NoHash, res)
 		if err != nil || !more {
 			return err
 		}
@@ -293,8 +304,9 @@ func (res *Result) readList(read func() ([]byte, error), deprecate bool, each fu
 }
 
 // readResultSet reads the column definitions and rows of one result set and
-// reports whether more results follow.
-func (c *Conn) readResultSet(read func() ([]byte, error), n int, cmd byte, binary, deprecate, noHash bool, res *Result) (bool, error) {
+// reports whether more results follow. cursorAsked: the command is an
+// execute that asked for a cursor.
+func (c *Conn) readResultSet(read func() ([]byte, error), n int, cursorAsked, binary, deprecate, noHash bool, res *Result) (bool, error) {
 	res.ResultSets++
 	if err := res.readColumns(read, n, true); err != nil {
 		return false, err
@@ -304,13 +316,17 @@ func (c *Conn) readResultSet(read func() ([]byte, error), n int, cmd byte, binar
 		if err != nil {
 			return false, err
 		}
+		if len(p) > 0 && p[0] == HeaderErr {
+			// The statement failed while its cursor was built.
+			return false, res.fail(p)
+		}
 		if !IsEOF(p) {
 			return false, malformed("EOF after column definitions")
 		}
 		if err := res.eof(p, false); err != nil {
 			return false, err
 		}
-		if cmd == ComStmtExecute && res.Status&StatusCursorExists != 0 {
+		if cursorAsked && res.cursorOpened() {
 			res.Cursor = true
 			return false, nil
 		}
@@ -328,7 +344,7 @@ func (c *Conn) readResultSet(read func() ([]byte, error), n int, cmd byte, binar
 			if err := res.eof(p, deprecate); err != nil {
 				return false, err
 			}
-			if first && cmd == ComStmtExecute && res.Status&StatusCursorExists != 0 {
+			if first && cursorAsked && res.cursorOpened() {
 				res.Cursor = true
 				return false, nil
 			}
@@ -369,6 +385,14 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 		}
 	}
 	return nil
+}
+
+// cursorOpened reports whether the status of the packet that ended the
+// column definitions says that a cursor holds the rows. A cursor is one
+// result set: MariaDB also sets cursor-exists on the result sets of a CALL
+// (with more results to follow) whose procedure opened a cursor.
+func (res *Result) cursorOpened() bool {
+	return res.Status&StatusCursorExists != 0 && res.Status&StatusMoreResultsExists == 0
 }
 
 func (res *Result) addRow(p []byte, binary, noHash bool) {

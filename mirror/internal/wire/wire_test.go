@@ -282,7 +282,7 @@ func TestReadResponsePrepareAndCursor(t *testing.T) {
 	require.Equal(t, uint16(1), res.NumParams)
 	require.Equal(t, uint16(1), res.NumColumns)
 	res.Reset()
-	require.NoError(t, c.ReadResponse(Request{Cmd: ComStmtExecute, Caps: caps}, nil, &res))
+	require.NoError(t, c.ReadResponse(Request{Cmd: ComStmtExecute, Caps: caps, CursorAsked: true}, nil, &res))
 	require.True(t, res.Cursor)
 	cols := append([]Column(nil), res.Columns...)
 	res.Reset()
