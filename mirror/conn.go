@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
@@ -19,7 +20,6 @@ import (
 // Error codes the proxy sends on its own.
 const (
 	errCodeConnect   = 2003 // cannot reach the primary
-	errCodeLost      = 2013 // lost the primary mid-command
 	errCodeHandshake = 1043 // bad handshake
 	errCodeAccess    = 1045 // refused login
 	errCodeUnknown   = 1047 // unsupported command
@@ -37,12 +37,15 @@ type clientConn struct {
 	id   uint64
 	addr string
 
-	mu        sync.Mutex
-	idle      bool
-	dead      bool
-	clientNet net.Conn // the client's connection (TLS when terminated)
-	rawClient net.Conn
-	primNet   net.Conn // the primary's connection (TLS when asked)
+	mu          sync.Mutex
+	idle        bool
+	dead        bool
+	primaryGone bool     // the primary closed its side (closeWatch)
+	clientNet   net.Conn // the client's connection (TLS when terminated)
+	rawClient   net.Conn
+	primNet     net.Conn        // the primary's connection (TLS when asked)
+	rawPrimary  net.Conn        // the primary's TCP connection
+	primRaw     syscall.RawConn // rawPrimary's descriptor, when closeWatch watches it
 
 	client  *wire.Conn
 	primary *wire.Conn
@@ -115,9 +118,31 @@ func (c *clientConn) setIdle(idle bool) bool {
 	defer c.mu.Unlock()
 	c.idle = idle
 	if idle {
-		return !c.dead && !c.p.stopping()
+		return !c.dead && !c.primaryGone && !c.p.stopping()
 	}
 	return true
+}
+
+// primaryHungUp is called by the proxy's closeWatch when the primary closed
+// its side of the connection (wait_timeout, KILL, a restart). An idle
+// client's connection is closed at once, as the server's own would be, so
+// that a pool's liveness check sees it; a command in flight meets the end
+// on the primary leg, and the connection ends after it.
+func (c *clientConn) primaryHungUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.primaryGone = true
+	if c.idle {
+		c.dead = true
+		_ = c.rawClient.Close()
+		_ = c.primNet.Close()
+	}
+}
+
+func (c *clientConn) hasPrimaryGone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.primaryGone
 }
 
 func (c *clientConn) serve() {
@@ -128,6 +153,7 @@ func (c *clientConn) serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	defer func() {
+		p.watch.remove(c, c.primRaw)
 		c.mu.Lock()
 		_ = c.clientNet.Close()
 		if c.primNet != nil {
@@ -139,6 +165,7 @@ func (c *clientConn) serve() {
 		p.log.Info("mirror: client login failed", "conn_id", c.id, "client_addr", c.addr, "err", err)
 		return
 	}
+	p.watch.add(c, c.rawPrimary)
 	if p.opts.Mirror != nil {
 		sess, err := p.opts.Mirror.Open(ctx, SessionInfo{
 			ConnID: c.id, User: c.user, Database: c.db, Collation: c.charset,
@@ -158,6 +185,8 @@ func (c *clientConn) serve() {
 	if err := c.loop(); err != nil {
 		p.m.connErrors.WithLabelValues("relay").Inc()
 		p.log.Info("mirror: connection ended", "conn_id", c.id, "err", err)
+	} else if c.hasPrimaryGone() {
+		p.log.Info("mirror: the primary closed the connection: closed the client's", "conn_id", c.id)
 	}
 }
 
@@ -195,7 +224,7 @@ func (c *clientConn) handshake(ctx context.Context) error {
 	}
 	_ = pnc.SetDeadline(deadline)
 	c.mu.Lock()
-	c.primNet = pnc
+	c.primNet, c.rawPrimary = pnc, pnc
 	dead := c.dead
 	c.mu.Unlock()
 	if dead {
@@ -598,10 +627,10 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	if c.clientErr != nil {
 		return fmt.Errorf("mirror: write to client: %w", c.clientErr)
 	}
-	if ioErr != nil && !wire.HasNoResponse(cmd) && !c.gotFirst {
-		// Nothing of the answer reached the client: tell it why.
-		c.sendErr(1, errCodeLost, "08S01", "sqlshadow proxy: lost connection to the primary: "+ioErr.Error())
-	}
+	// When the primary leg fails (ioErr), what was read of the answer is
+	// relayed and the connection ends: the client sees its connection lost,
+	// as it would directly (an ERR made up here would read as the server's,
+	// with an error code reserved for clients).
 	if c.client.Buffering() > 0 {
 		if err := c.client.Flush(); err != nil {
 			return fmt.Errorf("mirror: write to client: %w", err)

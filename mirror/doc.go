@@ -38,6 +38,14 @@
 // Options.ConnectTimeout on both legs; there is no per-command deadline:
 // long analytical queries are legitimate.
 //
+// When the primary ends a session (wait_timeout, KILL, a restart), the
+// client's connection ends too, as the server's own would: at once when the
+// client is idle (on Linux one goroutine watches every primary socket for a
+// hang-up with epoll; elsewhere at the next command), after the answer's
+// relayed part when a command is in flight. The proxy never answers with an
+// error of its own for a lost primary, so a pool's liveness check sees a
+// closed connection and reconnects.
+//
 // Packets are forwarded as they are read and rows hashed while they pass.
 // Every command gives one primary record to Options.Sink, through a bounded
 // queue that never blocks a client (drops are counted), and, when

@@ -104,6 +104,7 @@ type Proxy struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*clientConn]struct{}
+	watch     *closeWatch // nil when not available (not Linux)
 	shutting  bool
 	closed    bool
 	connWG    sync.WaitGroup
@@ -164,6 +165,11 @@ func New(primary string, opts *Options) (*Proxy, error) {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*clientConn]struct{}{},
 		logDone:   make(chan struct{}),
+	}
+	p.watch, err = newCloseWatch()
+	if err != nil {
+		// Without it, a primary's close is noticed at the next command.
+		log.Warn("mirror: watching primary connections for their close", "err", err)
 	}
 	p.logCtx, p.cancelLog = context.WithCancel(context.Background())
 	if o.Sink != nil {
@@ -260,6 +266,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	go func() {
 		p.connWG.Wait()
 		p.serveWG.Wait()
+		p.watch.stop()
 		close(done)
 	}()
 	var err error
@@ -297,6 +304,7 @@ func (p *Proxy) Close() error {
 	p.closeConns()
 	p.connWG.Wait()
 	p.serveWG.Wait()
+	p.watch.stop()
 	p.cancelLog()
 	var err error
 	if m, ok := p.opts.Mirror.(Shutdowner); ok {
