@@ -10,12 +10,14 @@ import (
 	"syscall"
 )
 
-// closeWatch notices the primary closing its side of a connection while the
-// client is idle, without a goroutine per connection: one goroutine waits in
-// epoll_wait on every primary socket for a hang-up (EPOLLRDHUP: the
-// server's FIN; EPOLLHUP or EPOLLERR: a reset), once per socket
-// (EPOLLONESHOT), and tells the connection. A socket's data (responses)
-// does not wake it: only a hang-up is asked for, so a command costs nothing.
+// closeWatch notices either side of a connection hanging up, without a
+// goroutine per connection: the primary closing its side while the client is
+// idle, the client closing its side while a command runs (a GET_LOCK that
+// waits reads and writes nothing). One goroutine waits in epoll_wait on
+// both sockets of every connection for a hang-up (EPOLLRDHUP: the peer's
+// FIN; EPOLLHUP or EPOLLERR: a reset), once per socket (EPOLLONESHOT), and
+// tells the connection. A socket's data does not wake it: only a hang-up is
+// asked for, so a command costs nothing.
 type closeWatch struct {
 	epfd int
 	wake [2]int // a pipe: a byte written to wake[1] ends the goroutine
@@ -23,11 +25,18 @@ type closeWatch struct {
 	once sync.Once
 
 	mu    sync.Mutex
-	conns map[uint64]*clientConn // by connection id (the events' data)
+	conns map[uint64]*clientConn // by connection id (the events' data is key)
 }
 
-// wakeID is the event data of the wake-up pipe (connection ids start at 1).
-const wakeID = 0
+// The events' data: the wake-up pipe's is 0 (connection ids start at 1), a
+// socket's is key(id, side).
+const (
+	wakeID      = 0
+	sidePrimary = 0
+	sideClient  = 1
+)
+
+func key(id uint64, side uint64) uint64 { return id<<1 | side }
 
 func newCloseWatch() (*closeWatch, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
@@ -54,49 +63,61 @@ func (w *closeWatch) closeFDs() {
 	_ = syscall.Close(w.epfd)
 }
 
-// add watches c's primary socket nc (the TCP connection under TLS). A
-// socket that is not a file descriptor (a custom Options.Dial) is not
-// watched: its end is noticed at the next command.
-func (w *closeWatch) add(c *clientConn, nc net.Conn) {
+// add watches c's sockets, the TCP connections under TLS: c.rawPrimary
+// and c.rawClient. A socket that is not a file descriptor (a custom
+// Options.Dial or listener) is not watched: its end is noticed when the
+// proxy next reads or writes it.
+func (w *closeWatch) add(c *clientConn) {
 	if w == nil {
 		return
 	}
+	c.watched[sidePrimary] = w.addSocket(c, sidePrimary, c.rawPrimary)
+	c.watched[sideClient] = w.addSocket(c, sideClient, c.rawClient)
+}
+
+func (w *closeWatch) addSocket(c *clientConn, side uint64, nc net.Conn) syscall.RawConn {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return
+		return nil
 	}
+	k := key(c.id, side)
 	w.mu.Lock()
-	w.conns[c.id] = c
+	w.conns[k] = c
 	w.mu.Unlock()
-	ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(c.id), Pad: int32(c.id >> 32)}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(k), Pad: int32(k >> 32)}
 	cerr := rc.Control(func(fd uintptr) {
 		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
 	})
 	if cerr != nil || err != nil {
-		w.remove(c, nil)
-		return
+		w.mu.Lock()
+		delete(w.conns, k)
+		w.mu.Unlock()
+		return nil
 	}
-	c.primRaw = rc
+	return rc
 }
 
 // remove stops watching c, before its sockets are closed (a closed
 // descriptor leaves the epoll set by itself; removing it first keeps a
 // reused descriptor number from being taken for c's).
-func (w *closeWatch) remove(c *clientConn, rc syscall.RawConn) {
+func (w *closeWatch) remove(c *clientConn) {
 	if w == nil {
 		return
 	}
 	w.mu.Lock()
-	delete(w.conns, c.id)
+	delete(w.conns, key(c.id, sidePrimary))
+	delete(w.conns, key(c.id, sideClient))
 	w.mu.Unlock()
-	if rc != nil {
-		_ = rc.Control(func(fd uintptr) {
-			_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
-		})
+	for _, rc := range c.watched {
+		if rc != nil {
+			_ = rc.Control(func(fd uintptr) {
+				_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
+			})
+		}
 	}
 }
 
@@ -112,16 +133,20 @@ func (w *closeWatch) run() {
 			return
 		}
 		for _, ev := range events[:n] {
-			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
-			if id == wakeID {
+			k := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			if k == wakeID {
 				return
 			}
 			w.mu.Lock()
-			c := w.conns[id]
-			delete(w.conns, id)
+			c := w.conns[k]
+			delete(w.conns, k)
 			w.mu.Unlock()
-			if c != nil {
+			switch {
+			case c == nil:
+			case k&1 == sidePrimary:
 				c.primaryHungUp()
+			default:
+				c.clientHungUp()
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,6 +25,10 @@ const (
 	errCodeAccess    = 1045 // refused login
 	errCodeUnknown   = 1047 // unsupported command
 )
+
+// errClientLeft is the error of a command whose client closed its connection
+// before the answer: the proxy closed the primary's.
+var errClientLeft = errors.New("mirror: the client closed its connection mid-command")
 
 type stmtInfo struct {
 	query     string
@@ -43,9 +48,12 @@ type clientConn struct {
 	primaryGone bool     // the primary closed its side (closeWatch)
 	clientNet   net.Conn // the client's connection (TLS when terminated)
 	rawClient   net.Conn
-	primNet     net.Conn        // the primary's connection (TLS when asked)
-	rawPrimary  net.Conn        // the primary's TCP connection
-	primRaw     syscall.RawConn // rawPrimary's descriptor, when closeWatch watches it
+	primNet     net.Conn // the primary's connection (TLS when asked)
+	rawPrimary  net.Conn // the primary's TCP connection
+	// watched are the sockets closeWatch watches, primary and client.
+	watched [2]syscall.RawConn
+	// clientGone: the client closed its side (closeWatch).
+	clientGone atomic.Bool
 
 	client  *wire.Conn
 	primary *wire.Conn
@@ -139,6 +147,23 @@ func (c *clientConn) primaryHungUp() {
 	}
 }
 
+// clientHungUp is called by the proxy's closeWatch when the client closed
+// its side. During a command the primary's connection is closed at once,
+// as the client's own would be directly: the server ends what waits (a
+// GET_LOCK) and releases the session's locks. An idle client's end is read
+// by the connection's goroutine; a command it sent before hanging up gets
+// its primary connection closed once sent (command).
+func (c *clientConn) clientHungUp() {
+	c.clientGone.Store(true)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.idle {
+		c.dead = true
+		_ = c.rawClient.Close()
+		_ = c.primNet.Close()
+	}
+}
+
 func (c *clientConn) hasPrimaryGone() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -153,7 +178,7 @@ func (c *clientConn) serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	defer func() {
-		p.watch.remove(c, c.primRaw)
+		p.watch.remove(c)
 		c.mu.Lock()
 		_ = c.clientNet.Close()
 		if c.primNet != nil {
@@ -165,7 +190,7 @@ func (c *clientConn) serve() {
 		p.log.Info("mirror: client login failed", "conn_id", c.id, "client_addr", c.addr, "err", err)
 		return
 	}
-	p.watch.add(c, c.rawPrimary)
+	p.watch.add(c)
 	if p.opts.Mirror != nil {
 		sess, err := p.opts.Mirror.Open(ctx, SessionInfo{
 			ConnID: c.id, User: c.user, Database: c.db, Collation: c.charset,
@@ -595,6 +620,13 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	} else {
 		ferr := c.primary.Flush()
 		c.start = time.Since(received)
+		if c.clientGone.Load() {
+			// The client hung up after sending the command.
+			c.mu.Lock()
+			c.dead = true
+			_ = c.primNet.Close()
+			c.mu.Unlock()
+		}
 		switch {
 		case ferr != nil:
 			ioErr = ferr
@@ -624,6 +656,9 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 		}
 	}
 	end := time.Since(received)
+	if ioErr != nil && c.clientGone.Load() {
+		ioErr = errClientLeft
+	}
 	if c.clientErr != nil {
 		return fmt.Errorf("mirror: write to client: %w", c.clientErr)
 	}
@@ -631,7 +666,7 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 	// relayed and the connection ends: the client sees its connection lost,
 	// as it would directly (an ERR made up here would read as the server's,
 	// with an error code reserved for clients).
-	if c.client.Buffering() > 0 {
+	if c.client.Buffering() > 0 && !errors.Is(ioErr, errClientLeft) {
 		if err := c.client.Flush(); err != nil {
 			return fmt.Errorf("mirror: write to client: %w", err)
 		}

@@ -40,11 +40,15 @@
 //
 // When the primary ends a session (wait_timeout, KILL, a restart), the
 // client's connection ends too, as the server's own would: at once when the
-// client is idle (on Linux one goroutine watches every primary socket for a
-// hang-up with epoll; elsewhere at the next command), after the answer's
-// relayed part when a command is in flight. The proxy never answers with an
-// error of its own for a lost primary, so a pool's liveness check sees a
-// closed connection and reconnects.
+// client is idle (on Linux one goroutine watches both sockets of every
+// connection for a hang-up with epoll; elsewhere at the next command), after
+// the answer's relayed part when a command is in flight. The proxy never
+// answers with an error of its own for a lost primary, so a pool's liveness
+// check sees a closed connection and reconnects. The other way round, a
+// client that closes its connection while a command runs gets its primary
+// connection closed at once, so that the server ends what waits (a
+// GET_LOCK) and frees the session's locks; the command's record's error
+// says so ("the client closed its connection mid-command").
 //
 // Packets are forwarded as they are read and rows hashed while they pass.
 // Every command gives one primary record to Options.Sink, through a bounded

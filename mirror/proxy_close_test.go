@@ -1,6 +1,8 @@
 package mirror
 
 import (
+	"context"
+	"database/sql"
 	"io"
 	"net"
 	"strconv"
@@ -171,4 +173,49 @@ func TestProxyPrimaryLostMidCommand(t *testing.T) {
 	require.Len(t, sel, 1)
 	require.False(t, sel[0].Success)
 	require.NotEmpty(t, sel[0].Error)
+}
+
+// TestProxyClientGoneMidCommand: a client that goes away while its command
+// waits (GET_LOCK) ends its server session, as it would directly: the wait
+// ends and the session's locks are released.
+func TestProxyClientGoneMidCommand(t *testing.T) {
+	srv := rig.Server(t, 0)
+	name := srv.NewDatabase(t)
+	pr := startProxy(t, srv.Addr(), nil)
+	direct := srv.Open(t, name)
+	holder, err := direct.Conn(context.Background())
+	require.NoError(t, err)
+	defer holder.Close()
+	var got int
+	require.NoError(t, holder.QueryRowContext(context.Background(), "SELECT GET_LOCK('held', 0)").Scan(&got))
+	require.Equal(t, 1, got)
+
+	c, caps := rawLogin(t, pr.Addr, name, wire.Supported)
+	// The client takes a lock of its own, then waits for the held one.
+	r := rawCommand(t, c, caps, append([]byte{wire.ComQuery}, "SELECT GET_LOCK('dangling', 0)"...), nil)
+	require.True(t, r.Success)
+	_, err = c.WritePacket(0, append([]byte{wire.ComQuery}, "SELECT GET_LOCK('held', 3600)"...))
+	require.NoError(t, err)
+	require.NoError(t, c.Flush())
+	waiting := func() int {
+		var n int
+		require.NoError(t, direct.QueryRow(
+			"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT GET_LOCK(''held'', 3600)'").Scan(&n))
+		return n
+	}
+	require.Eventually(t, func() bool { return waiting() == 1 }, 20*time.Second, 5*time.Millisecond)
+	require.NoError(t, c.NetConn().Close())
+
+	// The server ends the wait and frees the client's lock.
+	require.Eventually(t, func() bool {
+		var free sql.NullInt64
+		err := direct.QueryRow("SELECT IS_FREE_LOCK('dangling')").Scan(&free)
+		return err == nil && free.Valid && free.Int64 == 1 && waiting() == 0
+	}, 20*time.Second, 5*time.Millisecond, "the primary session still waits and holds its lock")
+	pr.waitClosed(t)
+	recs := pr.records(t)
+	sel := findRecords(recs, "COM_QUERY", "SELECT GET_LOCK('held'")
+	require.Len(t, sel, 1)
+	require.False(t, sel[0].Success)
+	require.Equal(t, errClientLeft.Error(), sel[0].Error)
 }
