@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 
 	"github.com/sqlshadow/sqlshadow/certify"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -64,43 +62,27 @@ func helperProcess(mode string) int {
 	}
 }
 
-// mariadbArgv returns the command line testdb uses to run srv (the same
-// data directory, port and options), so that a certify.Process can run it.
+// mariadbArgv returns the command line that runs srv (the same data
+// directory, port and options), so that a certify.Process can run it.
 func mariadbArgv(t *testing.T, srv *testdb.Server) []string {
 	t.Helper()
-	bin, err := exec.LookPath("mariadbd")
-	if err != nil {
-		bin = "/usr/sbin/mariadbd"
-	}
-	args := []string{bin,
-		"--no-defaults",
-		"--datadir=" + filepath.Join(srv.Dir, "data"),
-		"--port=" + strconv.Itoa(srv.Port),
-		"--bind-address=127.0.0.1",
-		"--socket=" + filepath.Join(srv.Dir, "mysqld.sock"),
-		"--pid-file=" + filepath.Join(srv.Dir, "mysqld.pid"),
-		"--log-error=" + filepath.Join(srv.Dir, "error.log"),
-		"--init-file=" + filepath.Join(srv.Dir, "init.sql"),
-		"--tmpdir=" + srv.Dir,
-	}
-	if os.Geteuid() == 0 {
-		args = append(args, "--user=root")
-	}
-	return append(args, testdb.DefaultArgs...)
+	argv, err := srv.Command()
+	require.NoError(t, err)
+	return argv
 }
 
 // processServer starts a MariaDB server owned by a certify.Process target,
 // ready, and stops it when the test ends.
 func processServer(t *testing.T) (*testdb.Server, *certify.Process) {
 	t.Helper()
-	if err := testdb.Available(); err != nil {
+	if err := mariadb.Available(); err != nil {
 		testdb.SkipOrFail(t, err)
 	}
 	srv, err := testdb.Start(nil)
 	require.NoError(t, err)
 	require.NoError(t, srv.Stop())
 	p, err := certify.NewProcess(mariadbArgv(t, srv), &certify.ProcessOptions{
-		Ready: certify.MySQLPing(srv.Addr(), testdb.User, testdb.Password),
+		Ready: certify.MySQLPing(srv.Addr(), mariadb.User, mariadb.Password),
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/certify"
 	"github.com/sqlshadow/sqlshadow/compare"
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 )
 
 func compareWrite(dir string, rep *certify.Report) error { return compare.WriteReports(dir, rep) }
@@ -30,7 +30,7 @@ func TestRestartShadow(t *testing.T) {
 	shadowSrv, shadow := processServer(t)
 	r := &certify.Recipe{
 		Name:    "restart-shadow",
-		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: mariadb.User,
 		Proxy:   certify.ProxySpec{ShadowDeadline: 5 * time.Second},
 		Targets: map[string]certify.TargetSpec{"shadow": {Target: shadow}},
 		Steps: []certify.Step{
@@ -41,7 +41,7 @@ func TestRestartShadow(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password, Seed: 7})
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: mariadb.Password, Seed: 7})
 	require.NoError(t, err)
 	t.Log(describe(rep))
 
@@ -92,7 +92,7 @@ func TestRestartPrimary(t *testing.T) {
 	shadow := rig.Server(t, 0)
 	r := &certify.Recipe{
 		Name:    "restart-primary",
-		Primary: primarySrv.Addr(), Shadow: shadow.Addr(), User: testdb.User,
+		Primary: primarySrv.Addr(), Shadow: shadow.Addr(), User: mariadb.User,
 		Targets: map[string]certify.TargetSpec{"primary": {Target: primary}},
 		Steps: []certify.Step{
 			{Workload: &certify.Workload{Duration: 10 * time.Second, Clients: 3, Rate: 40}},
@@ -101,7 +101,7 @@ func TestRestartPrimary(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: mariadb.Password})
 	require.NoError(t, err)
 	t.Log(describe(rep))
 
@@ -136,7 +136,7 @@ func TestBlackHoleShadowThenKill(t *testing.T) {
 	shadowSrv, shadow := processServer(t)
 	r := &certify.Recipe{
 		Name:    "blackhole-shadow",
-		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: mariadb.User,
 		Proxy:   certify.ProxySpec{ShadowDeadline: 2 * time.Second},
 		Targets: map[string]certify.TargetSpec{"shadow": {Target: shadow}},
 		Steps: []certify.Step{
@@ -147,7 +147,7 @@ func TestBlackHoleShadowThenKill(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: mariadb.Password})
 	require.NoError(t, err)
 	t.Log(describe(rep))
 
@@ -183,13 +183,13 @@ func TestReplayWorkload(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, []byte(log.String()), 0o600))
 	r := &certify.Recipe{
 		Name:    "replay",
-		Primary: srv.Addr(), Shadow: srv.Addr(), User: testdb.User,
+		Primary: srv.Addr(), Shadow: srv.Addr(), User: mariadb.User,
 		Steps: []certify.Step{{Workload: &certify.Workload{Duration: 3 * time.Second, Clients: 2,
 			Replay: &certify.ReplaySpec{Format: "slowlog", Paths: []string{f}}}}},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: mariadb.Password})
 	require.NoError(t, err)
 	t.Log(describe(rep))
 	require.Equal(t, compare.VerdictPass, rep.Status, describe(rep))
@@ -207,7 +207,7 @@ func TestWrongAnswersFail(t *testing.T) {
 	shadowSrv, _ := processServer(t)
 	r := &certify.Recipe{
 		Name:    "planted difference",
-		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: mariadb.User,
 		Steps: []certify.Step{
 			{Workload: &certify.Workload{Duration: 4 * time.Second, Clients: 2, Rate: 40}},
 			{SQL: &certify.SQLStep{On: "shadow", Statements: []string{"UPDATE certify_mixed SET v = v + 1"}}},
@@ -215,7 +215,7 @@ func TestWrongAnswersFail(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password})
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: mariadb.Password})
 	require.NoError(t, err)
 	t.Log(describe(rep))
 	assert.Equal(t, compare.VerdictFail, rep.Status)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/certify"
 	"github.com/sqlshadow/sqlshadow/compare"
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 )
 
 // TestFitTrend checks the slope and its interval against R:
@@ -105,13 +105,13 @@ func TestSoakProxy(t *testing.T) {
 	shadowSrv, _ := processServer(t)
 	r := &certify.Recipe{
 		Name:    "soak",
-		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: testdb.User,
+		Primary: primary.Addr(), Shadow: shadowSrv.Addr(), User: mariadb.User,
 		Steps: []certify.Step{{Workload: &certify.Workload{Duration: 60 * time.Second, Clients: 4, Rate: 50}}},
 		Soak:  &certify.Soak{Interval: time.Second},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: testdb.Password, Bucket: fileBucket(t)})
+	rep, err := certify.Run(ctx, r, &certify.RunOptions{Password: mariadb.Password, Bucket: fileBucket(t)})
 	require.NoError(t, err)
 	t.Log(describe(rep))
 	require.NotNil(t, rep.Soak)

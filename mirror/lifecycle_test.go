@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -74,7 +75,7 @@ func TestStopJoinsWritersBlockedOnTheSink(t *testing.T) {
 			leakCheck(t)
 			primary := rig.Server(t, 0)
 			logs := newStuckSink()
-			sh, err := NewShadow(rig.Server(t, 1).Addr(), &ShadowOptions{User: testdb.User, Password: testdb.Password, Sink: logs})
+			sh, err := NewShadow(rig.Server(t, 1).Addr(), &ShadowOptions{User: mariadb.User, Password: mariadb.Password, Sink: logs})
 			require.NoError(t, err)
 			p, err := New(primary.Addr(), &Options{Sink: logs, Mirror: sh, ConnectTimeout: 200 * time.Millisecond})
 			require.NoError(t, err)

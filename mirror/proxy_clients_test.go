@@ -21,6 +21,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/internal/canon"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 )
@@ -159,14 +160,14 @@ func TestProxyBigStatementAndCompression(t *testing.T) {
 }
 
 func TestProxyClientTLSAndPrimaryTLS(t *testing.T) {
-	tlsSrv, err := testdb.Start(&testdb.Options{TLS: true})
+	tlsSrv, err := testdb.Start(&mariadb.Options{TLS: true})
 	if err != nil {
 		testdb.SkipOrFail(t, err)
 	}
 	t.Cleanup(func() { _ = tlsSrv.Remove() })
 	name := tlsSrv.NewDatabase(t)
 
-	ca, err := testdb.NewCA()
+	ca, err := mariadb.NewCA()
 	require.NoError(t, err)
 	serverTLS, err := ca.ServerTLS()
 	require.NoError(t, err)
@@ -181,7 +182,7 @@ func TestProxyClientTLSAndPrimaryTLS(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	// Verification of the primary is on: a wrong CA fails the login.
-	other, err := testdb.NewCA()
+	other, err := mariadb.NewCA()
 	require.NoError(t, err)
 	pr2 := startProxy(t, tlsSrv.Addr(), &Options{PrimaryTLS: other.ClientTLS("127.0.0.1")})
 	db2 := openDB(t, pr2.dsn(t, tlsSrv, name, nil))
@@ -197,7 +198,7 @@ func TestProxyPrimaryDown(t *testing.T) {
 	require.NoError(t, l.Close())
 	pr := startProxy(t, addr, nil)
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = testdb.User, testdb.Password, "tcp", pr.Addr
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = mariadb.User, mariadb.Password, "tcp", pr.Addr
 	db := openDB(t, cfg.FormatDSN())
 	err = db.Ping()
 	require.Error(t, err)
@@ -283,7 +284,7 @@ func TestProxyGoMySQLClient(t *testing.T) {
 	srv := rig.Server(t, 0)
 	name, _ := newTable(t, srv, 5)
 	pr := startProxy(t, srv.Addr(), nil)
-	c, err := gmclient.Connect(pr.Addr, testdb.User, testdb.Password, name)
+	c, err := gmclient.Connect(pr.Addr, mariadb.User, mariadb.Password, name)
 	require.NoError(t, err)
 	res, err := c.Execute("SELECT id, v, d, f, ts, n FROM t ORDER BY id")
 	require.NoError(t, err)
@@ -337,8 +338,8 @@ func TestProxyMariaDBClient(t *testing.T) {
 	pr := startProxy(t, srv.Addr(), nil)
 	host, port, _ := net.SplitHostPort(pr.Addr)
 	args := func(extra ...string) []string {
-		return append([]string{"--no-defaults", "--comments", "-h", host, "-P", port, "-u", testdb.User,
-			"-p" + testdb.Password, "--ssl=0"}, extra...)
+		return append([]string{"--no-defaults", "--comments", "-h", host, "-P", port, "-u", mariadb.User,
+			"-p" + mariadb.Password, "--ssl=0"}, extra...)
 	}
 	// Batch mode, without auto-rehash, with compression.
 	out, err := exec.Command(bin, args("--skip-auto-rehash", "--compress", name, "-e",
@@ -388,8 +389,8 @@ func rawLoginScramble(t *testing.T, addr, db string, caps uint32) (*wire.Conn, u
 	require.NoError(t, err)
 	caps &= g.Capabilities
 	caps |= wire.ClientConnectWithDB
-	resp := &wire.HandshakeResponse{Capabilities: caps, MaxPacket: 1 << 24, Charset: 45, User: testdb.User,
-		AuthData: nativeScramble(g.AuthData[:20], testdb.Password), Database: db, AuthPlugin: "mysql_native_password"}
+	resp := &wire.HandshakeResponse{Capabilities: caps, MaxPacket: 1 << 24, Charset: 45, User: mariadb.User,
+		AuthData: nativeScramble(g.AuthData[:20], mariadb.Password), Database: db, AuthPlugin: "mysql_native_password"}
 	_, err = c.WritePacket(1, resp.Append(nil))
 	require.NoError(t, err)
 	require.NoError(t, c.Flush())
@@ -506,9 +507,9 @@ func TestProxyOtherCommands(t *testing.T) {
 	// COM_RESET_CONNECTION.
 	require.True(t, rawCommand(t, c, caps, []byte{wire.ComResetConnection}, nil).Success)
 	// COM_CHANGE_USER to another database, with an auth switch if asked.
-	cu := append([]byte{wire.ComChangeUser}, testdb.User...)
+	cu := append([]byte{wire.ComChangeUser}, mariadb.User...)
 	cu = append(cu, 0, 20)
-	cu = append(cu, nativeScramble(scramble, testdb.Password)...)
+	cu = append(cu, nativeScramble(scramble, mariadb.Password)...)
 	cu = append(cu, other...)
 	cu = append(cu, 0, 45, 0)
 	cu = append(cu, "mysql_native_password"...)
@@ -521,7 +522,7 @@ func TestProxyOtherCommands(t *testing.T) {
 	if p[0] == wire.HeaderEOF { // auth switch: answer with the new scramble
 		parts := bytes.SplitN(p[1:], []byte{0}, 2)
 		salt := bytes.TrimRight(parts[1], "\x00")
-		_, err = c.WritePacket(seq+1, nativeScramble(salt[:20], testdb.Password))
+		_, err = c.WritePacket(seq+1, nativeScramble(salt[:20], mariadb.Password))
 		require.NoError(t, err)
 		require.NoError(t, c.Flush())
 		_, p, err = c.ReadPacket(nil)

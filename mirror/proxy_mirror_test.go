@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 )
 
@@ -65,7 +65,7 @@ func TestProxyFeedsTheMirror(t *testing.T) {
 	defer fm.mu.Unlock()
 	require.Len(t, fm.infos, 1)
 	info := fm.infos[0]
-	require.Equal(t, testdb.User, info.User)
+	require.Equal(t, mariadb.User, info.User)
 	require.Equal(t, name, info.Database)
 	require.NotZero(t, info.PrimaryConnID)
 	require.NotZero(t, info.Capabilities&wire.ClientMultiResults)
@@ -107,7 +107,7 @@ func TestProxyRefusesCleartextOverPlainPrimary(t *testing.T) {
 		_, _, err = c.ReadPacket(nil)
 		require.NoError(t, err)
 		resp := &wire.HandshakeResponse{Capabilities: wire.Supported, MaxPacket: 1 << 24, Charset: 45,
-			User: testdb.User, AuthData: append([]byte(testdb.Password), 0), AuthPlugin: "mysql_clear_password"}
+			User: mariadb.User, AuthData: append([]byte(mariadb.Password), 0), AuthPlugin: "mysql_clear_password"}
 		_, err = c.WritePacket(1, resp.Append(nil))
 		require.NoError(t, err)
 		require.NoError(t, c.Flush())

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
@@ -171,7 +172,7 @@ func TestProxyGoSQLDriverTextAndPrepared(t *testing.T) {
 		require.Equal(t, text[0].ColumnsHash, r.ColumnsHash)
 		require.True(t, r.FloatCols)
 		require.Equal(t, name, r.Database)
-		require.Equal(t, testdb.User, r.User)
+		require.Equal(t, mariadb.User, r.User)
 		require.NotZero(t, r.ServerConnID)
 		require.NotNil(t, r.TTFBMS)
 	}

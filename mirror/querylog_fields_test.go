@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -40,7 +40,7 @@ func TestQueryLogFieldsAllWritten(t *testing.T) {
 	ctx := context.Background()
 	logs := &appendRecorder{}
 	sh, err := NewShadow(rig.Server(t, 1).Addr(), &ShadowOptions{
-		User: testdb.User, Password: testdb.Password, Sink: logs,
+		User: mariadb.User, Password: mariadb.Password, Sink: logs,
 		// One queued command and a short deadline: a slow statement makes
 		// the next commands overflow the queue (dropped) and diverges the
 		// session (diverged).

@@ -18,6 +18,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
@@ -37,7 +38,7 @@ func BenchmarkMirrorPointSelect(b *testing.B) {
 	for _, mode := range []string{"text", "prepared"} {
 		b.Run(mode, func(b *testing.B) {
 			rec := &sinktest.Recorder{}
-			sh, err := NewShadow(rig.Server(b, 1).Addr(), &ShadowOptions{User: testdb.User, Password: testdb.Password, Sink: rec})
+			sh, err := NewShadow(rig.Server(b, 1).Addr(), &ShadowOptions{User: mariadb.User, Password: mariadb.Password, Sink: rec})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -166,7 +167,7 @@ var sysbenchQPS = regexp.MustCompile(`queries:\s+\d+\s+\(([\d.]+) per sec`)
 func runSysbench(b *testing.B, bin, addr string, extra ...string) float64 {
 	host, port, _ := strings.Cut(addr, ":")
 	args := append([]string{"oltp_point_select", "--mysql-host=" + host, "--mysql-port=" + port,
-		"--mysql-user=" + testdb.User, "--mysql-password=" + testdb.Password, "--mysql-db=sbbench",
+		"--mysql-user=" + mariadb.User, "--mysql-password=" + mariadb.Password, "--mysql-db=sbbench",
 		"--tables=1", "--table-size=10000", "--mysql-ssl=off", "--rand-seed=1"}, extra...)
 	out, err := exec.Command(bin, append(args, "run")...).CombinedOutput()
 	if err != nil {
@@ -204,7 +205,7 @@ func BenchmarkMirrorSysbench(b *testing.B) {
 	}
 	host, port, _ := strings.Cut(rig.Server(b, 0).Addr(), ":")
 	out, err := exec.Command(bin, "oltp_point_select", "--mysql-host="+host, "--mysql-port="+port,
-		"--mysql-user="+testdb.User, "--mysql-password="+testdb.Password, "--mysql-db=sbbench",
+		"--mysql-user="+mariadb.User, "--mysql-password="+mariadb.Password, "--mysql-db=sbbench",
 		"--tables=1", "--table-size=10000", "--mysql-ssl=off", "prepare").CombinedOutput()
 	if err != nil {
 		b.Fatalf("sysbench prepare: %v\n%s", err, out)
@@ -230,7 +231,7 @@ func BenchmarkMirrorSysbench(b *testing.B) {
 		opts := &Options{Sink: sink}
 		if mirror {
 			var err error
-			sh, err = NewShadow(rig.Server(b, 1).Addr(), &ShadowOptions{User: testdb.User, Password: testdb.Password, Sink: sink})
+			sh, err = NewShadow(rig.Server(b, 1).Addr(), &ShadowOptions{User: mariadb.User, Password: mariadb.Password, Sink: sink})
 			if err != nil {
 				b.Fatal(err)
 			}

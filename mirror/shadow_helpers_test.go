@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -77,11 +78,11 @@ func executeCmd(id uint32, query string, bind bool, args ...int64) Command {
 func newTestShadow(t *testing.T, addr string, opts *ShadowOptions) (*Shadow, *sinktest.Recorder) {
 	t.Helper()
 	rec := &sinktest.Recorder{}
-	o := ShadowOptions{User: testdb.User, Password: testdb.Password}
+	o := ShadowOptions{User: mariadb.User, Password: mariadb.Password}
 	if opts != nil {
 		o = *opts
 		if o.User == "" && o.Users == nil {
-			o.User, o.Password = testdb.User, testdb.Password
+			o.User, o.Password = mariadb.User, mariadb.Password
 		}
 	}
 	o.Sink = rec
@@ -186,7 +187,7 @@ func (b *blackHole) close() {
 // so they are started before the snapshot when MariaDB is available.
 func leakCheck(t *testing.T) {
 	t.Helper()
-	if testdb.Available() == nil {
+	if mariadb.Available() == nil {
 		rig.Server(t, 0)
 	}
 	opts := []goleak.Option{goleak.IgnoreCurrent(),

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -38,7 +39,7 @@ func startMirror(t *testing.T, shadowAddr string, sopts *ShadowOptions) *mirrorR
 		sopts = &ShadowOptions{}
 	}
 	if sopts.User == "" && sopts.Users == nil {
-		sopts.User, sopts.Password = testdb.User, testdb.Password
+		sopts.User, sopts.Password = mariadb.User, mariadb.Password
 	}
 	mr := &mirrorRig{reg: prometheus.NewRegistry()}
 	sopts.Registerer = mr.reg
@@ -397,8 +398,8 @@ func TestMirrorSysbenchSampledPreparedStatements(t *testing.T) {
 
 func sysbenchArgs(addr, db, test, cmd string) []string {
 	host, port, _ := strings.Cut(addr, ":")
-	return []string{test, "--mysql-host=" + host, "--mysql-port=" + port, "--mysql-user=" + testdb.User,
-		"--mysql-password=" + testdb.Password, "--mysql-db=" + db, "--tables=1", "--table-size=200",
+	return []string{test, "--mysql-host=" + host, "--mysql-port=" + port, "--mysql-user=" + mariadb.User,
+		"--mysql-password=" + mariadb.Password, "--mysql-db=" + db, "--tables=1", "--table-size=200",
 		"--threads=2", "--time=2", "--rand-seed=1", "--db-ps-mode=auto", "--mysql-ssl=off", cmd}
 }
 
@@ -481,7 +482,7 @@ func TestMirrorPartOneClientCasesOnTheShadow(t *testing.T) {
 
 	// go-mysql: binary protocol with types sent once, field list, ping,
 	// COM_INIT_DB.
-	c, err := gmclient.Connect(mr.Addr, testdb.User, testdb.Password, name)
+	c, err := gmclient.Connect(mr.Addr, mariadb.User, mariadb.Password, name)
 	require.NoError(t, err)
 	gst, err := c.Prepare("SELECT v FROM t WHERE id = ?")
 	require.NoError(t, err)
@@ -503,8 +504,8 @@ func TestMirrorPartOneClientCasesOnTheShadow(t *testing.T) {
 	// The mariadb client, if installed.
 	if bin, err := exec.LookPath("mariadb"); err == nil {
 		host, port, _ := strings.Cut(mr.Addr, ":")
-		out, err := exec.Command(bin, "--no-defaults", "--comments", "-h", host, "-P", port, "-u", testdb.User,
-			"-p"+testdb.Password, "--ssl=0", "--skip-auto-rehash", name, "-e",
+		out, err := exec.Command(bin, "--no-defaults", "--comments", "-h", host, "-P", port, "-u", mariadb.User,
+			"-p"+mariadb.Password, "--ssl=0", "--skip-auto-rehash", name, "-e",
 			"/*route='cli'*/ SELECT id, v FROM t ORDER BY id; USE `"+other+"`; SELECT /*cli-after-use*/ d FROM t").CombinedOutput()
 		require.NoError(t, err, string(out))
 	}

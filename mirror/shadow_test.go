@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -22,7 +23,7 @@ func TestShadowMirrorsReadsAndTracksState(t *testing.T) {
 	db := setupTable(t, srv, name, 3)
 	sh, rec := newTestShadow(t, srv.Addr(), &ShadowOptions{
 		User:  "nobody",
-		Users: map[string]Credentials{"app": {User: testdb.User, Password: testdb.Password}},
+		Users: map[string]Credentials{"app": {User: mariadb.User, Password: mariadb.Password}},
 	})
 	s := openSession(t, sh, name)
 
@@ -395,7 +396,7 @@ func TestShadowIdleSessionsOnBlackHoleStayBounded(t *testing.T) {
 func TestShadowTLSVerified(t *testing.T) {
 	leakCheck(t)
 	rig.Server(t, 0) // skips when MariaDB is missing
-	srv, err := testdb.Start(&testdb.Options{TLS: true})
+	srv, err := testdb.Start(&mariadb.Options{TLS: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Remove() })
 	name := srv.NewDatabase(t)
@@ -411,7 +412,7 @@ func TestShadowTLSVerified(t *testing.T) {
 	require.EqualValues(t, 1, r.Rows)
 
 	// A CA that did not sign the server's certificate: the login fails.
-	ca, err := testdb.NewCA()
+	ca, err := mariadb.NewCA()
 	require.NoError(t, err)
 	sh2, rec2 := newTestShadow(t, srv.Addr(), &ShadowOptions{TLS: ca.ClientTLS("127.0.0.1")})
 	s2 := openSession(t, sh2, name)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/hashing"
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
@@ -112,7 +112,7 @@ func TestPerfSchemaSourceAgainstMariaDB(t *testing.T) {
 	require.Equal(t, hashing.QueryHash(sel), s.QueryHash)
 	require.Equal(t, hashing.TemplateHash(sel), s.TemplateHash)
 	require.Equal(t, connID, *s.ServerConnID, "joins the query logs' server_conn_id")
-	require.Equal(t, testdb.User, s.User)
+	require.Equal(t, mariadb.User, s.User)
 	require.Equal(t, name, s.Database)
 	require.Equal(t, int64(1), *s.ReturnRows)
 	require.WithinDuration(t, time.Now(), time.Time(*s.StartTime), 10*time.Second)

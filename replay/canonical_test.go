@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
@@ -158,11 +159,11 @@ func runThroughReplay(t *testing.T, srv *testdb.Server, dbName string, queries m
 	t.Helper()
 	var sts []Statement
 	for q := range queries {
-		sts = append(sts, Statement{Session: "s", Database: dbName, User: testdb.User, Text: q, Duration: -1, Rows: -1})
+		sts = append(sts, Statement{Session: "s", Database: dbName, User: mariadb.User, Text: q, Duration: -1, Rows: -1})
 	}
 	logs := &sinktest.Recorder{}
 	r, err := NewRunner(Options{
-		Primary: Target{Addr: srv.Addr(), User: testdb.User, Password: testdb.Password},
+		Primary: Target{Addr: srv.Addr(), User: mariadb.User, Password: mariadb.Password},
 		Sink:    logs, Workers: 1,
 	})
 	require.NoError(t, err)

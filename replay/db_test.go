@@ -15,6 +15,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -35,7 +36,7 @@ func setupShop(t *testing.T, prim, shad *testdb.Server, name string) {
 	for i, srv := range []*testdb.Server{prim, shad} {
 		root, err := srv.Root()
 		require.NoError(t, err)
-		exec(t, root, "CREATE DATABASE "+name, "GRANT ALL ON "+name+".* TO '"+testdb.User+"'@'%'")
+		exec(t, root, "CREATE DATABASE "+name, "GRANT ALL ON "+name+".* TO '"+mariadb.User+"'@'%'")
 		t.Cleanup(func() { _, _ = root.Exec("DROP DATABASE IF EXISTS " + name) })
 		ddl := "CREATE TABLE " + name + ".items (id INT PRIMARY KEY, k INT NOT NULL, note VARCHAR(64), price DECIMAL(10,2), loyalty INT, KEY (k))"
 		if i == 1 {
@@ -73,7 +74,7 @@ func captureSlowLog(t *testing.T, srv *testdb.Server, dbName string, run func(db
 	// once the sessions' threads are gone, every entry is written.
 	require.Eventually(t, func() bool {
 		var n int
-		err := root.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?", testdb.User).Scan(&n)
+		err := root.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?", mariadb.User).Scan(&n)
 		return err == nil && n == 0
 	}, 30*time.Second, 5*time.Millisecond, "the workload's sessions end")
 	exec(t, root, "SET GLOBAL slow_query_log = 0", "SET GLOBAL long_query_time = 10")
@@ -146,8 +147,8 @@ func TestReplaySlowLogAgainstTwoServers(t *testing.T) {
 	w, err := sink.NewWriter(bucket, dataset.QueryLogs, nil)
 	require.NoError(t, err)
 	r, err := NewRunner(Options{
-		Primary: Target{Addr: prim.Addr(), User: testdb.User, Password: testdb.Password},
-		Shadow:  &Target{Addr: shad.Addr(), User: testdb.User, Password: testdb.Password},
+		Primary: Target{Addr: prim.Addr(), User: mariadb.User, Password: mariadb.Password},
+		Shadow:  &Target{Addr: shad.Addr(), User: mariadb.User, Password: mariadb.Password},
 		Sink:    w, Workers: 2, Repeat: 2,
 	})
 	require.NoError(t, err)

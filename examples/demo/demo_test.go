@@ -14,6 +14,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/compare"
 	"github.com/sqlshadow/sqlshadow/compare/shadow"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -121,7 +122,7 @@ func stripComments(s string) string {
 // servers, performance_schema profiles collected from both and joined to the
 // slow shape, whose profiles show the shadow examining far more rows.
 func TestDemoWithMariaDBJoinsProfiles(t *testing.T) {
-	if err := testdb.Available(); err != nil {
+	if err := mariadb.Available(); err != nil {
 		testdb.SkipOrFail(t, err)
 	}
 	var progress bytes.Buffer

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -81,17 +81,17 @@ func mariadbSchema(shadow bool) []string {
 	}
 }
 
-// mariadbBackends starts two throwaway MariaDB servers (internal/testdb: on
+// mariadbBackends starts two throwaway MariaDB servers (internal/mariadb: on
 // 127.0.0.1, in temporary directories) with performance_schema on, so the
 // demo also collects and joins execution profiles.
 func mariadbBackends(ctx context.Context) (*backends, error) {
-	if err := testdb.Available(); err != nil {
+	if err := mariadb.Available(); err != nil {
 		return nil, fmt.Errorf("-mariadb: %w", err)
 	}
-	b := &backends{user: testdb.User, password: testdb.Password}
-	var servers [2]*testdb.Server
+	b := &backends{user: mariadb.User, password: mariadb.Password}
+	var servers [2]*mariadb.Server
 	for i, shadow := range []bool{false, true} {
-		srv, err := testdb.Start(nil)
+		srv, err := mariadb.Start(nil)
 		if err != nil {
 			b.close()
 			return nil, err
@@ -128,7 +128,7 @@ func mariadbBackends(ctx context.Context) (*backends, error) {
 
 // collectProfiles runs one performance_schema collector per server, named
 // "primary" and "shadow" as the report expects, polling until stop is called.
-func collectProfiles(ctx context.Context, w sink.Sink, primary, shadow *testdb.Server) (poll, stop func(), err error) {
+func collectProfiles(ctx context.Context, w sink.Sink, primary, shadow *mariadb.Server) (poll, stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var (
 		wg         sync.WaitGroup
@@ -152,7 +152,7 @@ func collectProfiles(ctx context.Context, w sink.Sink, primary, shadow *testdb.S
 	}
 	for _, s := range []struct {
 		cluster string
-		srv     *testdb.Server
+		srv     *mariadb.Server
 	}{{"primary", primary}, {"shadow", shadow}} {
 		db, err := sql.Open("mysql", s.srv.RootDSN(""))
 		if err != nil {

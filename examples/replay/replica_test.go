@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/replay/replica"
 )
@@ -19,7 +20,7 @@ import (
 // TestReplicaAndLoad builds a replica from a statements file with the
 // replica subcommand and loads it into the same server with load.
 func TestReplicaAndLoad(t *testing.T) {
-	if err := testdb.Available(); err != nil {
+	if err := mariadb.Available(); err != nil {
 		testdb.SkipOrFail(t, err)
 	}
 	srv, err := testdb.Start(nil)
@@ -45,17 +46,17 @@ func TestReplicaAndLoad(t *testing.T) {
 	keyFile := filepath.Join(dir, "key")
 	require.NoError(t, os.WriteFile(keyFile, []byte("s3cret\n"), 0o600))
 	out := filepath.Join(dir, "replica")
-	t.Setenv("SQLSHADOW_PASSWORD", testdb.RootPassword)
+	t.Setenv("SQLSHADOW_PASSWORD", mariadb.RootPassword)
 
 	var stdout, stderr bytes.Buffer
-	code := replicaCmd([]string{"-statements", stmtFile, "-schema-from", srv.Addr(), "-user", testdb.RootUser,
+	code := replicaCmd([]string{"-statements", stmtFile, "-schema-from", srv.Addr(), "-user", mariadb.RootUser,
 		"-database", shop, "-key-file", keyFile, "-out", out}, &stdout, &stderr)
 	require.Equal(t, cli.ExitOK, code, stderr.String())
 	require.Contains(t, stdout.String(), "2 statements of 3")
 	require.NoFileExists(t, filepath.Join(out, replica.MappingFile))
 
 	stdout.Reset()
-	code = loadCmd([]string{"-replica", out, "-target", srv.Addr(), "-user", testdb.RootUser}, &stdout, &stderr)
+	code = loadCmd([]string{"-replica", out, "-target", srv.Addr(), "-user", mariadb.RootUser}, &stdout, &stderr)
 	require.Equal(t, cli.ExitOK, code, stderr.String())
 	require.Contains(t, stdout.String(), "2 statements to replay")
 

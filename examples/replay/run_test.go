@@ -11,6 +11,7 @@ import (
 
 	"github.com/sqlshadow/sqlshadow/compare/shadow"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
@@ -28,7 +29,7 @@ func TestRunSlowLog(t *testing.T) {
 		loyalty := map[bool]string{true: ", loyalty INT"}[i == 0]
 		for _, s := range []string{
 			"CREATE DATABASE shop",
-			"GRANT ALL ON shop.* TO '" + testdb.User + "'@'%'",
+			"GRANT ALL ON shop.* TO '" + mariadb.User + "'@'%'",
 			"CREATE TABLE shop.items (id INT PRIMARY KEY, note VARCHAR(20), price DECIMAL(8,2)" + loyalty + ")",
 			"INSERT INTO shop.items (id, note, price) SELECT seq, CONCAT('n', seq), seq / 4 FROM shop.seq_1_to_20",
 		} {
@@ -38,11 +39,11 @@ func TestRunSlowLog(t *testing.T) {
 		t.Cleanup(func() { _, _ = root.Exec("DROP DATABASE IF EXISTS shop") })
 	}
 	dir := t.TempDir()
-	t.Setenv("SQLSHADOW_PASSWORD", testdb.Password)
+	t.Setenv("SQLSHADOW_PASSWORD", mariadb.Password)
 
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"run", "-source", "slowlog:" + filepath.Join("testdata", "slow.log"),
-		"-primary", prim.Addr(), "-shadow", shad.Addr(), "-user", testdb.User,
+		"-primary", prim.Addr(), "-shadow", shad.Addr(), "-user", mariadb.User,
 		"-bucket-url", "file://" + dir, "-workers", "2"}, &stdout, &stderr)
 	// The loyalty statements fail on the shadow only: differences, exit 1.
 	require.Equal(t, cli.ExitFindings, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())

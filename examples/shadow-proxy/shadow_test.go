@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -40,9 +41,9 @@ func TestMirrorsToShadow(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	t.Setenv("SQLSHADOW_SHADOW_PASSWORD", testdb.Password)
+	t.Setenv("SQLSHADOW_SHADOW_PASSWORD", mariadb.Password)
 	addr, stop := startProgram(t, "-listen", "127.0.0.1:0", "-metrics-listen", "", "-primary", primary.Addr(),
-		"-shadow", shadow.Addr(), "-shadow-user", testdb.User, "-bucket-url", "file://"+dir)
+		"-shadow", shadow.Addr(), "-shadow-user", mariadb.User, "-bucket-url", "file://"+dir)
 	cfg, err := mysql.ParseDSN(primary.DSN("app"))
 	require.NoError(t, err)
 	cfg.Addr = addr

@@ -12,12 +12,13 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
 var (
 	rig    = testdb.NewRig(2, nil)
-	tlsRig = testdb.NewRig(1, &testdb.Options{TLS: true})
+	tlsRig = testdb.NewRig(1, &mariadb.Options{TLS: true})
 )
 
 func TestMain(m *testing.M) {
@@ -90,7 +91,7 @@ func TestTLSConnectionIsVerified(t *testing.T) {
 	require.NotEmpty(t, cipher, "the session must be encrypted")
 
 	// A client that trusts another CA must refuse the server.
-	other, err := testdb.NewCA()
+	other, err := mariadb.NewCA()
 	require.NoError(t, err)
 	cfg.TLS = other.ClientTLS("127.0.0.1")
 	connector, err = mysql.NewConnector(cfg)

@@ -1,4 +1,4 @@
-package testdb
+package mariadb
 
 import (
 	"crypto/ecdsa"
@@ -106,15 +106,15 @@ func clientTLS(caPEM []byte, serverName string) *tls.Config {
 func (s *Server) writeCerts() error {
 	ca, err := NewCA()
 	if err != nil {
-		return fmt.Errorf("testdb: make CA: %w", err)
+		return fmt.Errorf("mariadb: make CA: %w", err)
 	}
 	certPEM, keyPEM, err := ca.Issue()
 	if err != nil {
-		return fmt.Errorf("testdb: issue server certificate: %w", err)
+		return fmt.Errorf("mariadb: issue server certificate: %w", err)
 	}
 	for name, b := range map[string][]byte{"ca.pem": ca.CertPEM, "server-cert.pem": certPEM, "server-key.pem": keyPEM} {
 		if err := os.WriteFile(filepath.Join(s.Dir, name), b, 0o600); err != nil {
-			return fmt.Errorf("testdb: %w", err)
+			return fmt.Errorf("mariadb: %w", err)
 		}
 	}
 	s.CA = ca.CertPEM
