@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sqlshadow/sqlshadow/sink"
+	"github.com/sqlshadow/sqlshadow/sink/drivers"
 )
 
 // Exit codes shared by every binary.
@@ -131,7 +132,7 @@ func OpenWriter(ctx context.Context, bucketURL, dataset string, reg prometheus.R
 	if err != nil {
 		return nil, nil, err
 	}
-	if w, err = sink.NewWriter(bucket, dataset, &sink.WriterOptions{Registerer: reg, Logger: log}); err != nil {
+	if w, err = sink.NewWriter(bucket, dataset, &sink.WriterOptions{Registerer: reg, Logger: log, Aborter: drivers.AbortGCS}); err != nil {
 		bucket.Close()
 		return nil, nil, err
 	}
@@ -148,6 +149,7 @@ func Registry() *prometheus.Registry {
 // Ops serves /metrics, /healthz and /readyz for a long-running binary.
 type Ops struct {
 	ready atomic.Bool
+	when  atomic.Pointer[func() bool] // set by ReadyWhen; wins over ready
 	srv   *http.Server
 	ln    net.Listener
 	done  chan error
@@ -161,7 +163,8 @@ type Route struct {
 
 // ServeOps starts the endpoints on addr ("" serves nothing and returns a
 // usable Ops). /healthz answers 200 while the process runs; /readyz answers
-// 200 once SetReady(true) was called. Extra routes (e.g. pprof) are served
+// 200 once SetReady(true) was called, or while the ReadyWhen function
+// returns true. Extra routes (e.g. pprof) are served
 // on the same address.
 func ServeOps(addr string, gatherer prometheus.Gatherer, log *slog.Logger, extra ...Route) (*Ops, error) {
 	o := &Ops{done: make(chan error, 1)}
@@ -176,7 +179,7 @@ func ServeOps(addr string, gatherer prometheus.Gatherer, log *slog.Logger, extra
 	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !o.ready.Load() {
+		if !o.Ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
@@ -210,8 +213,24 @@ func (o *Ops) Addr() string {
 	return o.ln.Addr().String()
 }
 
-// SetReady sets what /readyz answers.
-func (o *Ops) SetReady(ready bool) { o.ready.Store(ready) }
+// SetReady sets what /readyz answers, replacing a ReadyWhen function.
+func (o *Ops) SetReady(ready bool) {
+	o.when.Store(nil)
+	o.ready.Store(ready)
+}
+
+// ReadyWhen makes /readyz answer ready() at each request (for a component
+// with a Ready method), until SetReady or Shutdown. ready must be safe for
+// concurrent use.
+func (o *Ops) ReadyWhen(ready func() bool) { o.when.Store(&ready) }
+
+// Ready is what /readyz answers now.
+func (o *Ops) Ready() bool {
+	if f := o.when.Load(); f != nil {
+		return (*f)()
+	}
+	return o.ready.Load()
+}
 
 // Shutdown stops the endpoints.
 func (o *Ops) Shutdown(ctx context.Context) error {
@@ -222,4 +241,16 @@ func (o *Ops) Shutdown(ctx context.Context) error {
 	err := o.srv.Shutdown(ctx)
 	<-o.done
 	return err
+}
+
+// Given returns how many of values are not empty: for flags of which
+// exactly one must be given.
+func Given(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -89,4 +90,29 @@ func TestNewLoggerLevel(t *testing.T) {
 	b.Reset()
 	NewLogger(&b, "nonsense").Info("info is the default")
 	require.Contains(t, b.String(), "info is the default")
+}
+
+func TestOpsReadyWhen(t *testing.T) {
+	ops, err := ServeOps("127.0.0.1:0", Registry(), nil)
+	require.NoError(t, err)
+	defer ops.Shutdown(context.Background())
+	readyz := func() int {
+		resp, err := http.Get("http://" + ops.Addr() + "/readyz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var ready atomic.Bool
+	ops.ReadyWhen(ready.Load)
+	require.Equal(t, 503, readyz())
+	ready.Store(true)
+	require.Equal(t, 200, readyz(), "asked at each request")
+	ops.SetReady(false)
+	require.Equal(t, 503, readyz(), "SetReady replaces the function")
+}
+
+func TestGiven(t *testing.T) {
+	require.Equal(t, 0, Given())
+	require.Equal(t, 0, Given("", ""))
+	require.Equal(t, 2, Given("a", "", "b"))
 }
