@@ -15,7 +15,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,7 +29,6 @@ import (
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
 	"github.com/sqlshadow/sqlshadow/profile"
 	"github.com/sqlshadow/sqlshadow/sink"
-	"github.com/sqlshadow/sqlshadow/sink/drivers" // registers file://, mem://, s3://, gs://
 )
 
 func main() {
@@ -46,15 +44,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fes := fs.String("fe", "", "comma-separated FE HTTP endpoints host:port (port 8030 by default on StarRocks)")
 	feDNS := fs.String("fe-dns", "", "name:port of a headless service whose A records list every FE (re-resolved each poll)")
 	feUser := fs.String("fe-user", "", "FE user for HTTP Basic auth")
-	fePassword := fs.String("fe-password", "", "FE password: set it as SQLSHADOW_FE_PASSWORD or use -fe-password-file, not on the command line")
-	fePasswordFile := fs.String("fe-password-file", "", "file holding the FE password")
+	fePassword := cli.RegisterSecretFlag(fs, "fe-password", "FE password: set it as SQLSHADOW_FE_PASSWORD or use -fe-password-file, not on the command line", "file holding the FE password")
 	feHTTPS := fs.Bool("fe-https", false, "talk HTTPS to the FEs")
 	feAPI := fs.String("fe-api", "v1", "FE API: v1 (every version) or v2 (4.0+)")
 	profileWait := fs.Duration("profile-wait", 15*time.Second, "how long to retry a profile the FE does not have yet")
 	noProfiles := fs.Bool("no-profiles", false, "do not fetch profile texts")
 	cluster := fs.String("cluster", "", "cluster name written in every record")
-	mysqlDSN := fs.String("mysql-dsn", "", "MySQL DSN (user:pw@tcp(host:3306)/) to read performance_schema instead of FEs: set it as SQLSHADOW_MYSQL_DSN or use -mysql-dsn-file")
-	mysqlDSNFile := fs.String("mysql-dsn-file", "", "file holding the MySQL DSN")
+	mysqlDSN := cli.RegisterSecretFlag(fs, "mysql-dsn", "MySQL DSN (user:pw@tcp(host:3306)/) to read performance_schema instead of FEs: set it as SQLSHADOW_MYSQL_DSN or use -mysql-dsn-file", "file holding the MySQL DSN")
 	enableConsumers := fs.Bool("enable-consumers", false, "turn on the performance_schema consumers the collector needs (needs UPDATE on setup_consumers)")
 	bucketURL := fs.String("bucket-url", "", "gocloud blob URL of the root of the datasets (records go under profiles/)")
 	logFormat := cli.LogFormatFlag(fs)
@@ -67,21 +63,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	log := cli.Logger(*logLevel)
 	fail := func(msg string, err error) int { log.Error(msg, "err", err); return cli.ExitError }
-	password, err := secret(*fePassword, "fe-password", *fePasswordFile)
+	password, err := fePassword.Value()
 	if err != nil {
 		return fail("FE password", err)
 	}
-	dsn, err := secret(*mysqlDSN, "mysql-dsn", *mysqlDSNFile)
+	dsn, err := mysqlDSN.Value()
 	if err != nil {
 		return fail("MySQL DSN", err)
 	}
-	sources := 0
-	for _, v := range []string{*fes, *feDNS, dsn} {
-		if v != "" {
-			sources++
-		}
-	}
-	if *bucketURL == "" || sources != 1 {
+	if *bucketURL == "" || cli.Given(*fes, *feDNS, dsn) != 1 {
 		fmt.Fprintln(stderr, "profile-collector: need -bucket-url and exactly one of -fe, -fe-dns or a MySQL DSN")
 		fs.Usage()
 		return cli.ExitError
@@ -109,7 +99,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		if err != nil {
 			return fail("MySQL DSN", errors.New("cannot parse it (not echoed)"))
 		}
-		db, err := sql.Open("mysql", dsn)
+		db, err := cli.OpenMySQL("mysql-dsn", dsn)
 		if err != nil {
 			return fail("MySQL", err)
 		}
@@ -134,11 +124,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return fail("bucket", err)
 	}
 	defer bucket.Close()
-	format, err := cli.LogFormat[dataset.Profile](*logFormat)
-	if err != nil {
-		return fail("usage", err)
-	}
-	w, err := sink.NewWriter(bucket, dataset.Profiles, &sink.WriterOptions{Format: format, Registerer: reg, Logger: log, Aborter: drivers.AbortGCS})
+	w, err := cli.NewWriter[dataset.Profile](bucket, dataset.Profiles, *logFormat, reg, log)
 	if err != nil {
 		return fail("sink", err)
 	}
@@ -150,23 +136,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail("metrics", err)
 	}
-	readyDone := make(chan struct{})
-	go func() { // /readyz follows the collector until ctx ends
-		defer close(readyDone)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			ops.SetReady(c.Ready())
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	ops.ReadyWhen(c.Ready)
 	log.Info("profile-collector started", "cluster", *cluster, "bucket", *bucketURL)
 	runErr := c.Run(ctx) // returns after the final flush; the Collector then runs nothing
-	<-readyDone
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	closeErr := w.Close(sctx)
@@ -176,12 +148,4 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	log.Info("profile-collector stopped")
 	return cli.ExitOK
-}
-
-// secret returns value if set, else the secret in SQLSHADOW_<FLAG> or file.
-func secret(value, flagName, file string) (string, error) {
-	if value != "" {
-		return value, nil
-	}
-	return cli.Secret(cli.EnvName(flagName), file)
 }
