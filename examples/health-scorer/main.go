@@ -23,17 +23,12 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"io"
 	"os"
-	"slices"
 	"time"
-
-	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
@@ -63,8 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bucketURL := fs.String("bucket-url", "", "gocloud blob URL: scores go to health-scores/, tasks to triggers/")
 	logFormat := cli.LogFormatFlag(fs)
 	webhook := fs.String("webhook", "", "URL that receives each sentinel task as a JSON POST")
-	cooldownDSN := fs.String("cooldown-dsn", "", "MySQL/MariaDB DSN of the cooldown store (prefer SQLSHADOW_COOLDOWN_DSN); empty: in memory")
-	cooldownFile := fs.String("cooldown-dsn-file", "", "read the cooldown DSN from this file")
+	cooldownDSN := cli.RegisterSecretFlag(fs, "cooldown-dsn", "MySQL/MariaDB DSN of the cooldown store (prefer SQLSHADOW_COOLDOWN_DSN); empty: in memory", "read the cooldown DSN from this file")
 	cooldown := fs.Duration("cooldown", 4*time.Hour, "cooldown per (cluster, trigger)")
 	metricsListen := fs.String("metrics-listen", "127.0.0.1:9107", "address of /metrics, /healthz, /readyz (empty: off)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -77,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	names := cli.List(*clusters)
 	reg := cli.Registry()
 	opts := &scoring.MonitorOptions{Interval: *interval, Registerer: reg, Logger: log}
-	if given := slices.DeleteFunc([]string{*promURL, *scrape, *file}, func(s string) bool { return s == "" }); len(given) != 1 {
+	if cli.Given(*promURL, *scrape, *file) != 1 {
 		fs.Usage()
 		return fail("usage", errors.New("give exactly one of -prometheus, -scrape, -metrics-file"))
 	}
@@ -131,17 +125,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail("bucket", err)
 		}
 		defer bucket.Close()
-		scoresFormat, err := cli.LogFormat[dataset.HealthScore](*logFormat)
-		if err != nil {
-			return fail("usage", err)
-		}
-		tasksFormat, _ := cli.LogFormat[dataset.SentinelTask](*logFormat)
-		scores, err := sink.NewWriter(bucket, dataset.HealthScores, &sink.WriterOptions{Format: scoresFormat, Registerer: reg, Logger: log})
+		scores, err := cli.NewWriter[dataset.HealthScore](bucket, dataset.HealthScores, *logFormat, reg, log)
 		if err != nil {
 			return fail("sink", err)
 		}
 		defer cli.CloseSink(scores, log)
-		tasks, err := sink.NewWriter(bucket, dataset.SentinelTasks, &sink.WriterOptions{Format: tasksFormat, Registerer: reg, Logger: log})
+		tasks, err := cli.NewWriter[dataset.SentinelTask](bucket, dataset.SentinelTasks, *logFormat, reg, log)
 		if err != nil {
 			return fail("sink", err)
 		}
@@ -161,14 +150,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	notifiers = append(notifiers, scoring.NewLogNotifier(log))
 	var store scoring.CooldownStore = scoring.NewMemoryStore()
-	dsn, err := cli.Secret(cli.EnvName("cooldown-dsn"), *cooldownFile)
+	dsn, err := cooldownDSN.Value()
 	if err != nil {
 		return fail("cooldown DSN", err)
 	}
-	if dsn = cmp.Or(dsn, *cooldownDSN); dsn != "" {
-		db, err := sql.Open("mysql", dsn)
+	if dsn != "" {
+		db, err := cli.OpenMySQL("cooldown-dsn", dsn)
 		if err != nil {
-			return fail("cooldown store", errors.New("bad -cooldown-dsn")) // never echo a DSN
+			return fail("cooldown store", err)
 		}
 		defer db.Close()
 		if store, err = scoring.NewSQLStore(ctx, db, nil); err != nil {
