@@ -21,9 +21,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -32,8 +30,6 @@ import (
 	"net"
 	"os"
 	"time"
-
-	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
@@ -70,10 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	budget := fs.Duration("budget", 2*time.Minute, "time budget of one investigation")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := cli.Parse(fs, args); err != nil {
-		return 2
+		return cli.ExitError
 	}
 	log := cli.NewLogger(stderr, *logLevel).With("cmd", "investigator")
-	fail := func(msg string, err error) int { log.Error(msg, "err", err); return 2 }
+	fail := func(msg string, err error) int { log.Error(msg, "err", err); return cli.ExitError }
 	var model investigate.Reasoner
 	switch *reasoner {
 	case "rules":
@@ -94,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("bucket", err)
 	}
 	defer bucket.Close()
-	out, err := sink.NewWriter(bucket, dataset.Findings, &sink.WriterOptions{Logger: log})
+	out, err := cli.NewWriter[dataset.Finding](bucket, dataset.Findings, "", nil, log)
 	if err != nil {
 		return fail("sink", err)
 	}
@@ -127,14 +123,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer ix.Close()
 		tools.Knowledge = ix
 	}
-	secret, err := cli.Secret(cli.EnvName("db-dsn"), "")
-	if err != nil {
-		return fail("DSN", err)
-	}
-	if d := cmp.Or(secret, *dsn); d != "" {
-		db, err := sql.Open("mysql", d)
+	if *dsn != "" { // from -db-dsn or SQLSHADOW_DB_DSN
+		db, err := cli.OpenMySQL("db-dsn", *dsn)
 		if err != nil {
-			return fail("database", errors.New("bad -db-dsn")) // never echo a DSN
+			return fail("database", err)
 		}
 		defer db.Close()
 		is, err := issues.NewSQLStore(ctx, db, nil)
@@ -159,12 +151,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail("mcp", err)
 		}
 		log.Info("mcp listening", "addr", ln.Addr().String())
-		mctx, stopMCP := context.WithCancel(ctx)
-		served := make(chan error, 1)
-		go func() { served <- mcp.Serve(mctx, ln, mcp.NewServer(inv.Toolbox(), &mcp.Options{Logger: log}), nil) }()
+		stopMCP := cli.Background(ctx, func(ctx context.Context) error {
+			return mcp.Serve(ctx, ln, mcp.NewServer(inv.Toolbox(), &mcp.Options{Logger: log}), nil)
+		})
 		defer func() {
-			stopMCP()
-			if err := <-served; err != nil {
+			if err := stopMCP(); err != nil {
 				log.Error("mcp", "err", err)
 			}
 		}()
@@ -175,16 +166,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := r.once(ctx); err != nil {
 			if ctx.Err() != nil { // a signal during a pass: a requested stop
 				log.Info("stopped during a pass", "err", err)
-				return 0
+				return cli.ExitOK
 			}
 			return fail("investigate", err)
 		}
 		if *once {
-			return 0
+			return cli.ExitOK
 		}
 		select {
 		case <-ctx.Done():
-			return 0
+			return cli.ExitOK
 		case <-time.After(*interval):
 		}
 	}

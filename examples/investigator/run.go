@@ -31,23 +31,7 @@ type runner struct {
 // and the report's findings) that have no finding yet, and writes each
 // finding to the stores, the findings dataset and stdout.
 func (r *runner) once(ctx context.Context) error {
-	now := time.Now()
-	done, err := investigate.ReadFindings(ctx, r.bucket, now.Add(-r.since), time.Time{})
-	if err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for i := range done {
-		seen[investigate.FindingKey(&done[i])] = true
-	}
-	sentinel, err := investigate.ReadSentinelTasks(ctx, r.bucket, now.Add(-r.since), time.Time{})
-	if err != nil {
-		return err
-	}
-	var tasks []investigate.Task
-	for i := range sentinel {
-		tasks = append(tasks, investigate.Task{Sentinel: &sentinel[i]})
-	}
+	var extra []investigate.Task
 	if r.report != "" {
 		f, err := os.Open(r.report)
 		if err != nil {
@@ -58,14 +42,13 @@ func (r *runner) once(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tasks = append(tasks, investigate.ShadowTasks(rep, "")...)
+		extra = investigate.ShadowTasks(rep, "")
+	}
+	tasks, err := investigate.Pending(ctx, r.bucket, time.Now().Add(-r.since), extra...)
+	if err != nil {
+		return err
 	}
 	for _, t := range tasks {
-		key := investigate.Key(t)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
 		f, err := r.inv.Investigate(ctx, t)
 		if f == nil {
 			return err
@@ -73,11 +56,8 @@ func (r *runner) once(ctx context.Context) error {
 		if err != nil { // the model failed: the rules' finding is kept
 			r.log.Warn("model reasoner failed, the rules' finding is kept", "subject", f.Subject.String(), "err", err)
 		}
-		if r.tools.Alerts != nil && f.Subject.Cluster != "" { // link to the issue firing at the task's time
-			ts := time.Time(f.TaskTS)
-			if list, err := r.tools.Alerts.Alerts(ctx, f.Subject.Cluster, ts, ts); err == nil && len(list) > 0 {
-				f.IssueID = list[0].ID
-			}
+		if r.tools.Alerts != nil { // link to the issue firing at the task's time
+			_ = investigate.LinkIssue(ctx, r.tools.Alerts, f)
 		}
 		for _, s := range r.stores {
 			if err := s.Put(ctx, f); err != nil {
