@@ -53,8 +53,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:5050", "address of the webhook and the API")
 	storeFlags := cli.RegisterStoreFlags(fs, "mem")
-	token := fs.String("token", "", "bearer token the webhook and the API require (prefer SQLSHADOW_TOKEN)")
-	tokenFile := fs.String("token-file", "", "read the token from this file")
+	tokenFlag := cli.RegisterSecretFlag(fs, "token", "bearer token the webhook and the API require (prefer SQLSHADOW_TOKEN)", "read the token from this file")
 	metricsListen := fs.String("metrics-listen", "127.0.0.1:9105", "address of /metrics, /healthz, /readyz (empty: off)")
 	bucketURL := fs.String("bucket-url", "", "gocloud blob URL: changed issues also go to its issues/ dataset")
 	maxBody := fs.Int64("max-body-bytes", 8<<20, "largest webhook body accepted")
@@ -66,11 +65,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	log := cli.NewLogger(stderr, *logLevel)
 	fail := func(err error) int { log.Error("alert-tracker: " + err.Error()); return cli.ExitError }
-	var err error
-	if *tokenFile != "" && *token == "" {
-		if *token, err = cli.Secret("", *tokenFile); err != nil {
-			return fail(err)
-		}
+	token, err := tokenFlag.Value()
+	if err != nil {
+		return fail(err)
 	}
 
 	reg := cli.Registry()
@@ -112,8 +109,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/webhook/alertmanager", issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: *token, MaxBodyBytes: *maxBody, Logger: log}))
-	mux.Handle("/api/", issues.NewAPIHandler(tr, &issues.APIHandlerOptions{Token: *token}))
+	mux.Handle("/webhook/alertmanager", issues.NewWebhookHandler(tr, &issues.WebhookHandlerOptions{Token: token, MaxBodyBytes: *maxBody, Logger: log}))
+	mux.Handle("/api/", issues.NewAPIHandler(tr, &issues.APIHandlerOptions{Token: token}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -129,13 +126,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { errc <- tr.Run(runCtx) }()
-	larkDone := make(chan struct{})
-	go func() { // beside the server: lark.Run logs its failures, which never stop the server
-		defer close(larkDone)
-		if larkOn {
-			_, _ = lark.Run(runCtx, larkCfg, tr, cursors, log)
-		}
-	}()
+	stopLark := func() error { return nil }
+	if larkOn { // beside the server: lark.Run logs its failures, which never stop the server
+		stopLark = cli.Background(runCtx, func(ctx context.Context) error { _, err := lark.Run(ctx, larkCfg, tr, cursors, log); return err })
+	}
 	ops.SetReady(true)
 	if ready != nil {
 		ready <- l.Addr().String()
@@ -157,6 +151,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	for range pending { // join the server and the sweeper, then the Lark runs
 		<-errc
 	}
-	<-larkDone
+	_ = stopLark()
 	return code
 }
