@@ -3,12 +3,9 @@ package cli
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
-
-	_ "github.com/go-sql-driver/mysql" // the issues store's driver
 
 	"github.com/sqlshadow/sqlshadow/issues"
 )
@@ -67,8 +64,8 @@ func (f *StoreFlags) Open(ctx context.Context) (st issues.Store, db *sql.DB, err
 	default:
 		return nil, nil, fmt.Errorf("-dialect %q: want mysql or starrocks", *f.dialect)
 	}
-	if db, err = sql.Open("mysql", dsn); err != nil {
-		return nil, nil, errors.New("-store: not a valid DSN")
+	if db, err = OpenMySQL("store", dsn); err != nil {
+		return nil, nil, err
 	}
 	if st, err = issues.NewSQLStore(ctx, db, &issues.SQLStoreOptions{Dialect: d, TablePrefix: *f.prefix}); err != nil {
 		db.Close()
