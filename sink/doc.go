@@ -53,11 +53,13 @@
 // NewWriter returns a Writer for one dataset. Write encodes the record in the
 // caller's goroutine (a JSONAppender encodes itself, several times faster
 // than encoding/json; a json.RawMessage is compacted; anything else goes
-// through encoding/json without HTML escaping) and appends the line to the
-// in-memory object of its partition hour. Objects roll when they reach
-// MaxObjectBytes or MaxObjectAge; background goroutines write each rolled
-// object in one piece, so it appears whole or not at all, retrying failures
-// with exponential backoff and jitter until they succeed or Close gives up.
+// through encoding/json without HTML escaping; a format that is a
+// RecordAppender, such as Parquet, encodes it its own way instead) and
+// appends the bytes to the in-memory object of its partition hour. Objects
+// roll when they reach MaxObjectBytes or MaxObjectAge; background goroutines
+// write each rolled object in one piece, so it appears whole or not at all,
+// retrying failures with exponential backoff and jitter until they succeed
+// or Close gives up.
 // On file:// each object is fsynced before it is renamed into place.
 //
 // Memory is bounded by BufferBytes (records accepted, not yet written). When

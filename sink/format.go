@@ -40,9 +40,24 @@ type Format interface {
 // Encoder writes whole objects of one Format.
 type Encoder interface {
 	// Encode writes to w one object holding the records in chunks: JSON
-	// objects, one per line, each ending with a newline; a chunk holds
-	// whole lines. Encode returns the first error of w.
+	// objects, one per line, each ending with a newline, or for a
+	// RecordAppender the records as its AppendRecord appended them; a chunk
+	// holds whole records. Encode returns the first error of w.
 	Encode(w io.Writer, chunks [][]byte) error
+}
+
+// RecordAppender is implemented by a Format that buffers records in an
+// encoding of its own rather than as JSON Lines, to skip decoding JSON when
+// the object is written (the Parquet format). Writer.Write then calls
+// AppendRecord instead of encoding the record as JSON; what it appends is
+// what the Writer buffers, counts against BufferBytes and MaxObjectBytes,
+// and hands to the format's Encoder.
+type RecordAppender interface {
+	// AppendRecord appends record, as Writer.Write takes it, to buf and
+	// returns the extended buffer. The bytes must not refer to the record's
+	// memory: the caller may reuse it. It returns ErrNotObject for a record
+	// that is not a JSON object, or another error for one it cannot encode.
+	AppendRecord(buf []byte, record any) ([]byte, error)
 }
 
 // ErrCorrupt marks errors from reading a damaged object (IsCorrupt). Formats

@@ -37,15 +37,16 @@ type WriterOptions struct {
 	// GzipLevel is the compress/gzip level when Format is nil and Gzip.
 	// Default gzip.BestSpeed.
 	GzipLevel int
-	// MaxObjectBytes rolls an object once it holds this many bytes of
-	// JSON Lines (before compression or encoding). Default 16 MiB.
+	// MaxObjectBytes rolls an object once it holds this many buffered
+	// bytes: JSON Lines (before compression), or a RecordAppender format's
+	// own encoding of the records. Default 16 MiB.
 	MaxObjectBytes int
 	// MaxObjectAge rolls an object this long after its first record, so
 	// records reach the bucket at most about this late. Default 1 minute.
 	MaxObjectAge time.Duration
 	// BufferBytes bounds the memory of records accepted but not yet written
-	// (JSON Lines bytes, objects being written included). Default 64 MiB, at
-	// least MaxObjectBytes.
+	// (buffered bytes as for MaxObjectBytes, objects being written
+	// included). Default 64 MiB, at least MaxObjectBytes.
 	BufferBytes int
 	// Uploaders is how many objects are written to the bucket at once.
 	// Default 2.
@@ -143,7 +144,8 @@ func (e *LostError) Unwrap() error { return e.Err }
 
 // WriterStats are a Writer's counters since NewWriter.
 type WriterStats struct {
-	// Records and Bytes were accepted by Write (JSON Lines bytes).
+	// Records and Bytes were accepted by Write (buffered bytes: JSON Lines,
+	// or a RecordAppender format's encoding).
 	Records, Bytes int64
 	// Dropped records were refused with ErrDropped.
 	Dropped int64
@@ -293,6 +295,7 @@ var _ Sink = (*Writer)(nil)
 type encoder struct {
 	buf bytes.Buffer
 	enc *json.Encoder
+	rec []byte // a RecordAppender's encoding of the record
 }
 
 var encoderPool = sync.Pool{New: func() any {
@@ -334,9 +337,16 @@ func (e *encoder) encode(record any) ([]byte, error) {
 	return line, nil
 }
 
+// appendRecord returns record as f encodes it; the bytes belong to e.
+func (e *encoder) appendRecord(f RecordAppender, record any) ([]byte, error) {
+	var err error
+	e.rec, err = f.AppendRecord(e.rec[:0], record)
+	return e.rec, err
+}
+
 // putEncoder returns e to the pool unless a huge record grew its buffer.
 func putEncoder(e *encoder) {
-	if e.buf.Cap() <= 1<<20 {
+	if e.buf.Cap() <= 1<<20 && cap(e.rec) <= 1<<20 {
 		encoderPool.Put(e)
 	}
 }
@@ -352,8 +362,8 @@ func hourKey(ts time.Time) int64 {
 
 // Write implements Sink. The record is encoded at once (with its
 // JSONAppender method if it has one, else json.Marshal rules without HTML
-// escaping; a json.RawMessage is compacted), so the caller may reuse it when
-// Write returns. It returns ErrNotObject or an encoding error
+// escaping; a json.RawMessage is compacted; by AppendRecord for a
+// RecordAppender format), so the caller may reuse it when Write returns. It returns ErrNotObject or an encoding error
 // for a record that is not a JSON object, ErrTooLarge for one larger than
 // BufferBytes, ErrClosed after Close, ErrDropped in drop mode when the
 // buffer is full, and ctx.Err() when ctx ends while Write waits for room.
@@ -365,7 +375,15 @@ func (w *Writer) Write(ctx context.Context, ts time.Time, record any) error {
 	}
 	e := encoderPool.Get().(*encoder)
 	defer putEncoder(e)
-	line, err := e.encode(record)
+	var (
+		line []byte
+		err  error
+	)
+	if f, ok := w.opts.Format.(RecordAppender); ok {
+		line, err = e.appendRecord(f, record)
+	} else {
+		line, err = e.encode(record)
+	}
 	if err != nil {
 		return err
 	}
@@ -709,7 +727,7 @@ func newWriterMetrics(w *Writer) *writerMetrics {
 	return &writerMetrics{
 		w:           w,
 		records:     d("records_total", "Records accepted by Write."),
-		bytes:       d("record_bytes_total", "JSON Lines bytes accepted by Write."),
+		bytes:       d("record_bytes_total", "Bytes accepted by Write (JSON Lines, or the format's own encoding of the records)."),
 		dropped:     d("records_dropped_total", "Records refused because the buffer was full (drop mode)."),
 		lost:        d("records_lost_total", "Records accepted but never written (Close gave up)."),
 		objects:     d("objects_total", "Objects written to the bucket."),

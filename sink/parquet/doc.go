@@ -11,14 +11,18 @@
 //	w, err := sink.NewWriter(bucket, dataset.QueryLogs, &sink.WriterOptions{Format: f})
 //	r := sink.NewReader(bucket, dataset.QueryLogs, from, to, &sink.ReaderOptions{Formats: []sink.Format{f}})
 //
-// The Writer still takes records as it does for JSON Lines (encoded to JSON
-// in Write, buffered and rolled by size and age); when an object is rolled,
-// its Encoder decodes each line into a T (dataset.QueryLogDecoder for query
-// logs, encoding/json otherwise) and writes the object whole, as one
-// Parquet file, or not at all. Readers read an object whole into memory (a
-// Parquet file's index is at its end), so a reader holds one object's
-// stored bytes at a time; Reader.Next decodes records straight into a T,
-// Reader.Read returns them as JSON Lines.
+// The Format is a sink.RecordAppender: Writer.Write hands it the record,
+// and it appends the record's values to the Writer's buffer in a compact
+// binary encoding of its own, with no JSON (a record of type T or *T
+// directly; a record of another type through its JSON, decoded into a T).
+// Those bytes are what the Writer counts against BufferBytes and
+// MaxObjectBytes (a query log takes about 60% of its JSON line), and
+// objects are rolled by size and age as for JSON Lines. When an object is
+// rolled, its Encoder turns each buffered record into one row and writes
+// the object whole, as one Parquet file, or not at all. Readers read an
+// object whole into memory (a Parquet file's index is at its end), so a
+// reader holds one object's stored bytes at a time; Reader.Next decodes
+// records straight into a T, Reader.Read returns them as JSON Lines.
 //
 // # Schema
 //

@@ -14,7 +14,6 @@ import (
 	"github.com/parquet-go/parquet-go/compress/snappy"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
-	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 )
 
@@ -34,8 +33,8 @@ type Options struct {
 	// fastest level) or Snappy.
 	Compression string
 	// RowGroupRows is the most rows in one row group. Default
-	// DefaultRowGroupRows; an object of the sink's default size (16 MiB of
-	// JSON Lines, some 30,000 query-log records) is one row group.
+	// DefaultRowGroupRows; an object of the sink's default size (16 MiB
+	// buffered, some 35,000 query-log records) is one row group.
 	RowGroupRows int64
 }
 
@@ -48,7 +47,10 @@ type Format[T any] struct {
 	rows   int64
 }
 
-var _ sink.Format = (*Format[struct{ A int }])(nil)
+var (
+	_ sink.Format         = (*Format[struct{ A int }])(nil)
+	_ sink.RecordAppender = (*Format[struct{ A int }])(nil)
+)
 
 // NewFormat returns the Parquet format of records of type T. The schema
 // comes from T's JSON encoding (see the package comment). An error is
@@ -90,9 +92,50 @@ func (f *Format[T]) Ext() string { return ".parquet" }
 // ContentType implements sink.Format.
 func (f *Format[T]) ContentType() string { return "application/vnd.apache.parquet" }
 
-// NewEncoder implements sink.Format.
+// AppendRecord implements sink.RecordAppender: the Writer buffers the
+// record as its values (see readRow for the encoding), not as JSON. A
+// record of type T or *T is encoded directly; a record of another type is
+// encoded to JSON as the Writer would (sink.JSONAppender, else
+// encoding/json), then decoded into a T: fields of T that do not decode
+// from it stay zero. sink.ErrNotObject is returned for a record that is not
+// a JSON object.
+func (f *Format[T]) AppendRecord(buf []byte, record any) ([]byte, error) {
+	switch r := record.(type) {
+	case *T:
+		if r == nil { // JSON null
+			return buf, sink.ErrNotObject
+		}
+		return appendRecord(buf, f.fields, unsafe.Pointer(r))
+	case T:
+		return appendRecord(buf, f.fields, unsafe.Pointer(&r))
+	}
+	var (
+		line []byte
+		err  error
+	)
+	if a, ok := record.(sink.JSONAppender); ok {
+		line, err = a.AppendJSON(nil)
+	} else {
+		line, err = json.Marshal(record)
+	}
+	if err != nil {
+		return buf, fmt.Errorf("sink: encode record: %w", err)
+	}
+	if len(line) < 2 || line[0] != '{' {
+		return buf, sink.ErrNotObject
+	}
+	var rec T
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(line, &rec); err != nil && !errors.As(err, &typeErr) {
+		return buf, fmt.Errorf("sink: encode record: %w", err)
+	}
+	return appendRecord(buf, f.fields, unsafe.Pointer(&rec))
+}
+
+// NewEncoder implements sink.Format. Its Encode takes the records as
+// AppendRecord buffered them.
 func (f *Format[T]) NewEncoder() sink.Encoder {
-	return &encoder[T]{f: f, rows: make([]pq.Row, 0, batchRows), recs: make([]T, batchRows)}
+	return &encoder[T]{f: f, rows: make([]pq.Row, 0, batchRows)}
 }
 
 // batchRows is how many rows an encoder converts before handing them to the
@@ -102,14 +145,11 @@ const batchRows = 256
 type encoder[T any] struct {
 	f    *Format[T]
 	w    *pq.Writer
-	dec  dataset.QueryLogDecoder
-	recs []T
 	rows []pq.Row
 }
 
-// Encode implements sink.Encoder: it decodes each JSON line into a T and
-// writes it as one row. A line that does not decode into a T (a field of
-// another JSON type) is written with the fields that did decode.
+// Encode implements sink.Encoder: chunks hold records as AppendRecord
+// appended them; each becomes one row.
 func (e *encoder[T]) Encode(w io.Writer, chunks [][]byte) error {
 	if e.w == nil {
 		e.w = pq.NewWriter(w, e.f.schema, pq.Compression(e.f.codec),
@@ -120,14 +160,20 @@ func (e *encoder[T]) Encode(w io.Writer, chunks [][]byte) error {
 	e.rows = e.rows[:0]
 	for _, c := range chunks {
 		for len(c) > 0 {
-			n := bytes.IndexByte(c, '\n')
-			if n < 0 {
-				n = len(c) - 1
+			i := len(e.rows)
+			var row pq.Row
+			if cap(e.rows) > i {
+				row = e.rows[:i+1][i][:0]
 			}
-			line := c[:n+1]
-			c = c[n+1:]
-			if err := e.add(line); err != nil {
+			var err error
+			if row, c, err = readRow(row, e.f.fields, c); err != nil {
 				return err
+			}
+			e.rows = append(e.rows, row)
+			if len(e.rows) == batchRows {
+				if err := e.flush(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -135,31 +181,6 @@ func (e *encoder[T]) Encode(w io.Writer, chunks [][]byte) error {
 		return err
 	}
 	return e.w.Close()
-}
-
-func (e *encoder[T]) add(line []byte) error {
-	i := len(e.rows)
-	rec := &e.recs[i]
-	var zero T
-	*rec = zero
-	if q, ok := any(rec).(*dataset.QueryLog); ok {
-		_ = e.dec.Decode(line, q) // sink validated the line; a bad field stays zero
-	} else {
-		_ = json.Unmarshal(line, rec)
-	}
-	var row pq.Row
-	if cap(e.rows) > i {
-		row = e.rows[:i+1][i][:0]
-	}
-	row, err := appendRow(row, e.f.fields, unsafe.Pointer(rec))
-	if err != nil {
-		return err
-	}
-	e.rows = append(e.rows, row)
-	if len(e.rows) == batchRows {
-		return e.flush()
-	}
-	return nil
 }
 
 func (e *encoder[T]) flush() error {

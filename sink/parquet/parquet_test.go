@@ -46,17 +46,21 @@ func TestFullQueryLogSetsEveryField(t *testing.T) {
 	}
 }
 
-// encode writes recs as one object of format f, through its Encoder.
+// encode writes recs as one object of format f, buffered by AppendRecord as
+// the sink.Writer buffers them, two records a chunk.
 func encode[T any](t *testing.T, f *parquet.Format[T], recs []T) []byte {
 	t.Helper()
-	var lines []byte
-	for _, r := range recs {
-		b, err := json.Marshal(&r)
+	var chunks [][]byte
+	for i := range recs {
+		if i%2 == 0 {
+			chunks = append(chunks, nil)
+		}
+		var err error
+		chunks[len(chunks)-1], err = f.AppendRecord(chunks[len(chunks)-1], &recs[i])
 		require.NoError(t, err)
-		lines = append(append(lines, b...), '\n')
 	}
 	var out bytes.Buffer
-	require.NoError(t, f.NewEncoder().Encode(&out, [][]byte{lines}))
+	require.NoError(t, f.NewEncoder().Encode(&out, chunks))
 	return out.Bytes()
 }
 
@@ -186,4 +190,85 @@ func TestCorruptObjectSkipped(t *testing.T) {
 	require.EqualValues(t, 2, st.Corrupt, "%+v", st)
 	require.GreaterOrEqual(t, n, 100)
 	require.LessOrEqual(t, n, 200, "records of the garbled object before the damage at most")
+}
+
+// Records of another type than T are buffered through their JSON, as the
+// JSON Lines formats would hold them; non-objects are refused.
+func TestAppendRecordOtherTypes(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	full := fullQueryLog()
+	line, err := full.AppendJSON(nil)
+	require.NoError(t, err)
+	var chunk []byte
+	for _, rec := range []any{full, json.RawMessage(line), map[string]any{"query_id": "m", "rows": "not a number", "seq": 3}} {
+		chunk, err = f.AppendRecord(chunk, rec)
+		require.NoError(t, err, "%T", rec)
+	}
+	var out bytes.Buffer
+	require.NoError(t, f.NewEncoder().Encode(&out, [][]byte{chunk}))
+	got := decodeAll(t, f, out.Bytes())
+	require.Equal(t, []dataset.QueryLog{full, full, {QueryID: "m", Seq: 3, TS: sink.Time(time.UnixMicro(time.Time{}.UnixMicro()).UTC())}}, got)
+
+	for _, rec := range []any{json.RawMessage(`[1]`), 5, (*dataset.QueryLog)(nil)} {
+		_, err := f.AppendRecord(nil, rec)
+		require.ErrorIs(t, err, sink.ErrNotObject, "%T", rec)
+	}
+}
+
+// A STRING column holds UTF-8: invalid bytes become U+FFFD, as in JSON.
+func TestInvalidUTF8(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	rec := dataset.QueryLog{TS: sink.Time(time.Unix(1, 0).UTC()), QueryText: "a\xffb"}
+	got := decodeAll(t, f, encode(t, f, []dataset.QueryLog{rec}))
+	require.Equal(t, "a\uFFFDb", got[0].QueryText)
+}
+
+// Bytes that AppendRecord did not write fail Encode, never a partial row.
+func TestEncodeMalformed(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	rec := fullQueryLog()
+	b, err := f.AppendRecord(nil, &rec)
+	require.NoError(t, err)
+	for _, n := range []int{1, len(b) / 2, len(b) - 1} {
+		require.Error(t, f.NewEncoder().Encode(io.Discard, [][]byte{b[:n]}), "cut at %d", n)
+	}
+}
+
+// The Writer buffers and counts the records' AppendRecord bytes (smaller
+// than their JSON Lines), and rolls objects by them.
+func TestWriterBuffersRecords(t *testing.T) {
+	f, err := parquet.NewFormat[dataset.QueryLog](nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	b, err := sink.OpenBucket(ctx, "mem://")
+	require.NoError(t, err)
+	defer func() { require.NoError(t, b.Close()) }()
+	rec := fullQueryLog()
+	enc, err := f.AppendRecord(nil, &rec)
+	require.NoError(t, err)
+	line, err := rec.AppendJSON(nil)
+	require.NoError(t, err)
+	require.Less(t, len(enc), len(line))
+	const perObject = 10
+	w, err := sink.NewWriter(b, dataset.QueryLogs, &sink.WriterOptions{Format: f, MaxObjectBytes: perObject * len(enc)})
+	require.NoError(t, err)
+	for range 3 * perObject {
+		require.NoError(t, w.Write(ctx, time.Time(rec.TS), &rec))
+	}
+	require.NoError(t, w.Close(ctx))
+	st := w.Stats()
+	require.EqualValues(t, 3*perObject*len(enc), st.Bytes)
+	require.EqualValues(t, 3, st.Objects)
+	objs, err := sink.Objects(ctx, b, dataset.QueryLogs, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	for _, o := range objs {
+		data, err := b.ReadAll(ctx, o.Key)
+		require.NoError(t, err)
+		got := decodeAll(t, f, data)
+		require.Len(t, got, perObject)
+		require.Equal(t, rec, got[0])
+	}
 }

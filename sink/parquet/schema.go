@@ -1,12 +1,16 @@
 package parquet
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	pq "github.com/parquet-go/parquet-go"
@@ -120,42 +124,53 @@ func scalar(t reflect.Type) bool {
 	return false
 }
 
-// appendRow appends the values of the record at base to row, in column
-// order. Strings are not copied: the row is valid while the record is.
-func appendRow(row pq.Row, fields []field, base unsafe.Pointer) (pq.Row, error) {
+// appendRecord appends the record at base to buf in the encoding the
+// Writer buffers (record encoding, below) and returns the extended buffer.
+// The bytes are the record's own: strings and pointed-to values are copied.
+func appendRecord(buf []byte, fields []field, base unsafe.Pointer) ([]byte, error) {
 	for i := range fields {
 		f := &fields[i]
 		p := unsafe.Add(base, f.offset)
 		if f.ptr {
 			p = *(*unsafe.Pointer)(p)
 			if p == nil {
-				row = append(row, pq.NullValue().Level(0, 0, f.col))
+				buf = append(buf, 0)
 				continue
 			}
 		}
-		var v pq.Value
-		null := false
+		// Each case sets null for a value JSON's omitempty would leave out
+		// (pointers are never empty), then appends the value unless it is
+		// a null of an optional column.
+		var (
+			null bool
+			s    string
+			x    uint64
+		)
 		switch f.kind {
 		case kindString:
-			s := *(*string)(p)
+			s = *(*string)(p)
 			null = s == "" && !f.ptr
-			v = pq.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+			if !utf8.ValidString(s) { // a STRING column holds UTF-8, as JSON would
+				s = strings.ToValidUTF8(s, "\uFFFD")
+			}
 		case kindBool:
 			b := *(*bool)(p)
 			null = !b && !f.ptr
-			v = pq.BooleanValue(b)
+			if b {
+				x = 1
+			}
 		case kindFloat:
-			x := readFloat(p, f.elem.Kind())
-			null = x == 0 && !f.ptr
-			v = pq.DoubleValue(x)
+			v := readFloat(p, f.elem.Kind())
+			null = v == 0 && !f.ptr
+			x = math.Float64bits(v)
 		case kindInt:
-			x := readInt(p, f.elem.Kind())
-			null = x == 0 && !f.ptr
-			v = pq.Int64Value(x)
+			v := readInt(p, f.elem.Kind())
+			null = v == 0 && !f.ptr
+			x = uint64(v)
 		case kindTime:
 			t := time.Time(*(*sink.Time)(p))
 			null = t.IsZero() && !f.ptr
-			v = pq.Int64Value(t.UnixMicro())
+			x = uint64(t.UnixMicro())
 		case kindJSON:
 			rv := reflect.NewAt(f.typ, p).Elem()
 			if isEmpty(rv) {
@@ -164,20 +179,91 @@ func appendRow(row pq.Row, fields []field, base unsafe.Pointer) (pq.Row, error) 
 			}
 			b, err := json.Marshal(rv.Interface())
 			if err != nil {
-				return row, fmt.Errorf("parquet: field %s: %w", f.name, err)
+				return buf, fmt.Errorf("parquet: field %s: %w", f.name, err)
 			}
-			v = pq.ByteArrayValue(b)
+			s = unsafe.String(unsafe.SliceData(b), len(b))
 		}
-		switch {
-		case null && f.optional:
-			row = append(row, pq.NullValue().Level(0, 0, f.col))
-		case f.optional:
-			row = append(row, v.Level(0, 1, f.col))
-		default:
-			row = append(row, v.Level(0, 0, f.col))
+		if f.optional {
+			if null {
+				buf = append(buf, 0)
+				continue
+			}
+			buf = append(buf, 1)
+		}
+		switch f.kind {
+		case kindString, kindJSON:
+			buf = binary.AppendUvarint(buf, uint64(len(s)))
+			buf = append(buf, s...)
+		case kindBool:
+			buf = append(buf, byte(x))
+		case kindFloat:
+			buf = binary.LittleEndian.AppendUint64(buf, x)
+		default: // kindInt, kindTime
+			buf = binary.AppendVarint(buf, int64(x))
 		}
 	}
-	return row, nil
+	return buf, nil
+}
+
+// errRecord is returned by readRow for bytes appendRecord did not write.
+var errRecord = errors.New("parquet: malformed buffered record")
+
+// readRow appends to row the values of the record at the start of data, as
+// appendRecord encoded it, and returns the row and the rest of data. The
+// row's byte arrays point into data.
+//
+// Record encoding: the fields in column order; an optional field starts
+// with one byte, 0 for null (then nothing follows) or 1; then the value:
+// strings and JSON as a uvarint length and the bytes, booleans as one byte,
+// floats as 8 bytes (IEEE 754, little-endian), integers and timestamps
+// (microseconds) as a varint.
+func readRow(row pq.Row, fields []field, data []byte) (pq.Row, []byte, error) {
+	for i := range fields {
+		f := &fields[i]
+		def := 0
+		if f.optional {
+			if len(data) == 0 {
+				return row, nil, errRecord
+			}
+			if data[0] == 0 {
+				row = append(row, pq.NullValue().Level(0, 0, f.col))
+				data = data[1:]
+				continue
+			}
+			def, data = 1, data[1:]
+		}
+		var v pq.Value
+		switch f.kind {
+		case kindString, kindJSON:
+			n, k := binary.Uvarint(data)
+			if k <= 0 || uint64(len(data)-k) < n {
+				return row, nil, errRecord
+			}
+			v = pq.ByteArrayValue(data[k : k+int(n)])
+			data = data[k+int(n):]
+		case kindBool:
+			if len(data) == 0 {
+				return row, nil, errRecord
+			}
+			v = pq.BooleanValue(data[0] != 0)
+			data = data[1:]
+		case kindFloat:
+			if len(data) < 8 {
+				return row, nil, errRecord
+			}
+			v = pq.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(data)))
+			data = data[8:]
+		default: // kindInt, kindTime
+			x, k := binary.Varint(data)
+			if k <= 0 {
+				return row, nil, errRecord
+			}
+			v = pq.Int64Value(x)
+			data = data[k:]
+		}
+		row = append(row, v.Level(0, def, f.col))
+	}
+	return row, data, nil
 }
 
 // isEmpty reports a value omitempty leaves out (nil or empty slices and
