@@ -173,6 +173,7 @@ type Writer struct {
 	bucket  *blob.Bucket
 	dataset string
 	opts    WriterOptions
+	records RecordAppender // opts.Format when it is one, else nil
 	reg     prometheus.Registerer
 	metrics *writerMetrics
 
@@ -274,6 +275,7 @@ func NewWriter(bucket *blob.Bucket, dataset string, opts *WriterOptions) (*Write
 		pending: make(map[uint64]struct{}),
 		nextSeq: 1,
 	}
+	w.records, _ = w.opts.Format.(RecordAppender)
 	w.work = sync.NewCond(&w.mu)
 	w.metrics = newWriterMetrics(w)
 	if w.opts.Registerer != nil {
@@ -379,8 +381,8 @@ func (w *Writer) Write(ctx context.Context, ts time.Time, record any) error {
 		line []byte
 		err  error
 	)
-	if f, ok := w.opts.Format.(RecordAppender); ok {
-		line, err = e.appendRecord(f, record)
+	if w.records != nil {
+		line, err = e.appendRecord(w.records, record)
 	} else {
 		line, err = e.encode(record)
 	}
