@@ -149,7 +149,12 @@ type ShadowOptions struct {
 // commands and bytes, inside a byte budget shared by every session; it never
 // blocks: a command that does not fit is dropped, counted and logged with
 // dropped=true. State-changing commands that find the queue full use a
-// small per-session reserve, so that the shadow's state stays right.
+// small per-session reserve, so that the shadow's state stays right. A
+// prepared statement's COM_STMT_SEND_LONG_DATA parts and its execute are
+// mirrored together or not at all: once a part is dropped, the statement's
+// other parts and its execute are dropped too (logged with the reason), and
+// parts that reached the shadow for an execute that did not are discarded
+// there (COM_STMT_RESET) before the statement's next command.
 // Session.Close returns at once: the session runs what is queued (within
 // DrainTimeout), logs out and ends; Shutdown waits for every session.
 //

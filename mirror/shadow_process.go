@@ -24,6 +24,9 @@ func (ss *shadowSession) process(it *queued) {
 	cmd := &it.cmd
 	queue := time.Since(it.at)
 	ss.sh.metrics.lag.Observe(queue.Seconds())
+	if it.resetLong {
+		ss.resetLongData(cmd)
+	}
 	switch cmd.Kind() {
 	case wire.ComQuery:
 		ss.doQuery(cmd, queue)
@@ -297,6 +300,19 @@ func (ss *shadowSession) doExecute(cmd *Command, queue time.Duration) {
 		ss.track(cmd, p.kinds, answered && r.out.Success)
 	}
 	ss.emit(cmd, rec)
+}
+
+// resetLongData discards the long data the shadow statement of cmd holds
+// for an execute that was dropped, before cmd runs.
+func (ss *shadowSession) resetLongData(cmd *Command) {
+	_, p := ss.stmtFor(cmd)
+	if p == nil || !p.longData {
+		return
+	}
+	if p.live && ss.conn != nil {
+		_, _ = ss.internal(withStmtID(nil, []byte{wire.ComStmtReset, 0, 0, 0, 0}, p.shadowID))
+	}
+	p.longData = false
 }
 
 // errNotSent tells execute that the builder logged the command itself.

@@ -42,6 +42,18 @@ type queued struct {
 	size       int64
 	reserve    bool // admitted on the state reserve, outside the budget
 	lostBefore bool // a state-changing command was dropped just before this one
+	// resetLong: the shadow statement holds long data of an execute that
+	// was dropped; it is reset before this command (of the same statement).
+	resetLong bool
+}
+
+// longRound is one prepared statement's COM_STMT_SEND_LONG_DATA parts since
+// its last execute or reset, as Submit admitted them: a round and its execute
+// are mirrored together or not at all.
+type longRound struct {
+	queued  bool // a part is queued: the shadow statement will hold it
+	dropped bool // a part was dropped: the other parts and the execute are too
+	stale   bool // the shadow statement holds parts of a dropped execute
 }
 
 // shadowSession is the shadow side of one client connection: a bounded queue
@@ -62,7 +74,8 @@ type shadowSession struct {
 	reserveB     int64
 	closed       bool
 	closedAt     time.Time
-	drainUntil   time.Time // queued commands after it are logged as dropped
+	drainUntil   time.Time             // queued commands after it are logged as dropped
+	long         map[uint32]*longRound // by primary statement id
 	lostPending  bool
 	closeAborted bool
 	queuedN      uint64        // commands ever queued
@@ -104,6 +117,11 @@ func (ss *shadowSession) Submit(cmd Command) bool {
 		ss.logDrop(&cmd, false, "session closed")
 		return false
 	}
+	if why := ss.longDropped(&cmd); why != "" {
+		ss.mu.Unlock()
+		ss.logDrop(&cmd, false, why)
+		return false
+	}
 	ok, reserve := false, false
 	if len(ss.q)-ss.head < o.QueueCommands && ss.bytes+size <= o.QueueBytes && ss.sh.budget.take(size) {
 		ok = true
@@ -125,6 +143,9 @@ func (ss *shadowSession) Submit(cmd Command) bool {
 			ss.bytes += size
 		}
 	}
+	if ss.longAdmitted(&cmd, ok) {
+		ss.q[len(ss.q)-1].resetLong = true
+	}
 	// A dropped state change, or a dropped write when writes are mirrored,
 	// leaves the shadow different from the primary.
 	lost := !ok && (stateful || o.MirrorWrites && mayWrite(&cmd))
@@ -141,6 +162,72 @@ func (ss *shadowSession) Submit(cmd Command) bool {
 	default:
 	}
 	return true
+}
+
+// longDropped returns why cmd is dropped with the long data of its
+// statement ("" when it is not): once a part of a round is dropped, its
+// other parts and its execute are too. Called under ss.mu.
+func (ss *shadowSession) longDropped(cmd *Command) string {
+	kind := cmd.Kind()
+	if kind != wire.ComStmtSendLongData && kind != wire.ComStmtExecute && kind != wire.ComStmtBulkExecute {
+		return ""
+	}
+	lr := ss.long[cmd.StmtID]
+	if lr == nil || !lr.dropped {
+		return ""
+	}
+	if kind != wire.ComStmtSendLongData { // the round ends with its execute
+		lr.dropped, lr.stale, lr.queued = false, lr.stale || lr.queued, false
+	}
+	return "queue full: a long data part of the statement was dropped"
+}
+
+// longAdmitted updates the statement's round after Submit decided on cmd
+// (queued when ok), and reports whether the queued command must first reset
+// the shadow statement's long data. Called under ss.mu.
+func (ss *shadowSession) longAdmitted(cmd *Command, ok bool) (resetFirst bool) {
+	kind := cmd.Kind()
+	switch kind {
+	case wire.ComResetConnection, wire.ComChangeUser:
+		clear(ss.long)
+		return false
+	case wire.ComStmtClose:
+		delete(ss.long, cmd.StmtID)
+		return false
+	case wire.ComStmtSendLongData:
+		if ss.long == nil {
+			ss.long = map[uint32]*longRound{}
+		}
+		if ss.long[cmd.StmtID] == nil {
+			ss.long[cmd.StmtID] = &longRound{}
+		}
+	case wire.ComStmtExecute, wire.ComStmtBulkExecute, wire.ComStmtReset:
+	default:
+		return false
+	}
+	lr := ss.long[cmd.StmtID]
+	if lr == nil {
+		return false
+	}
+	switch kind {
+	case wire.ComStmtSendLongData:
+		lr.queued = lr.queued || ok
+		lr.dropped = !ok
+	case wire.ComStmtExecute, wire.ComStmtBulkExecute, wire.ComStmtReset:
+		// The round ends: its parts are used (or discarded) when the
+		// command runs; when it was dropped, the shadow keeps them.
+		lr.stale = lr.stale || !ok && lr.queued
+		lr.queued, lr.dropped = false, false
+		if ok && kind == wire.ComStmtReset {
+			lr.stale = false
+			return false
+		}
+	}
+	if ok && lr.stale {
+		lr.stale = false
+		return true
+	}
+	return false
 }
 
 // Close implements Session: the session stops taking commands, runs what is
