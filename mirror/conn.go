@@ -338,7 +338,9 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		return fail("handshake", rseq+1, errCodeHandshake, "protocol compression is not supported through the proxy: connect without it",
 			errors.New("mirror: client asked for compression, not offered"))
 	}
-	c.primaryTLS = p.opts.PrimaryTLS != nil
+	// TLS to the primary as the client chose, so that the server's own
+	// checks (require_secure_transport, REQUIRE SSL) see the client's choice.
+	c.primaryTLS = p.opts.PrimaryTLS != nil && (c.clientTLS || p.opts.PrimaryTLSAlways)
 	if isCleartextPlugin(resp.AuthPlugin) && !c.primaryTLS && !p.opts.AllowCleartextAuth {
 		return fail("auth", rseq+1, errCodeAccess, ErrCleartextRefused.Error(), ErrCleartextRefused)
 	}

@@ -34,9 +34,12 @@
 // prepared statements and cursors, LOAD DATA LOCAL INFILE, packets of 16 MiB
 // and more; replication commands are answered with an ERR. TLS is terminated
 // for clients (Options.ClientTLS) and spoken to the primary with
-// verification (Options.PrimaryTLS). Dialing, TLS and login are bounded by
-// Options.ConnectTimeout on both legs; there is no per-command deadline:
-// long analytical queries are legitimate.
+// verification (Options.PrimaryTLS) when, and only when, the client used
+// TLS, so that the server's require_secure_transport sees the client's
+// choice (Options.PrimaryTLSAlways: for every client, weakening that
+// check). Dialing, TLS and login are bounded by Options.ConnectTimeout on
+// both legs; there is no per-command deadline: long analytical queries are
+// legitimate.
 //
 // When the primary ends a session (wait_timeout, KILL, a restart), the
 // client's connection ends too, as the server's own would: at once when the

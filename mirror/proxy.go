@@ -44,10 +44,17 @@ const DefaultLogQueue = 16384
 // documented on each field.
 type Options struct {
 	// PrimaryTLS, when not nil, makes the proxy speak TLS to the primary
-	// (the primary must offer it). Certificates are verified as the config
-	// says; when ServerName is empty it is set to the primary's host.
-	// Default nil: plain TCP.
+	// for the clients that connected with TLS (the primary must offer it),
+	// so that the server's require_secure_transport and REQUIRE SSL see
+	// the client's choice. Certificates are verified as the config says;
+	// when ServerName is empty it is set to the primary's host. Default
+	// nil: plain TCP.
 	PrimaryTLS *tls.Config
+	// PrimaryTLSAlways speaks TLS to the primary (PrimaryTLS) for every
+	// client, also those that connected without TLS: the primary leg is
+	// encrypted, but the server's require_secure_transport and REQUIRE
+	// SSL no longer refuse a client without TLS. Default false.
+	PrimaryTLSAlways bool
 	// ClientTLS, when not nil, makes the proxy offer TLS to clients and
 	// terminate it. Default nil: TLS is not offered to clients.
 	ClientTLS *tls.Config

@@ -184,11 +184,34 @@ func TestProxyClientTLSAndPrimaryTLS(t *testing.T) {
 	// Verification of the primary is on: a wrong CA fails the login.
 	other, err := mariadb.NewCA()
 	require.NoError(t, err)
-	pr2 := startProxy(t, tlsSrv.Addr(), &Options{PrimaryTLS: other.ClientTLS("127.0.0.1")})
+	pr2 := startProxy(t, tlsSrv.Addr(), &Options{PrimaryTLS: other.ClientTLS("127.0.0.1"), PrimaryTLSAlways: true})
 	db2 := openDB(t, pr2.dsn(t, tlsSrv, name, nil))
 	err = db2.Ping()
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "TLS to the primary failed")
+
+	// The server requires secure transport: a client without TLS is
+	// refused through the proxy as directly (the primary leg follows the
+	// client's choice), unless PrimaryTLSAlways.
+	root, err := tlsSrv.Root()
+	require.NoError(t, err)
+	_, err = root.Exec("SET GLOBAL require_secure_transport = ON")
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = root.Exec("SET GLOBAL require_secure_transport = OFF") })
+	plainErr := func(dsn string) *mysql.MySQLError {
+		db := openDB(t, dsn)
+		err := db.Ping()
+		var me *mysql.MySQLError
+		require.ErrorAs(t, err, &me)
+		return me
+	}
+	direct := plainErr(tlsSrv.DSN(name))
+	require.Equal(t, direct, plainErr(pr.dsn(t, tlsSrv, name, nil)))
+	db = openDB(t, pr.dsn(t, tlsSrv, name, func(c *mysql.Config) { c.TLSConfig = "proxytest" }))
+	require.NoError(t, db.Ping(), "a TLS client gets in")
+	pr3 := startProxy(t, tlsSrv.Addr(), &Options{ClientTLS: serverTLS, PrimaryTLS: tlsSrv.ClientTLS(), PrimaryTLSAlways: true})
+	db = openDB(t, pr3.dsn(t, tlsSrv, name, nil))
+	require.NoError(t, db.Ping(), "PrimaryTLSAlways lets a client without TLS in")
 }
 
 func TestProxyPrimaryDown(t *testing.T) {

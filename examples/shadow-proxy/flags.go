@@ -19,7 +19,7 @@ import (
 type config struct {
 	listen, primary, bucketURL, metricsListen string
 	tlsCert, tlsKey                           string
-	primaryTLS                                bool
+	primaryTLS, primaryTLSAlways              bool
 	primaryCA, primaryServerName              string
 	primaryInsecure                           bool
 	allowCleartext                            bool
@@ -40,7 +40,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.metricsListen, "metrics-listen", "127.0.0.1:9031", "address of /metrics, /healthz and /readyz (empty: none)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate offered to clients (with -tls-key): enables client TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM key of -tls-cert")
-	fs.BoolVar(&c.primaryTLS, "primary-tls", false, "use TLS to the primary, verifying its certificate")
+	fs.BoolVar(&c.primaryTLS, "primary-tls", false, "use TLS to the primary for clients that use TLS, verifying its certificate")
+	fs.BoolVar(&c.primaryTLSAlways, "primary-tls-always", false, "use TLS to the primary for every client, also those without TLS (the server's require_secure_transport no longer refuses them); implies -primary-tls")
 	fs.StringVar(&c.primaryCA, "primary-tls-ca", "", "PEM CA bundle that verifies the primary (default: system roots); implies -primary-tls")
 	fs.StringVar(&c.primaryServerName, "primary-tls-server-name", "", "name to verify in the primary's certificate (default: the host of -primary)")
 	fs.BoolVar(&c.primaryInsecure, "primary-tls-insecure-skip-verify", false, "do not verify the primary's certificate (testing only)")

@@ -71,9 +71,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		opts.ClientTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	var err error
-	if opts.PrimaryTLS, err = verifyingTLS(cfg.primaryTLS, cfg.primaryCA, cfg.primaryServerName, cfg.primaryInsecure); err != nil {
+	if opts.PrimaryTLS, err = verifyingTLS(cfg.primaryTLS || cfg.primaryTLSAlways, cfg.primaryCA, cfg.primaryServerName, cfg.primaryInsecure); err != nil {
 		return fmt.Errorf("primary TLS: %w", err)
 	}
+	opts.PrimaryTLSAlways = cfg.primaryTLSAlways
 	var logs *sink.Writer
 	if cfg.bucketURL != "" {
 		bucket, err := sink.OpenBucket(ctx, cfg.bucketURL)
