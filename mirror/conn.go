@@ -64,6 +64,7 @@ type clientConn struct {
 	serverConnID uint32
 	clientTLS    bool
 	primaryTLS   bool
+	extMetadata  bool // MariaDB extended metadata negotiated (column definitions carry it)
 
 	stmts    map[uint32]*stmtInfo
 	lastStmt uint32
@@ -289,7 +290,7 @@ func (c *clientConn) handshake(ctx context.Context) error {
 	if p.opts.ClientTLS != nil {
 		g.Capabilities |= wire.ClientSSL
 	}
-	g.MariaDBCapabilities = 0
+	g.MariaDBCapabilities &= wire.MariaDBSupported
 	c.buf = g.Append(c.buf[:0])
 	if _, err := c.client.WritePacket(0, c.buf); err != nil {
 		return err
@@ -346,7 +347,12 @@ func (c *clientConn) handshake(ctx context.Context) error {
 	}
 	out := *resp
 	out.Capabilities = resp.Capabilities & (g.Capabilities &^ wire.ClientSSL)
-	out.MariaDBCapabilities = 0
+	// The primary's leg gets what the client chose of what the primary
+	// offers, so both legs frame the responses the same way.
+	out.MariaDBCapabilities = resp.MariaDBCapabilities & g.MariaDBCapabilities
+	if out.Capabilities&wire.ClientLongPassword != 0 {
+		out.MariaDBCapabilities = 0 // a MySQL client: no extended capabilities
+	}
 	pseq := uint8(1)
 	if c.primaryTLS {
 		ssl := out
@@ -392,6 +398,7 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		return errors.New("mirror: primary refused the login")
 	}
 	c.caps = out.Capabilities &^ wire.ClientSSL
+	c.extMetadata = out.MariaDBCapabilities&wire.MariaDBClientExtendedMetadata != 0
 	c.user = resp.User
 	if resp.Capabilities&wire.ClientConnectWithDB != 0 {
 		c.db = resp.Database
@@ -647,12 +654,13 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 				}
 			}
 		default:
-			req := wire.Request{Cmd: cmd, Caps: c.caps, Columns: stmtCols(st, cmd), CursorAsked: wire.ExecuteAsksCursor(payload)}
+			req := wire.Request{Cmd: cmd, Caps: c.caps, Columns: stmtCols(st, cmd), CursorAsked: wire.ExecuteAsksCursor(payload),
+				ExtendedMetadata: c.extMetadata}
 			ioErr = c.primary.ReadResponse(req, c.toClientFn, res)
 			for ioErr == nil && res.LocalInfile {
 				ioErr = c.relayInfile()
 				if ioErr == nil {
-					ioErr = c.primary.ReadResponse(wire.Request{Cmd: wire.ComQuery, Caps: c.caps}, c.toClientFn, res)
+					ioErr = c.primary.ReadResponse(wire.Request{Cmd: wire.ComQuery, Caps: c.caps, ExtendedMetadata: c.extMetadata}, c.toClientFn, res)
 				}
 			}
 		}

@@ -28,8 +28,10 @@
 // every plugin round, so the proxy needs no passwords; cleartext plugins are
 // refused over a primary leg without TLS unless Options.AllowCleartextAuth.
 // Only capabilities the proxy frames are negotiated (no compression, query
-// attributes, optional metadata or MariaDB extended capabilities; both EOF
-// styles and session tracking are relayed). Every command's response is
+// attributes, optional metadata or MariaDB extended capabilities other than
+// extended metadata, such as a JSON column's format, which the primary's leg
+// negotiates as the client asked; both EOF styles and session tracking are
+// relayed). Every command's response is
 // framed by what the command is: text and binary result sets, multi-results,
 // prepared statements and cursors, LOAD DATA LOCAL INFILE, packets of 16 MiB
 // and more; replication commands are answered with an ERR. TLS is terminated

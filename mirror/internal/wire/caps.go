@@ -50,14 +50,20 @@ const (
 
 // Supported is the set of capabilities this package frames correctly and the
 // proxy lets a client and a server negotiate. Everything else (compression,
-// optional result set metadata, query attributes, zstd, multi-factor auth,
-// every MariaDB extended capability) is cleared. ClientSSL is handled per leg.
+// optional result set metadata, query attributes, zstd, multi-factor auth)
+// is cleared, as are the MariaDB extended capabilities but
+// MariaDBSupported. ClientSSL is handled per leg.
 const Supported = ClientLongPassword | ClientFoundRows | ClientLongFlag | ClientConnectWithDB |
 	ClientNoSchema | ClientODBC | ClientLocalFiles | ClientIgnoreSpace | ClientProtocol41 |
 	ClientInteractive | ClientIgnoreSigpipe | ClientTransactions | ClientReserved |
 	ClientSecureConnection | ClientMultiStatements | ClientMultiResults | ClientPSMultiResults |
 	ClientPluginAuth | ClientConnectAttrs | ClientPluginAuthLenencClientData |
 	ClientCanHandleExpiredPasswords | ClientSessionTrack | ClientDeprecateEOF
+
+// MariaDBSupported are the MariaDB extended capabilities this package
+// frames (Request.ExtendedMetadata) and the proxy lets a client and a server
+// negotiate.
+const MariaDBSupported = MariaDBClientExtendedMetadata
 
 // Server status flags.
 const (

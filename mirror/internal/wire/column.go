@@ -19,14 +19,23 @@ type ColumnDef struct {
 }
 
 // columnDefFields walks the six length-encoded strings of a column
-// definition and returns them and the offset of the fixed part.
-func columnDefFields(p []byte) (fields [6][]byte, pos int, err error) {
+// definition and returns them and the offset of the fixed part. ext: the
+// connection negotiated MariaDB's extended metadata, a seventh string
+// (type name and format, such as json) before the fixed part.
+func columnDefFields(p []byte, ext bool) (fields [6][]byte, pos int, err error) {
 	for i := range fields {
 		s, _, n := ReadLenEncString(p[pos:])
 		if n == 0 {
 			return fields, 0, malformed("column definition: strings")
 		}
 		fields[i] = s
+		pos += n
+	}
+	if ext {
+		_, _, n := ReadLenEncString(p[pos:])
+		if n == 0 {
+			return fields, 0, malformed("column definition: extended metadata")
+		}
 		pos += n
 	}
 	// The fixed part: length of fixed fields (0x0c), charset, length,
@@ -43,9 +52,10 @@ func columnDefFields(p []byte) (fields [6][]byte, pos int, err error) {
 }
 
 // ParseColumn decodes the parts of a column definition that the response
-// reader needs, and returns its name (a sub-slice of p).
-func ParseColumn(p []byte) (Column, []byte, error) {
-	fields, pos, err := columnDefFields(p)
+// reader needs, and returns its name (a sub-slice of p). ext says that the
+// connection negotiated MariaDBClientExtendedMetadata.
+func ParseColumn(p []byte, ext bool) (Column, []byte, error) {
+	fields, pos, err := columnDefFields(p, ext)
 	if err != nil {
 		return Column{}, nil, err
 	}
@@ -57,9 +67,10 @@ func ParseColumn(p []byte) (Column, []byte, error) {
 	}, fields[4], nil
 }
 
-// ParseColumnDef decodes a whole column definition.
-func ParseColumnDef(p []byte) (*ColumnDef, error) {
-	fields, pos, err := columnDefFields(p)
+// ParseColumnDef decodes a whole column definition (ext as for
+// ParseColumn; the extended metadata itself is skipped).
+func ParseColumnDef(p []byte, ext bool) (*ColumnDef, error) {
+	fields, pos, err := columnDefFields(p, ext)
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,10 @@ func FuzzParsePackets(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		_, _ = ParseGreeting(p)
 		_, _ = ParseHandshakeResponse(p)
-		_, _ = ParseColumnDef(p)
-		_, _, _ = ParseColumn(p)
+		for _, ext := range []bool{false, true} {
+			_, _ = ParseColumnDef(p, ext)
+			_, _, _ = ParseColumn(p, ext)
+		}
 		_, _ = ParseOK(p)
 		_, _ = ParseErr(p)
 		_, _, _ = ParseEOF(p, true)

@@ -26,6 +26,9 @@ type Request struct {
 	// mean that the rows come with COM_STMT_FETCH: MariaDB also sets it on
 	// result sets of a CALL whose procedure opened a cursor.
 	CursorAsked bool
+	// ExtendedMetadata says that the connection negotiated
+	// MariaDBClientExtendedMetadata: column definitions carry it.
+	ExtendedMetadata bool
 }
 
 // ExecuteAsksCursor reports whether a COM_STMT_EXECUTE payload (command byte
@@ -228,10 +231,10 @@ func (c *Conn) ReadResponse(req Request, fn func(raw []byte) error, res *Result)
 		res.Success = false
 		return nil
 	case ComStmtPrepare:
-		return c.readPrepare(read, deprecate, res)
+		return c.readPrepare(read, deprecate, req.ExtendedMetadata, res)
 	case ComFieldList:
 		return res.readList(read, deprecate, func(p []byte) error {
-			_, _, err := ParseColumn(p)
+			_, _, err := ParseColumn(p, req.ExtendedMetadata)
 			return err
 		})
 	case ComStmtFetch:
@@ -276,7 +279,7 @@ func (c *Conn) ReadResponse(req Request, fn func(raw []byte) error, res *Result)
 		if m == 0 || m != len(p) || n == 0 {
 			return malformed("result set column count")
 		}
-		more, err := c.readResultSet(read, int(n), req.Cmd == ComStmtExecute && req.CursorAsked, binary, deprecate, req.NoHash, res)
+		more, err := c.readResultSet(read, int(n), req.Cmd == ComStmtExecute && req.CursorAsked, binary, deprecate, req.NoHash, req.ExtendedMetadata, res)
 		if err != nil || !more {
 			return err
 		}
@@ -306,9 +309,9 @@ func (res *Result) readList(read func() ([]byte, error), deprecate bool, each fu
 // readResultSet reads the column definitions and rows of one result set and
 // reports whether more results follow. cursorAsked: the command is an
 // execute that asked for a cursor.
-func (c *Conn) readResultSet(read func() ([]byte, error), n int, cursorAsked, binary, deprecate, noHash bool, res *Result) (bool, error) {
+func (c *Conn) readResultSet(read func() ([]byte, error), n int, cursorAsked, binary, deprecate, noHash, ext bool, res *Result) (bool, error) {
 	res.ResultSets++
-	if err := res.readColumns(read, n, true); err != nil {
+	if err := res.readColumns(read, n, true, ext); err != nil {
 		return false, err
 	}
 	if !deprecate {
@@ -356,8 +359,8 @@ func (c *Conn) readResultSet(read func() ([]byte, error), n int, cursorAsked, bi
 }
 
 // readColumns reads n column definitions into res.Columns, feeding the
-// columns hash when hashCols.
-func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool) error {
+// columns hash when hashCols; ext: they carry extended metadata.
+func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols, ext bool) error {
 	res.Columns = res.Columns[:0]
 	res.textRaw = true
 	if hashCols {
@@ -368,7 +371,7 @@ func (res *Result) readColumns(read func() ([]byte, error), n int, hashCols bool
 		if err != nil {
 			return err
 		}
-		col, name, err := ParseColumn(p)
+		col, name, err := ParseColumn(p, ext)
 		if err != nil {
 			return err
 		}
@@ -420,7 +423,7 @@ func (res *Result) addRow(p []byte, binary, noHash bool) {
 	}
 }
 
-func (c *Conn) readPrepare(read func() ([]byte, error), deprecate bool, res *Result) error {
+func (c *Conn) readPrepare(read func() ([]byte, error), deprecate, ext bool, res *Result) error {
 	p, err := read()
 	if err != nil {
 		return err
@@ -439,7 +442,7 @@ func (c *Conn) readPrepare(read func() ([]byte, error), deprecate bool, res *Res
 		if n == 0 {
 			continue
 		}
-		if err := res.readColumns(read, int(n), false); err != nil {
+		if err := res.readColumns(read, int(n), false, ext); err != nil {
 			return err
 		}
 		if !deprecate {
