@@ -1,6 +1,8 @@
 package mirror
 
 import (
+	"bytes"
+	"encoding/binary"
 	"net"
 	"os/exec"
 	"testing"
@@ -44,6 +46,24 @@ func TestProxyExtendedMetadata(t *testing.T) {
 		require.True(t, r.Success)
 		require.Equal(t, int64(1), r.RowsReturned)
 	}
+	// A client negotiating extended metadata with prepared statements:
+	// parameter and column definitions carry it too.
+	var got [2][][]byte
+	for i, addr := range []string{srv.Addr(), pr.Addr} {
+		c, caps := rawLoginExtended(t, addr, name)
+		prep, raw := rawExtended(t, c, caps, append([]byte{wire.ComStmtPrepare}, "SELECT doc, ? FROM j WHERE id = ?"...))
+		require.True(t, prep.Success)
+		got[i] = append(got[i], raw...)
+		exe := []byte{wire.ComStmtExecute, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 0, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0}
+		binary.LittleEndian.PutUint32(exe[1:], prep.StmtID)
+		res, raw := rawExtended(t, c, caps, exe)
+		require.True(t, res.Success)
+		require.Equal(t, int64(1), res.RowsReturned)
+		got[i] = append(got[i], raw...)
+	}
+	require.Equal(t, got[0], got[1])
+	require.Contains(t, string(bytes.Join(got[1], nil)), "json")
+
 	recs := pr.records(t)
 	q := findRecords(recs, "COM_QUERY", "SELECT id, doc, p FROM j")
 	require.NotEmpty(t, q)
@@ -51,4 +71,47 @@ func TestProxyExtendedMetadata(t *testing.T) {
 		require.True(t, r.Success)
 		require.NotEmpty(t, r.ResultHash)
 	}
+}
+
+// rawExtended sends payload on a connection that negotiated extended
+// metadata and reads its response, with every packet as it came.
+func rawExtended(t *testing.T, c *wire.Conn, caps uint32, payload []byte) (*wire.Result, [][]byte) {
+	t.Helper()
+	_, err := c.WritePacket(0, payload)
+	require.NoError(t, err)
+	require.NoError(t, c.Flush())
+	var raw [][]byte
+	res := &wire.Result{}
+	req := wire.Request{Cmd: payload[0], Caps: caps, ExtendedMetadata: true}
+	require.NoError(t, c.ReadResponse(req, func(p []byte) error {
+		raw = append(raw, append([]byte(nil), p...))
+		return nil
+	}, res))
+	return res, raw
+}
+
+// rawLoginExtended logs in through addr as a MariaDB client asking for
+// extended metadata (CLIENT_MYSQL cleared, MariaDB capabilities sent).
+func rawLoginExtended(t *testing.T, addr, db string) (*wire.Conn, uint32) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = nc.Close() })
+	c := wire.NewConn(nc)
+	_, gp, err := c.ReadPacket(nil)
+	require.NoError(t, err)
+	g, err := wire.ParseGreeting(gp)
+	require.NoError(t, err)
+	require.NotZero(t, g.MariaDBCapabilities&wire.MariaDBClientExtendedMetadata, "offered")
+	caps := (wire.Supported&^wire.ClientLongPassword)&g.Capabilities | wire.ClientConnectWithDB
+	resp := &wire.HandshakeResponse{Capabilities: caps, MariaDBCapabilities: wire.MariaDBClientExtendedMetadata,
+		MaxPacket: 1 << 24, Charset: 45, User: mariadb.User, AuthData: nativeScramble(g.AuthData[:20], mariadb.Password),
+		Database: db, AuthPlugin: "mysql_native_password"}
+	_, err = c.WritePacket(1, resp.Append(nil))
+	require.NoError(t, err)
+	require.NoError(t, c.Flush())
+	_, p, err := c.ReadPacket(nil)
+	require.NoError(t, err)
+	require.Equal(t, wire.HeaderOK, p[0], "login: %q", p)
+	return c, caps
 }
