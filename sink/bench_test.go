@@ -3,8 +3,6 @@ package sink_test
 import (
 	"context"
 	"encoding/json"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -12,42 +10,22 @@ import (
 	"github.com/stretchr/testify/require"
 	"gocloud.dev/blob"
 
+	"github.com/sqlshadow/sqlshadow/dataset"
 	"github.com/sqlshadow/sqlshadow/sink"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
 
-// benchRecord is shaped like a query-log record of the mirror package.
-type benchRecord struct {
-	TS           sink.Time `json:"ts"`
-	QueryID      string    `json:"query_id"`
-	Target       string    `json:"target"`
-	Command      string    `json:"command"`
-	QueryText    string    `json:"query_text,omitempty"`
-	QueryHash    string    `json:"query_hash,omitempty"`
-	TemplateHash string    `json:"template_hash,omitempty"`
-	Route        string    `json:"route,omitempty"`
-	Database     string    `json:"database"`
-	User         string    `json:"user"`
-	ClientAddr   string    `json:"client_addr"`
-	ConnID       uint64    `json:"conn_id"`
-	Seq          uint64    `json:"seq"`
-	DurationMS   float64   `json:"duration_ms"`
-	TTFBMS       *float64  `json:"ttfb_ms,omitempty"`
-	ServerConnID uint32    `json:"server_conn_id"`
-	Success      bool      `json:"success"`
-	Rows         int64     `json:"rows"`
-	ResultHash   string    `json:"result_hash,omitempty"`
-	ColumnsHash  string    `json:"columns_hash,omitempty"`
-	BytesSent    int64     `json:"bytes_sent"`
-	BytesRecv    int64     `json:"bytes_recv"`
-}
+// stdRecord is a query-log record without its fast encoder: the writer
+// encodes it with encoding/json.
+type stdRecord dataset.QueryLog
 
-func benchRecords() []benchRecord {
+// benchRecords returns query-log records as the proxy writes them.
+func benchRecords() []dataset.QueryLog {
 	ttfb := 1.25
 	base := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	out := make([]benchRecord, 1024)
+	out := make([]dataset.QueryLog, 1024)
 	for i := range out {
-		out[i] = benchRecord{
+		out[i] = dataset.QueryLog{
 			TS: sink.Time(base.Add(time.Duration(i) * time.Millisecond)), QueryID: "0b6f7c1e-4f1a-4c55-9a57-6d2f0c3f1a2b",
 			Target: "primary", Command: "COM_QUERY",
 			QueryText: "SELECT c_custkey, sum(o_totalprice) FROM orders JOIN customer ON o_custkey = c_custkey WHERE o_orderdate >= '2026-01-01' GROUP BY c_custkey ORDER BY 2 DESC LIMIT 100",
@@ -88,13 +66,23 @@ func benchWriter[R any](b *testing.B, opts *sink.WriterOptions, recs []R, ts fun
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/record")
 }
 
-func benchRecordTS(r *benchRecord) time.Time { return time.Time(r.TS) }
+func stdRecords() []stdRecord {
+	recs := benchRecords()
+	out := make([]stdRecord, len(recs))
+	for i := range recs {
+		out[i] = stdRecord(recs[i])
+	}
+	return out
+}
 
-// BenchmarkWriterFile measures one goroutine writing query-log records into
-// a file:// bucket, Close (every record durable) included.
+func stdRecordTS(r *stdRecord) time.Time { return time.Time(r.TS) }
+
+// BenchmarkWriterFile measures one goroutine writing query-log records
+// through encoding/json into a file:// bucket, Close (every record durable)
+// included.
 func BenchmarkWriterFile(b *testing.B) {
-	b.Run("plain", func(b *testing.B) { benchWriter(b, nil, benchRecords(), benchRecordTS) })
-	b.Run("gzip", func(b *testing.B) { benchWriter(b, &sink.WriterOptions{Gzip: true}, benchRecords(), benchRecordTS) })
+	b.Run("plain", func(b *testing.B) { benchWriter(b, nil, stdRecords(), stdRecordTS) })
+	b.Run("gzip", func(b *testing.B) { benchWriter(b, &sink.WriterOptions{Gzip: true}, stdRecords(), stdRecordTS) })
 }
 
 // BenchmarkWriteDrop measures the cost of Write on a proxy's client path
@@ -149,82 +137,9 @@ func cpuTime() int64 {
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
-// fastRecord is benchRecord encoding itself (sink.JSONAppender), as a hot
-// record type such as the proxy's query log can.
-type fastRecord benchRecord
-
-func (r *fastRecord) AppendJSON(b []byte) ([]byte, error) {
-	str := func(b []byte, name, v string, omitEmpty bool) []byte {
-		if omitEmpty && v == "" {
-			return b
-		}
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		return sink.AppendJSONString(b, v)
-	}
-	num := func(b []byte, name string, v int64) []byte {
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		return strconv.AppendInt(b, v, 10)
-	}
-	flt := func(b []byte, name string, v float64) []byte {
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		return strconv.AppendFloat(b, v, 'f', -1, 64)
-	}
-	b = append(b, `{"ts":"`...)
-	b, _ = r.TS.AppendText(b)
-	b = append(b, '"')
-	b = str(b, "query_id", r.QueryID, false)
-	b = str(b, "target", r.Target, false)
-	b = str(b, "command", r.Command, false)
-	b = str(b, "query_text", r.QueryText, true)
-	b = str(b, "query_hash", r.QueryHash, true)
-	b = str(b, "template_hash", r.TemplateHash, true)
-	b = str(b, "route", r.Route, true)
-	b = str(b, "database", r.Database, false)
-	b = str(b, "user", r.User, false)
-	b = str(b, "client_addr", r.ClientAddr, false)
-	b = num(b, "conn_id", int64(r.ConnID))
-	b = num(b, "seq", int64(r.Seq))
-	b = flt(b, "duration_ms", r.DurationMS)
-	if r.TTFBMS != nil {
-		b = flt(b, "ttfb_ms", *r.TTFBMS)
-	}
-	b = num(b, "server_conn_id", int64(r.ServerConnID))
-	b = append(b, `,"success":`...)
-	b = strconv.AppendBool(b, r.Success)
-	b = num(b, "rows", r.Rows)
-	b = str(b, "result_hash", r.ResultHash, true)
-	b = str(b, "columns_hash", r.ColumnsHash, true)
-	b = num(b, "bytes_sent", r.BytesSent)
-	b = num(b, "bytes_recv", r.BytesRecv)
-	return append(b, '}'), nil
-}
-
-func TestFastRecordMatchesEncodingJSON(t *testing.T) {
-	for _, r := range benchRecords()[:3] {
-		var want strings.Builder
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		require.NoError(t, enc.Encode(r))
-		fr := fastRecord(r)
-		got, err := fr.AppendJSON(nil)
-		require.NoError(t, err)
-		require.Equal(t, strings.TrimSuffix(want.String(), "\n"), string(got))
-	}
-}
-
-// BenchmarkWriterFileAppender is BenchmarkWriterFile/plain with records that
-// implement sink.JSONAppender.
+// BenchmarkWriterFileAppender is BenchmarkWriterFile/plain with the records
+// encoding themselves (dataset.QueryLog is a sink.JSONAppender), as the proxy
+// writes them.
 func BenchmarkWriterFileAppender(b *testing.B) {
-	recs := benchRecords()
-	fast := make([]fastRecord, len(recs))
-	for i, r := range recs {
-		fast[i] = fastRecord(r)
-	}
-	benchWriter(b, nil, fast, func(r *fastRecord) time.Time { return time.Time(r.TS) })
+	benchWriter(b, nil, benchRecords(), func(r *dataset.QueryLog) time.Time { return time.Time(r.TS) })
 }
