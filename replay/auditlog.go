@@ -89,7 +89,7 @@ func OpenAuditLog(paths []string, opts *AuditLogOptions) (Source, error) {
 	sort.Strings(files)
 	srcs := make([]Source, 0, len(files))
 	for _, f := range files {
-		srcs = append(srcs, &auditFile{path: f, loc: loc})
+		srcs = append(srcs, &auditFile{logLines: logLines{path: f}, loc: loc})
 	}
 	return Merge(srcs...), nil
 }
@@ -101,19 +101,15 @@ func NewAuditLogReader(r io.Reader, name string, opts *AuditLogOptions) Source {
 	if opts != nil && opts.Location != nil {
 		loc = opts.Location
 	}
-	a := &auditFile{path: name, loc: loc}
+	a := &auditFile{logLines: logLines{path: name}, loc: loc}
 	a.start(io.NopCloser(r))
 	return a
 }
 
 // auditFile reads one audit log file, opened on the first Next.
 type auditFile struct {
-	path string
-	loc  *time.Location
-	c    counter
-	rc   io.ReadCloser
-	lr   *lineReader
-	done bool
+	logLines
+	loc *time.Location
 
 	// The record being assembled.
 	rec     []byte
@@ -125,36 +121,17 @@ type auditFile struct {
 	inBad bool
 }
 
-func (a *auditFile) start(rc io.ReadCloser) {
-	a.rc = rc
-	a.lr = newLineReader(rc, func(n int64) {
-		a.c.malformed(Position{a.path, n}, "line longer than %d bytes", maxLineBytes)
-	})
-}
-
 func (a *auditFile) Next(ctx context.Context) (Statement, error) {
-	if a.lr == nil && !a.done {
-		rc, err := openLog(a.path)
+	for {
+		line, more, err := a.next(ctx)
 		if err != nil {
-			a.done = true
-			return Statement{}, fmt.Errorf("replay: %w", err)
-		}
-		a.start(rc)
-	}
-	for !a.done {
-		if err := ctx.Err(); err != nil {
 			return Statement{}, err
 		}
-		line, err := a.lr.next()
-		if err != nil {
-			if err != io.EOF {
-				a.c.malformed(Position{a.path, a.lr.line + 1}, "read: %v", err)
-			}
-			a.done = true
+		if !more {
 			if st, ok := a.finish(); ok {
 				return st, nil
 			}
-			break
+			return Statement{}, io.EOF
 		}
 		ts, tag, payload, ok, badTime := parseAuditPrefix(line, a.loc)
 		if badTime {
@@ -162,7 +139,7 @@ func (a *auditFile) Next(ctx context.Context) (Statement, error) {
 			// continuation lines are dropped, and reported.
 			st, have := a.finish()
 			a.inBad = true
-			a.c.malformed(Position{a.path, a.lr.line}, "record time does not parse")
+			a.c.malformed(a.pos(), "record time does not parse")
 			if have {
 				return st, nil
 			}
@@ -176,19 +153,18 @@ func (a *auditFile) Next(ctx context.Context) (Statement, error) {
 				a.rec = append(a.rec, '\n')
 				a.rec = append(a.rec, line...)
 			} else if len(bytes.TrimSpace(line)) > 0 {
-				a.c.malformed(Position{a.path, a.lr.line}, "no record prefix (time and tag)")
+				a.c.malformed(a.pos(), "no record prefix (time and tag)")
 			}
 			continue
 		}
 		st, have := a.finish()
 		a.inBad = false
-		a.haveRec, a.recLine, a.recTime, a.recTag = true, a.lr.line, ts, tag
+		a.haveRec, a.recLine, a.recTime, a.recTag = true, a.pos().Line, ts, tag
 		a.rec = append(a.rec[:0], payload...)
 		if have {
 			return st, nil
 		}
 	}
-	return Statement{}, io.EOF
 }
 
 // finish parses the record assembled so far, if any, and reports whether it
@@ -211,18 +187,6 @@ func (a *auditFile) finish() (Statement, bool) {
 	st.Pos = pos
 	a.c.yielded()
 	return st, true
-}
-
-func (a *auditFile) Stats() SourceStats { return a.c.stats() }
-
-func (a *auditFile) Close() error {
-	a.done = true
-	if a.rc != nil {
-		rc := a.rc
-		a.rc = nil
-		return rc.Close()
-	}
-	return nil
 }
 
 // parseAuditPrefix parses "<time> [<tag>] <payload>". badTime reports a

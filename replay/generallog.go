@@ -3,7 +3,6 @@ package replay
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -30,25 +29,21 @@ import (
 // like an entry start ends the entry before it: the format cannot tell.
 func OpenGeneralLog(paths []string, opts *LogOptions) (Source, error) {
 	return openLogFiles(paths, func(path string) Source {
-		return &generalLog{path: path, loc: opts.location(), sessions: map[string]*generalSession{}}
+		return &generalLog{logLines: logLines{path: path}, loc: opts.location(), sessions: map[string]*generalSession{}}
 	})
 }
 
 // NewGeneralLogReader returns a Source over one general log stream; name is
 // used in positions. The caller closes r.
 func NewGeneralLogReader(r io.Reader, name string, opts *LogOptions) Source {
-	g := &generalLog{path: name, loc: opts.location(), sessions: map[string]*generalSession{}}
+	g := &generalLog{logLines: logLines{path: name}, loc: opts.location(), sessions: map[string]*generalSession{}}
 	g.start(io.NopCloser(r))
 	return g
 }
 
 type generalLog struct {
-	path string
-	loc  *time.Location
-	c    counter
-	rc   io.ReadCloser
-	lr   *lineReader
-	done bool
+	logLines
+	loc *time.Location
 
 	lastTime time.Time
 	// sessions holds the user and database of open connections: an entry
@@ -70,36 +65,17 @@ type generalSession struct{ user, db string }
 // maxGeneralSessions bounds the sessions a general log source remembers.
 const maxGeneralSessions = 1 << 16
 
-func (g *generalLog) start(rc io.ReadCloser) {
-	g.rc = rc
-	g.lr = newLineReader(rc, func(n int64) {
-		g.c.malformed(Position{g.path, n}, "line longer than %d bytes", maxLineBytes)
-	})
-}
-
 func (g *generalLog) Next(ctx context.Context) (Statement, error) {
-	if g.lr == nil && !g.done {
-		rc, err := openLog(g.path)
+	for {
+		line, more, err := g.next(ctx)
 		if err != nil {
-			g.done = true
-			return Statement{}, fmt.Errorf("replay: %w", err)
-		}
-		g.start(rc)
-	}
-	for !g.done {
-		if err := ctx.Err(); err != nil {
 			return Statement{}, err
 		}
-		line, err := g.lr.next()
-		if err != nil {
-			if err != io.EOF {
-				g.c.malformed(Position{g.path, g.lr.line + 1}, "read: %v", err)
-			}
-			g.done = true
+		if !more {
 			if st, ok := g.finish(); ok {
 				return st, nil
 			}
-			break
+			return Statement{}, io.EOF
 		}
 		if isLogHeader(line) {
 			if st, ok := g.finish(); ok {
@@ -113,7 +89,7 @@ func (g *generalLog) Next(ctx context.Context) (Statement, error) {
 				g.cur.arg = append(g.cur.arg, '\n')
 				g.cur.arg = append(g.cur.arg, line...)
 			} else if len(bytes.TrimSpace(line)) > 0 {
-				g.c.malformed(Position{g.path, g.lr.line}, "line outside an entry")
+				g.c.malformed(g.pos(), "line outside an entry")
 			}
 			continue
 		}
@@ -121,13 +97,12 @@ func (g *generalLog) Next(ctx context.Context) (Statement, error) {
 		if !ts.IsZero() {
 			g.lastTime = ts
 		}
-		g.cur.active, g.cur.line, g.cur.ts, g.cur.id, g.cur.cmd = true, g.lr.line, g.lastTime, id, cmd
+		g.cur.active, g.cur.line, g.cur.ts, g.cur.id, g.cur.cmd = true, g.pos().Line, g.lastTime, id, cmd
 		g.cur.arg = append(g.cur.arg[:0], arg...)
 		if have {
 			return st, nil
 		}
 	}
-	return Statement{}, io.EOF
 }
 
 func (g *generalLog) finish() (Statement, bool) {
@@ -193,18 +168,6 @@ func (g *generalLog) finish() (Statement, bool) {
 	}
 	g.c.yielded()
 	return st, true
-}
-
-func (g *generalLog) Stats() SourceStats { return g.c.stats() }
-
-func (g *generalLog) Close() error {
-	g.done = true
-	if g.rc != nil {
-		rc := g.rc
-		g.rc = nil
-		return rc.Close()
-	}
-	return nil
 }
 
 // generalCommands are the command names of general log entries.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +69,74 @@ func (l *lineReader) next() ([]byte, error) {
 		b := bytes.TrimSuffix(l.buf, []byte("\n"))
 		return bytes.TrimSuffix(b, []byte("\r")), nil
 	}
+}
+
+// logLines is the line source the log parsers (audit, slow and general log)
+// embed: it opens the file on the first next (unless start was given a
+// stream), counts lines longer than maxLineBytes and read errors as
+// malformed, and gives the parser its counter, Stats and Close. The parser
+// keeps only its format's logic.
+type logLines struct {
+	path string // the file, or the name used in positions for a stream
+	c    counter
+	rc   io.ReadCloser
+	lr   *lineReader
+	done bool
+}
+
+// start reads rc instead of opening path.
+func (l *logLines) start(rc io.ReadCloser) {
+	l.rc = rc
+	l.lr = newLineReader(rc, func(n int64) {
+		l.c.malformed(Position{l.path, n}, "line longer than %d bytes", maxLineBytes)
+	})
+}
+
+// next returns the next line (valid until the next call), opening the file
+// on the first call. ok is false at the end of the input, after a read error
+// (counted as malformed at the line it hit), after Close, and after an open
+// error (returned once). err is otherwise ctx's error.
+func (l *logLines) next(ctx context.Context) (line []byte, ok bool, err error) {
+	if l.lr == nil && !l.done {
+		rc, err := openLog(l.path)
+		if err != nil {
+			l.done = true
+			return nil, false, fmt.Errorf("replay: %w", err)
+		}
+		l.start(rc)
+	}
+	if l.done {
+		return nil, false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	line, err = l.lr.next()
+	if err != nil {
+		if err != io.EOF {
+			l.c.malformed(Position{l.path, l.lr.line + 1}, "read: %v", err)
+		}
+		l.done = true
+		return nil, false, nil
+	}
+	return line, true, nil
+}
+
+// pos is the position of the line next returned last.
+func (l *logLines) pos() Position { return Position{l.path, l.lr.line} }
+
+// Stats returns the source's counts.
+func (l *logLines) Stats() SourceStats { return l.c.stats() }
+
+// Close closes the file; next then reports the end.
+func (l *logLines) Close() error {
+	l.done = true
+	if l.rc != nil {
+		rc := l.rc
+		l.rc = nil
+		return rc.Close()
+	}
+	return nil
 }
 
 // openLog opens a log file, decompressing it when it is gzip (by content,

@@ -55,14 +55,14 @@ func (o *LogOptions) location() *time.Location {
 // a statement's duration.
 func OpenSlowLog(paths []string, opts *LogOptions) (Source, error) {
 	return openLogFiles(paths, func(path string) Source {
-		return &slowLog{path: path, loc: opts.location()}
+		return &slowLog{logLines: logLines{path: path}, loc: opts.location()}
 	})
 }
 
 // NewSlowLogReader returns a Source over one slow log stream; name is used in
 // positions. The caller closes r.
 func NewSlowLogReader(r io.Reader, name string, opts *LogOptions) Source {
-	s := &slowLog{path: name, loc: opts.location()}
+	s := &slowLog{logLines: logLines{path: name}, loc: opts.location()}
 	s.start(io.NopCloser(r))
 	return s
 }
@@ -80,12 +80,8 @@ func openLogFiles(paths []string, open func(string) Source) (Source, error) {
 }
 
 type slowLog struct {
-	path string
-	loc  *time.Location
-	c    counter
-	rc   io.ReadCloser
-	lr   *lineReader
-	done bool
+	logLines
+	loc *time.Location
 
 	lastTime time.Time // from the last "# Time:" line
 	lastDB   string    // from the last "use" line
@@ -106,42 +102,22 @@ type slowEntry struct {
 	admin    bool
 }
 
-func (s *slowLog) start(rc io.ReadCloser) {
-	s.rc = rc
-	s.lr = newLineReader(rc, func(n int64) {
-		s.c.malformed(Position{s.path, n}, "line longer than %d bytes", maxLineBytes)
-	})
-}
-
 func (s *slowLog) Next(ctx context.Context) (Statement, error) {
-	if s.lr == nil && !s.done {
-		rc, err := openLog(s.path)
+	for {
+		line, more, err := s.next(ctx)
 		if err != nil {
-			s.done = true
-			return Statement{}, fmt.Errorf("replay: %w", err)
-		}
-		s.start(rc)
-	}
-	for !s.done {
-		if err := ctx.Err(); err != nil {
 			return Statement{}, err
 		}
-		line, err := s.lr.next()
-		if err != nil {
-			if err != io.EOF {
-				s.c.malformed(Position{s.path, s.lr.line + 1}, "read: %v", err)
-			}
-			s.done = true
+		if !more {
 			if st, ok := s.finish(); ok {
 				return st, nil
 			}
-			break
+			return Statement{}, io.EOF
 		}
 		if st, ok := s.line(line); ok {
 			return st, nil
 		}
 	}
-	return Statement{}, io.EOF
 }
 
 // line handles one physical line and returns a statement when the line
@@ -157,12 +133,12 @@ func (s *slowLog) line(line []byte) (Statement, bool) {
 		if t, err := parseSlowTime(strings.TrimSpace(string(line[len("# Time: "):])), s.loc); err == nil {
 			s.lastTime = t
 		} else {
-			s.c.malformed(Position{s.path, s.lr.line}, "bad # Time: %v", err)
+			s.c.malformed(s.pos(), "bad # Time: %v", err)
 		}
 		return st, ok
 	case bytes.HasPrefix(line, []byte("# User@Host: ")):
 		st, ok := s.finish()
-		*e = slowEntry{active: true, line: s.lr.line, meta: map[string]string{}, ts: s.lastTime, db: s.lastDB}
+		*e = slowEntry{active: true, line: s.pos().Line, meta: map[string]string{}, ts: s.lastTime, db: s.lastDB}
 		uh := string(line[len("# User@Host: "):])
 		if i := strings.Index(uh, "["); i >= 0 {
 			if j := strings.Index(uh[i:], "]"); j >= 0 {
@@ -176,7 +152,7 @@ func (s *slowLog) line(line []byte) (Statement, bool) {
 	}
 	if !e.active {
 		if len(bytes.TrimSpace(line)) > 0 {
-			s.c.malformed(Position{s.path, s.lr.line}, "line outside an entry")
+			s.c.malformed(s.pos(), "line outside an entry")
 		}
 		return Statement{}, false
 	}
@@ -267,18 +243,6 @@ func (s *slowLog) finish() (Statement, bool) {
 	}
 	s.c.yielded()
 	return st, true
-}
-
-func (s *slowLog) Stats() SourceStats { return s.c.stats() }
-
-func (s *slowLog) Close() error {
-	s.done = true
-	if s.rc != nil {
-		rc := s.rc
-		s.rc = nil
-		return rc.Close()
-	}
-	return nil
 }
 
 // parseSlowMeta reads "Key: value  Key: value" pairs into m.
