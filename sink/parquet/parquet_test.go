@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"reflect"
 	"testing"
 	"time"
 
@@ -14,36 +13,16 @@ import (
 	_ "gocloud.dev/blob/memblob"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/dataset/datasettest"
 	"github.com/sqlshadow/sqlshadow/sink"
 	"github.com/sqlshadow/sqlshadow/sink/parquet"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fullQueryLog sets every field of a QueryLog to a value that is not its
-// zero value.
+// fullQueryLog is datasettest.FullQueryLog at a fixed time.
 func fullQueryLog() dataset.QueryLog {
-	f, tiny, huge, pw := 1.25, 1e-9, 3e22, 0.5
-	ok := true
-	code := uint16(1146)
-	rows := int64(-3)
-	return dataset.QueryLog{
-		TS: sink.Time(time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)), QueryID: "q-1-2", Target: dataset.TargetShadow,
-		Command: "COM_QUERY", QueryText: "SELECT '\"<x>&\\\n\t\x01 é \u2028'", QueryHash: "h", TemplateHash: "th",
-		Route: "r", Database: "db", User: "u", ClientAddr: "127.0.0.1:1", ConnID: 7, Seq: 9, DurationMS: 0.000123,
-		TTFBMS: &f, ClientWaitMS: &tiny, ServerConnID: 42, QueueMS: &huge, Success: true, ErrorCode: 1064,
-		SQLState: "42000", Error: "e", Rows: 5, ResultHash: "5:abc", ColumnsHash: "c", FloatCols: true,
-		PrimaryDurationMS: &f, PrimaryClientWaitMS: &pw, PrimarySuccess: &ok, PrimaryErrorCode: &code, PrimaryRows: &rows,
-		PrimaryResultHash: "p", PrimaryColumnsHash: "pc", BytesSent: 10, BytesRecv: 20, Filtered: true,
-		FilterReason: "write", Dropped: true, Diverged: true,
-	}
-}
-
-func TestFullQueryLogSetsEveryField(t *testing.T) {
-	v := reflect.ValueOf(fullQueryLog())
-	for i := range v.NumField() {
-		require.False(t, v.Field(i).IsZero(), "field %s", v.Type().Field(i).Name)
-	}
+	return datasettest.FullQueryLog(time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC))
 }
 
 // encode writes recs as one object of format f, buffered by AppendRecord as
