@@ -57,6 +57,9 @@ type clientConn struct {
 
 	client  *wire.Conn
 	primary *wire.Conn
+	// primaryZ is the primary leg's compression (nil: not compressed); the
+	// proxy starts each command's compressed packets at sequence 0.
+	primaryZ *wire.CompressedConn
 
 	caps         uint32
 	user, db     string
@@ -286,7 +289,9 @@ func (c *clientConn) handshake(ctx context.Context) error {
 	if g.Capabilities&wire.ClientProtocol41 == 0 {
 		return fail("handshake", 0, errCodeConnect, "the primary does not speak protocol 4.1", errors.New("mirror: primary too old"))
 	}
-	g.Capabilities &= wire.Supported
+	primaryCaps := g.Capabilities
+	// Compression is the proxy's own on each leg: offered to every client.
+	g.Capabilities = g.Capabilities&wire.Supported | wire.ClientCompress
 	if p.opts.ClientTLS != nil {
 		g.Capabilities |= wire.ClientSSL
 	}
@@ -333,12 +338,16 @@ func (c *clientConn) handshake(ctx context.Context) error {
 			return fail("handshake", rseq+1, errCodeHandshake, "bad handshake", err)
 		}
 	}
-	if resp.Capabilities&(wire.ClientCompress|wire.ClientZstdCompression) != 0 {
+	if resp.Capabilities&wire.ClientZstdCompression != 0 {
 		// The greeting did not offer it: a client that compresses anyway
 		// would send frames the proxy cannot read.
-		return fail("handshake", rseq+1, errCodeHandshake, "protocol compression is not supported through the proxy: connect without it",
-			errors.New("mirror: client asked for compression, not offered"))
+		return fail("handshake", rseq+1, errCodeHandshake, "zstd protocol compression is not supported through the proxy: connect without it or with zlib",
+			errors.New("mirror: client asked for zstd compression, not offered"))
 	}
+	// A compressing client gets a compressed primary leg when the primary
+	// offers it, an uncompressed one otherwise.
+	clientZ := resp.Capabilities&wire.ClientCompress != 0
+	primaryZ := clientZ && primaryCaps&wire.ClientCompress != 0
 	// TLS to the primary as the client chose, so that the server's own
 	// checks (require_secure_transport, REQUIRE SSL) see the client's choice.
 	c.primaryTLS = p.opts.PrimaryTLS != nil && (c.clientTLS || p.opts.PrimaryTLSAlways)
@@ -346,7 +355,10 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		return fail("auth", rseq+1, errCodeAccess, ErrCleartextRefused.Error(), ErrCleartextRefused)
 	}
 	out := *resp
-	out.Capabilities = resp.Capabilities & (g.Capabilities &^ wire.ClientSSL)
+	out.Capabilities = resp.Capabilities & (g.Capabilities &^ (wire.ClientSSL | wire.ClientCompress))
+	if primaryZ {
+		out.Capabilities |= wire.ClientCompress
+	}
 	// The primary's leg gets what the client chose of what the primary
 	// offers, so both legs frame the responses the same way.
 	out.MariaDBCapabilities = resp.MariaDBCapabilities & g.MariaDBCapabilities
@@ -397,7 +409,19 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		p.m.connErrors.WithLabelValues("auth").Inc()
 		return errors.New("mirror: primary refused the login")
 	}
-	c.caps = out.Capabilities &^ wire.ClientSSL
+	c.caps = out.Capabilities &^ (wire.ClientSSL | wire.ClientCompress)
+	// Both legs compress what follows the login's OK.
+	if clientZ {
+		var nc net.Conn = c.clientNet
+		if pre := c.client.Buffered(); len(pre) > 0 {
+			nc = &prefixConn{Conn: nc, r: io.MultiReader(strings.NewReader(string(pre)), nc)}
+		}
+		c.client.Reset(wire.NewCompressedConn(nc))
+	}
+	if primaryZ {
+		c.primaryZ = wire.NewCompressedConn(c.primNet)
+		c.primary.Reset(c.primaryZ)
+	}
 	c.extMetadata = out.MariaDBCapabilities&wire.MariaDBClientExtendedMetadata != 0
 	c.user = resp.User
 	if resp.Capabilities&wire.ClientConnectWithDB != 0 {
@@ -539,6 +563,9 @@ func (c *clientConn) loop() error {
 			_ = c.clientNet.SetReadDeadline(time.Now().Add(p.opts.IdleTimeout))
 		}
 		c.firstIn, c.refused = true, false
+		if c.primaryZ != nil {
+			c.primaryZ.ResetSequence()
+		}
 		up0, down0 := c.primary.BytesWritten, c.primary.BytesRead
 		_, payload, err := c.client.ReadPacket(c.fwdCmdFn)
 		c.setIdle(false)
@@ -579,6 +606,9 @@ func (c *clientConn) quitPrimary() {
 		return
 	}
 	_ = c.primNet.SetWriteDeadline(time.Now().Add(time.Second))
+	if c.primaryZ != nil {
+		c.primaryZ.ResetSequence()
+	}
 	_, _ = c.primary.WritePacket(0, []byte{wire.ComQuit})
 	_ = c.primary.Flush()
 }

@@ -27,11 +27,14 @@
 // cannot tell the difference. Authentication is relayed to the primary with
 // every plugin round, so the proxy needs no passwords; cleartext plugins are
 // refused over a primary leg without TLS unless Options.AllowCleartextAuth.
-// Only capabilities the proxy frames are negotiated (no compression, query
-// attributes, optional metadata or MariaDB extended capabilities other than
-// extended metadata, such as a JSON column's format, which the primary's leg
+// Only capabilities the proxy frames are negotiated (no query attributes,
+// optional metadata or MariaDB extended capabilities other than extended
+// metadata, such as a JSON column's format, which the primary's leg
 // negotiates as the client asked; both EOF styles and session tracking are
-// relayed). Every command's response is
+// relayed). Protocol compression (zlib, CLIENT_COMPRESS) is the proxy's own
+// on each leg: offered to every client, and asked of the primary when the
+// client compresses and the primary offers it; the log, the hashes and the
+// mirror see the decompressed packets. zstd compression is not offered. Every command's response is
 // framed by what the command is: text and binary result sets, multi-results,
 // prepared statements and cursors, LOAD DATA LOCAL INFILE, packets of 16 MiB
 // and more; replication commands are answered with an ERR. TLS is terminated

@@ -49,10 +49,10 @@ const (
 )
 
 // Supported is the set of capabilities this package frames correctly and the
-// proxy lets a client and a server negotiate. Everything else (compression,
-// optional result set metadata, query attributes, zstd, multi-factor auth)
-// is cleared, as are the MariaDB extended capabilities but
-// MariaDBSupported. ClientSSL is handled per leg.
+// proxy lets a client and a server negotiate. Everything else (optional
+// result set metadata, query attributes, zstd, multi-factor auth) is
+// cleared, as are the MariaDB extended capabilities but MariaDBSupported.
+// ClientSSL and ClientCompress (CompressedConn) are handled per leg.
 const Supported = ClientLongPassword | ClientFoundRows | ClientLongFlag | ClientConnectWithDB |
 	ClientNoSchema | ClientODBC | ClientLocalFiles | ClientIgnoreSpace | ClientProtocol41 |
 	ClientInteractive | ClientIgnoreSigpipe | ClientTransactions | ClientReserved |
