@@ -4,33 +4,21 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
-	"github.com/sqlshadow/sqlshadow/internal/testdb"
+	"github.com/sqlshadow/sqlshadow/internal/promtest"
 	"github.com/sqlshadow/sqlshadow/scoring"
 	"github.com/sqlshadow/sqlshadow/scoring/scoringtest"
 	"github.com/sqlshadow/sqlshadow/sink/sinktest"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 func hostPorts(t *testing.T, urls []string) string {
 	var out []string
@@ -47,7 +35,6 @@ func hostPorts(t *testing.T, urls []string) string {
 // its URL. It is stopped when the test ends.
 func startPrometheus(t *testing.T, fes, bes []string) string {
 	t.Helper()
-	bin := testdb.RequireBinary(t, "prometheus")
 	dir := t.TempDir()
 	rules := `groups:
 - name: starrocks
@@ -73,33 +60,7 @@ scrape_configs:
 `, filepath.Join(dir, "rules.yml"), hostPorts(t, fes), hostPorts(t, bes))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600))
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	var logs strings.Builder
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 60*time.Second, 100*time.Millisecond, "prometheus did not get ready: %s", &logs)
-	return base
+	return promtest.Start(t, dir)
 }
 
 func TestPrometheusSource(t *testing.T) {

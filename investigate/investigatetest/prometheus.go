@@ -5,18 +5,16 @@ package investigatetest
 
 import (
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/internal/promtest"
 	"github.com/sqlshadow/sqlshadow/internal/testdb"
 )
 
@@ -35,7 +33,6 @@ type Series struct {
 // binaries (skipping, or failing under SQLSHADOW_REQUIRE_DB=1, without them).
 func StartPrometheus(t testing.TB, from, to time.Time, step time.Duration, series []Series) string {
 	t.Helper()
-	bin := testdb.RequireBinary(t, "prometheus")
 	promtool := testdb.RequireBinary(t, "promtool")
 	dir := t.TempDir()
 	var om strings.Builder
@@ -65,36 +62,7 @@ func StartPrometheus(t testing.TB, from, to time.Time, step time.Duration, serie
 	require.NoError(t, err, "promtool: %s", out)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte("global:\n  scrape_interval: 1m\n"), 0o600))
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	var logs strings.Builder
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+data,
-		"--storage.tsdb.retention.time=30d", "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 60*time.Second, 100*time.Millisecond, "prometheus did not get ready: %s", &logs)
-	return base
+	return promtest.Start(t, dir, "--storage.tsdb.retention.time=30d")
 }
 
 // Linear returns the function from a (at frac 0) to b (at frac 1).
