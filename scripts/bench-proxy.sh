@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # bench-proxy.sh: sysbench through nothing, a bare TCP relay, and the
-# sqlshadow proxy (query log to file:// on), in one run, with QPS ratios.
+# sqlshadow proxy (query log to file:// on, off, and mirroring to a second
+# MariaDB), in one run, with each process's CPU per statement and QPS ratios.
 #
 #   scripts/bench-proxy.sh                                 # 5 rounds of 5 s per target and line
 #   BENCH_TIME=20 BENCH_ROUNDS=7 scripts/bench-proxy.sh    # steadier figures
 #
-# Each line runs the three targets alternately, BENCH_ROUNDS times, and
-# reports the median QPS and median p95 of each target, so that a noisy
-# neighbour hurts all three alike. p/relay is the median of the rounds'
-# proxy/relay ratios (each round's two runs are back to back), and p/r range
-# their lowest and highest: how far one run can be trusted.
+# Targets (BENCH_TARGETS, default all): direct (MariaDB itself), relay (a
+# bare TCP relay, io.Copy both ways), proxy (pass-through, query log on
+# unless BENCH_NO_LOG=1), nolog (pass-through, no query log), mirror (query
+# log on, mirroring to a second MariaDB as the shadow, shadow user sbtest).
+# Each line runs the targets alternately, BENCH_ROUNDS times, so that a noisy
+# neighbour hurts all alike. For every process measured (the relay, each
+# proxy and, for mirror, the shadow MariaDB as a separate process) it prints
+# the CPU per statement: utime+stime from /proc/PID/stat over the run divided
+# by the statements sysbench reports, as the median over rounds; x/relay is
+# the median of the rounds' ratios to the relay's CPU per statement in the
+# same round, and its range their lowest and highest. QPS, its ratio to the
+# relay's (median and range) and p95 are secondary figures.
 #
 # It starts a throwaway MariaDB in a temporary directory (mariadbd,
 # mariadb-install-db and sysbench must be installed), prepares the sysbench
 # tables once, then for each workload (oltp_point_select, oltp_read_only),
 # thread count (1, 8) and protocol (text: --db-ps-mode=disable; prepared:
-# sysbench's default --db-ps-mode=auto) runs the three targets back to back.
-# Target: proxy QPS >= 90% of the bare relay's on every line.
+# sysbench's default --db-ps-mode=auto) runs the targets back to back.
+# Target (exit status 1 when missed on any line): the proxy with its query
+# log at or below 1.20x the relay's CPU per statement, mirror at or below
+# 2.50x (medians of the paired rounds).
 set -euo pipefail
 
 BENCH_TIME=${BENCH_TIME:-5}
@@ -25,13 +35,13 @@ BENCH_WORKLOADS=${BENCH_WORKLOADS:-"oltp_point_select oltp_read_only"}
 BENCH_THREADS=${BENCH_THREADS:-"1 8"}
 BENCH_MODES=${BENCH_MODES:-"disable auto"}
 BENCH_PROXY_ARGS=${BENCH_PROXY_ARGS:-}
-BENCH_TARGETS=${BENCH_TARGETS:-"direct relay proxy"} # for profiling one target
+BENCH_TARGETS=${BENCH_TARGETS:-"direct relay proxy nolog mirror"} # for profiling one target
 # BENCH_NO_LOG=1 runs the proxy without its query log, to see what logging costs.
 TABLES=${BENCH_TABLES:-4}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-10000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/sqlshadow-bench-XXXXXX)
-log_args=(-bucket-url "file://$WORK/logs")
+log_args=(-bucket-url "file://$WORK/logs/proxy")
 [ "${BENCH_NO_LOG:-}" = 1 ] && log_args=()
 PIDS=()
 cleanup() {
@@ -67,18 +77,47 @@ for _ in $(seq 1 200); do
 	sleep 0.1
 done
 
+echo "bench-proxy: starting the shadow MariaDB" >&2
+mariadb-install-db --no-defaults --datadir="$WORK/shadow-data" --auth-root-authentication-method=normal \
+	--skip-test-db "${user_args[@]}" >"$WORK/shadow-install.log" 2>&1
+SHADOW_DB_PORT=$(free_port)
+mariadbd --no-defaults --datadir="$WORK/shadow-data" --port="$SHADOW_DB_PORT" --bind-address=127.0.0.1 \
+	--socket="$WORK/shadow.sock" --pid-file="$WORK/shadow.pid" --log-error="$WORK/shadow-error.log" \
+	--init-file="$WORK/init.sql" "${user_args[@]}" --skip-name-resolve --max-connections=500 \
+	--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
+	--performance-schema=OFF &
+SHADOW_DB_PID=$!
+PIDS+=($!)
+for _ in $(seq 1 200); do
+	mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -e 'SELECT 1' sbtest >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
 echo "bench-proxy: building the relay and the proxy" >&2
 (cd "$ROOT/examples" && go build -o "$WORK/relay" ./shadow-proxy/internal/relay && go build -o "$WORK/shadow-proxy" ./shadow-proxy)
 RELAY_PORT=$(free_port)
 PROXY_PORT=$(free_port)
 METRICS_PORT=$(free_port)
+NOLOG_PORT=$(free_port)
+NOLOG_METRICS_PORT=$(free_port)
+MIRROR_PORT=$(free_port)
+MIRROR_METRICS_PORT=$(free_port)
 "$WORK/relay" -listen "127.0.0.1:$RELAY_PORT" -upstream "127.0.0.1:$DB_PORT" 2>"$WORK/relay.log" &
 RELAY_PID=$!
 PIDS+=($!)
-mkdir -p "$WORK/logs"
+mkdir -p "$WORK/logs/proxy" "$WORK/logs/mirror"
 "$WORK/shadow-proxy" -listen "127.0.0.1:$PROXY_PORT" -primary "127.0.0.1:$DB_PORT" \
 	"${log_args[@]}" -metrics-listen "127.0.0.1:$METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/proxy.log" &
 PROXY_PID=$!
+PIDS+=($!)
+"$WORK/shadow-proxy" -listen "127.0.0.1:$NOLOG_PORT" -primary "127.0.0.1:$DB_PORT" \
+	-metrics-listen "127.0.0.1:$NOLOG_METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/nolog.log" &
+NOLOG_PID=$!
+PIDS+=($!)
+SQLSHADOW_SHADOW_PASSWORD=sbtest-pw "$WORK/shadow-proxy" -listen "127.0.0.1:$MIRROR_PORT" -primary "127.0.0.1:$DB_PORT" \
+	-shadow "127.0.0.1:$SHADOW_DB_PORT" -shadow-user sbtest -bucket-url "file://$WORK/logs/mirror" \
+	-metrics-listen "127.0.0.1:$MIRROR_METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/mirror.log" &
+MIRROR_PID=$!
 PIDS+=($!)
 sleep 0.5
 
@@ -91,59 +130,83 @@ sb() { # port workload threads psmode [extra...]
 
 echo "bench-proxy: preparing $TABLES tables of $TABLE_SIZE rows" >&2
 sb "$DB_PORT" oltp_read_only 4 disable prepare >"$WORK/prepare.log" 2>&1
+sb "$SHADOW_DB_PORT" oltp_read_only 4 disable prepare >"$WORK/shadow-prepare.log" 2>&1
 
 cpu_of() { # pid -> CPU seconds used so far
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-run() { # port workload threads psmode [pid] -> "qps p95 cpu_us_per_query"
-	local out c0 c1
-	c0=$(cpu_of "${5:-0}")
-	out=$(sb "$1" "$2" "$3" "$4" --time="$BENCH_TIME" --report-interval=0 run 2>&1) || { echo "$out" >&2; echo "0 0 0"; return; }
-	c1=$(cpu_of "${5:-0}")
+run() { # port workload threads psmode [pid [pid2]] -> "qps p95 cpu_us_per_query cpu2_us_per_query"
+	local out c0 c1 d0 d1
+	c0=$(cpu_of "${5:-0}"); d0=$(cpu_of "${6:-0}")
+	out=$(sb "$1" "$2" "$3" "$4" --time="$BENCH_TIME" --report-interval=0 run 2>&1) || { echo "$out" >&2; echo "0 0 0 0"; return; }
+	c1=$(cpu_of "${5:-0}"); d1=$(cpu_of "${6:-0}")
 	local qps p95 total
 	qps=$(awk '/queries:/ { gsub(/\(/, "", $3); print $3 }' <<<"$out")
 	total=$(awk '/queries:/ { print $2 }' <<<"$out")
 	p95=$(awk '/95th percentile:/ { print $3 }' <<<"$out")
-	echo "${qps:-0} ${p95:-0} $(awk -v a="$c0" -v b="$c1" -v n="${total:-0}" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / n : 0) }')"
+	per() { awk -v a="$1" -v b="$2" -v n="${total:-0}" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / n : 0) }'; }
+	echo "${qps:-0} ${p95:-0} $(per "$c0" "$c1") $(per "$d0" "$d1")"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+has() { [[ " $BENCH_TARGETS " == *" $1 "* ]]; }
 
-printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s %11s | %8s %8s\n' \
-	workload thr protocol direct_qps p95ms relay_qps p95ms proxy_qps p95ms r/dir p/relay 'p/r range' relay_us proxy_us
+# Each row is one process measured on one line: the targets in BENCH_TARGETS,
+# plus shadow-db (the shadow MariaDB, during the mirror target's runs).
+declare -A PORT=([direct]=$DB_PORT [relay]=$RELAY_PORT [proxy]=$PROXY_PORT [nolog]=$NOLOG_PORT [mirror]=$MIRROR_PORT)
+declare -A PID=([direct]=0 [relay]=$RELAY_PID [proxy]=$PROXY_PID [nolog]=$NOLOG_PID [mirror]=$MIRROR_PID)
+declare -A LABEL=([direct]=direct [relay]=relay [proxy]="proxy+log" [nolog]="proxy-nolog" [mirror]=mirror [shadow-db]="shadow-db")
+[ "${BENCH_NO_LOG:-}" = 1 ] && LABEL[proxy]="proxy(nolog)"
+fmt='%-18s %3s %-9s %-12s | %8s %7s %11s | %10s %7s %11s %7s\n'
+printf "$fmt" workload thr protocol process cpu_us x/relay 'x range' qps q/relay 'q range' p95ms
 fail=0
-echo "bench-proxy: proxy metrics on http://127.0.0.1:$METRICS_PORT/metrics" >&2
+echo "bench-proxy: proxy metrics on http://127.0.0.1:$METRICS_PORT/metrics, mirror's on http://127.0.0.1:$MIRROR_METRICS_PORT/metrics" >&2
 for wl in $BENCH_WORKLOADS; do
 	for th in $BENCH_THREADS; do
 		for ps in $BENCH_MODES; do
 			proto=text; [ "$ps" = auto ] && proto=prepared
 			sb "$DB_PORT" "$wl" "$th" "$ps" --time=2 --report-interval=0 run >/dev/null 2>&1 || true # warm-up
-			dqs=(); dps=(); rqs=(); rps=(); pqs=(); pps=(); rus=(); pus=(); prs=()
+			declare -A qs=() p95s=() us=() xs=() qr=()
 			for _ in $(seq 1 "$BENCH_ROUNDS"); do
-				q=0 p=0 u=0
-				[[ $BENCH_TARGETS == *direct* ]] && read -r q p u < <(run "$DB_PORT" "$wl" "$th" "$ps"); dqs+=("$q"); dps+=("$p")
-				q=0 p=0 u=0
-				[[ $BENCH_TARGETS == *relay* ]] && read -r q p u < <(run "$RELAY_PORT" "$wl" "$th" "$ps" "$RELAY_PID"); rqs+=("$q"); rps+=("$p"); rus+=("$u")
-				q=0 p=0 u=0
-				[[ $BENCH_TARGETS == *proxy* ]] && read -r q p u < <(run "$PROXY_PORT" "$wl" "$th" "$ps" "$PROXY_PID"); pqs+=("$q"); pps+=("$p"); pus+=("$u")
-				prs+=("$(awk -v a="${pqs[-1]}" -v b="${rqs[-1]}" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
+				declare -A rq=() ru=()
+				for t in direct relay proxy nolog mirror; do
+					has "$t" || continue
+					read -r q p u u2 < <(run "${PORT[$t]}" "$wl" "$th" "$ps" "${PID[$t]}" "$([ "$t" = mirror ] && echo "$SHADOW_DB_PID")")
+					rq[$t]=$q; ru[$t]=$u
+					qs[$t]+=" $q"; p95s[$t]+=" $p"; us[$t]+=" $u"
+					if [ "$t" = mirror ]; then rq[shadow-db]=0; ru[shadow-db]=$u2; us[shadow-db]+=" $u2"; fi
+				done
+				if has relay; then
+					for t in "${!ru[@]}"; do
+						xs[$t]+=" $(ratio "${ru[$t]}" "${ru[relay]}")"
+						qr[$t]+=" $(ratio "${rq[$t]}" "${rq[relay]}")"
+					done
+				fi
 			done
-			dq=$(median "${dqs[@]}"); dp=$(median "${dps[@]}")
-			rq=$(median "${rqs[@]}"); rp=$(median "${rps[@]}")
-			pq=$(median "${pqs[@]}"); pp=$(median "${pps[@]}")
-			ru=$(median "${rus[@]}"); pu=$(median "${pus[@]}")
-			rr=$(awk -v a="$rq" -v b="$dq" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-			pr=$(median "${prs[@]}" | awk '{ printf "%.2f", $1 }')
-			prange=$(printf '%s\n' "${prs[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
-			awk -v r="$pr" 'BEGIN { exit !(r < 0.90) }' && fail=1
-			printf '%-18s %3s %-9s | %10s %7s | %10s %7s | %10s %7s | %6s %6s %11s | %8s %8s\n' \
-				"$wl" "$th" "$proto" "$dq" "$dp" "$rq" "$rp" "$pq" "$pp" "$rr" "$pr" "$prange" "$ru" "$pu"
+			for t in direct relay proxy nolog mirror shadow-db; do
+				[ -n "${us[$t]:-}" ] || continue
+				cu=- x=- xr=- q=- qq=- qrg=- p=-
+				# shellcheck disable=SC2086 # the lists are space-separated on purpose
+				{
+					[ "$t" != direct ] && cu=$(median ${us[$t]})
+					[ "$t" != shadow-db ] && { q=$(median ${qs[$t]}); p=$(median ${p95s[$t]}); }
+					if [ -n "${xs[$t]:-}" ] && [ "$t" != direct ]; then x=$(median ${xs[$t]} | awk '{ printf "%.2f", $1 }'); xr=$(range ${xs[$t]}); fi
+					if [ -n "${qr[$t]:-}" ] && [ "$t" != shadow-db ]; then qq=$(median ${qr[$t]} | awk '{ printf "%.2f", $1 }'); qrg=$(range ${qr[$t]}); fi
+				}
+				[ "$t" = proxy ] && [ "$x" != - ] && awk -v r="$x" 'BEGIN { exit !(r > 1.20) }' && fail=1
+				[ "$t" = mirror ] && [ "$x" != - ] && awk -v r="$x" 'BEGIN { exit !(r > 2.50) }' && fail=1
+				printf "$fmt" "$wl" "$th" "$proto" "${LABEL[$t]}" "$cu" "$x" "$xr" "$q" "$qq" "$qrg" "$p"
+			done
+			unset qs p95s us xs qr
 		done
 	done
 done
-records=$(find "$WORK/logs" -name '*.jsonl*' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
-drops=$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null | awk '/^sqlshadow_proxy_log_dropped_total/ { print $2 }')
-echo "query-log records flushed so far: $records; dropped: ${drops:-?}"
-echo "r/dir = relay/direct QPS, p/relay = median of the rounds' proxy/relay QPS (target >= 0.90), p/r range = lowest-highest of them; relay_us, proxy_us = CPU microseconds the relay or proxy process spent per query"
+count() { find "$1" -name '*.jsonl*' -print0 2>/dev/null | xargs -0 -r cat | wc -l; }
+dropped() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^sqlshadow_proxy_log_dropped_total/ { print $2 }'; }
+echo "query-log records flushed so far: proxy $(count "$WORK/logs/proxy") (dropped: $(dropped "$METRICS_PORT")), mirror $(count "$WORK/logs/mirror") (dropped: $(dropped "$MIRROR_METRICS_PORT"))"
+echo "shadow MariaDB: $(mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -N -e "SHOW GLOBAL STATUS LIKE 'Questions'" 2>/dev/null | awk '{ print $2 }') statements received (Questions, including sysbench's prepare)"
+echo "cpu_us = CPU microseconds the process spent per statement sysbench reports; x/relay = median of the rounds' cpu_us ratios to the relay's in the same round (targets: proxy+log <= 1.20, mirror <= 2.50), x range = lowest-highest of them; q/relay, q range = the same for QPS; shadow-db = the shadow MariaDB during the mirror runs"
 exit $fail
