@@ -19,9 +19,9 @@
 # same round, and its range their lowest and highest. QPS, its ratio to the
 # relay's (median and range) and p95 are secondary figures.
 #
-# It starts a throwaway MariaDB in a temporary directory (mariadbd,
-# mariadb-install-db and sysbench must be installed), prepares the sysbench
-# tables once, then for each workload (oltp_point_select, oltp_read_only),
+# It starts two throwaway MariaDB servers, the primary and the shadow, in a
+# temporary directory (mariadbd, mariadb-install-db and sysbench must be
+# installed), prepares the sysbench tables once on each, then for each workload (oltp_point_select, oltp_read_only),
 # thread count (1, 8) and protocol (text: --db-ps-mode=disable; prepared:
 # sysbench's default --db-ps-mode=auto) runs the targets back to back.
 # Target (exit status 1 when missed on any line): the proxy with its query
