@@ -85,11 +85,7 @@ func (p *pairing) primary(a *aggregate, r *dataset.QueryLog, h uint64, ts int64)
 	e, found := s.pending[h]
 	switch {
 	case !found:
-		var over []pending
-		if len(s.pending) >= p.maxPerShard {
-			over = s.evictOldest()
-		}
-		s.pending[h] = pending{ts: ts, kind: waitingPrimary, primary: outcomeOf(r)}
+		over := s.wait(h, pending{ts: ts, kind: waitingPrimary, primary: outcomeOf(r)}, p.maxPerShard)
 		s.mu.Unlock()
 		a.giveUp(over, true)
 		return
@@ -122,11 +118,7 @@ func (p *pairing) shadow(a *aggregate, r *dataset.QueryLog, h uint64, ts int64) 
 	e, found := s.pending[h]
 	switch {
 	case !found:
-		var over []pending
-		if len(s.pending) >= p.maxPerShard {
-			over = s.evictOldest()
-		}
-		s.pending[h] = pending{ts: ts, kind: waitingShadow, shadow: waitingCopy(r)}
+		over := s.wait(h, pending{ts: ts, kind: waitingShadow, shadow: waitingCopy(r)}, p.maxPerShard)
 		s.mu.Unlock()
 		a.giveUp(over, true)
 		return
@@ -158,11 +150,7 @@ func (p *pairing) settle(a *aggregate, h uint64, ts int64) {
 	e, found := s.pending[h]
 	switch {
 	case !found:
-		var over []pending
-		if len(s.pending) >= p.maxPerShard {
-			over = s.evictOldest()
-		}
-		s.pending[h] = pending{ts: ts, kind: settled}
+		over := s.wait(h, pending{ts: ts, kind: settled}, p.maxPerShard)
 		s.mu.Unlock()
 		a.giveUp(over, true)
 		return
@@ -187,18 +175,30 @@ func waitingCopy(r *dataset.QueryLog) *dataset.QueryLog {
 	return &c
 }
 
-// evictOldest removes the oldest quarter of the shard's entries (at least
-// one) and returns them. The caller holds s.mu.
-func (s *pairShard) evictOldest() []pending {
-	ts := make([]int64, 0, len(s.pending))
-	for _, e := range s.pending {
-		ts = append(ts, e.ts)
+// wait puts e in the window under h, first evicting the oldest quarter of
+// the shard's entries when it holds max; it returns the evicted entries. The
+// caller holds s.mu.
+func (s *pairShard) wait(h uint64, e pending, max int) []pending {
+	var over []pending
+	if len(s.pending) >= max {
+		ts := make([]int64, 0, len(s.pending))
+		for _, e := range s.pending {
+			ts = append(ts, e.ts)
+		}
+		slices.Sort(ts)
+		cut := ts[len(ts)/4]
+		over = s.removeIf(func(e *pending) bool { return e.ts <= cut })
 	}
-	slices.Sort(ts)
-	cut := ts[len(ts)/4]
+	s.pending[h] = e
+	return over
+}
+
+// removeIf removes the entries for which drop is true and returns them. The
+// caller holds s.mu.
+func (s *pairShard) removeIf(drop func(*pending) bool) []pending {
 	var out []pending
 	for h, e := range s.pending {
-		if e.ts <= cut {
+		if drop(&e) {
 			out = append(out, e)
 			delete(s.pending, h)
 		}
@@ -208,31 +208,20 @@ func (s *pairShard) evictOldest() []pending {
 
 // expire gives up every entry older than cutoff (Unix microseconds).
 func (p *pairing) expire(a *aggregate, cutoff int64) {
-	for i := range p.shards {
-		s := &p.shards[i]
-		var out []pending
-		s.mu.Lock()
-		for h, e := range s.pending {
-			if e.ts < cutoff {
-				out = append(out, e)
-				delete(s.pending, h)
-			}
-		}
-		s.mu.Unlock()
-		a.giveUp(out, false)
-	}
+	p.giveUpIf(a, func(e *pending) bool { return e.ts < cutoff })
 }
 
 // flush gives up every entry left once all the input is read.
 func (p *pairing) flush(a *aggregate) {
+	p.giveUpIf(a, func(*pending) bool { return true })
+}
+
+// giveUpIf gives up the entries of every shard for which drop is true.
+func (p *pairing) giveUpIf(a *aggregate, drop func(*pending) bool) {
 	for i := range p.shards {
 		s := &p.shards[i]
 		s.mu.Lock()
-		out := make([]pending, 0, len(s.pending))
-		for _, e := range s.pending {
-			out = append(out, e)
-		}
-		clear(s.pending)
+		out := s.removeIf(drop)
 		s.mu.Unlock()
 		a.giveUp(out, false)
 	}
