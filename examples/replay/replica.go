@@ -11,12 +11,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/sqlshadow/sqlshadow/examples/internal/cli"
-	"github.com/sqlshadow/sqlshadow/replay"
 	"github.com/sqlshadow/sqlshadow/replay/replica"
 )
 
@@ -27,7 +25,7 @@ import (
 func replicaCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay replica", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	source := fs.String("source", "", "KIND:LOCATION, as for replay run")
+	sf := addSourceFlags(fs, "KIND:LOCATION, as for replay run", "statements that started at or after this time, RFC 3339")
 	statements := fs.String("statements", "", "instead of -source: a file of statements, one per line, or JSON Lines {\"sql\", \"database\"}")
 	schemaFrom := fs.String("schema-from", "", "host:port of the server to capture the schema from (SHOW CREATE TABLE)")
 	user := fs.String("user", "", "user on -schema-from (password in SQLSHADOW_PASSWORD)")
@@ -37,10 +35,6 @@ func replicaCmd(args []string, stdout, stderr io.Writer) int {
 	perTemplate := fs.Int("per-template", 5, "sample up to N statements per template (0: every statement)")
 	mapping := fs.Bool("mapping", false, "also write mapping.json, the way back to the original names and values")
 	rows := fs.Int("rows", 100, "filler rows per table, beyond the rows the statements need")
-	fromS := fs.String("from", "", "statements that started at or after this time, RFC 3339")
-	toS := fs.String("to", "", "and before this time, RFC 3339")
-	table := fs.String("audit-table", replay.DefaultAuditTable, "audit table of the starrocks-audit-table source")
-	tz := fs.String("log-tz", "UTC", "time zone of log timestamps written without one")
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cli.ExitOK
@@ -52,7 +46,7 @@ func replicaCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "replay replica: "+format+"\n", a...)
 		return cli.ExitError
 	}
-	if (*source == "") == (*statements == "") || *schemaFrom == "" || *keyFile == "" || *out == "" {
+	if (*sf.spec == "") == (*statements == "") || *schemaFrom == "" || *keyFile == "" || *out == "" {
 		return fail("one of -source and -statements, and -schema-from, -key-file and -out are required")
 	}
 	key, err := os.ReadFile(*keyFile)
@@ -62,20 +56,9 @@ func replicaCmd(args []string, stdout, stderr io.Writer) int {
 	if key = []byte(strings.TrimRight(string(key), "\r\n")); len(key) == 0 {
 		return fail("-key-file %s is empty", *keyFile)
 	}
-	var from, to time.Time
-	if *fromS != "" {
-		if from, err = time.Parse(time.RFC3339, *fromS); err != nil {
-			return fail("-from: %v", err)
-		}
-	}
-	if *toS != "" {
-		if to, err = time.Parse(time.RFC3339, *toS); err != nil {
-			return fail("-to: %v", err)
-		}
-	}
-	loc, err := time.LoadLocation(*tz)
+	win, err := sf.window()
 	if err != nil {
-		return fail("-log-tz: %v", err)
+		return fail("%v", err)
 	}
 	password, err := cli.Secret("SQLSHADOW_PASSWORD", "")
 	if err != nil {
@@ -88,7 +71,7 @@ func replicaCmd(args []string, stdout, stderr io.Writer) int {
 	if *statements != "" {
 		stmts, err = readStatements(*statements)
 	} else {
-		stmts, err = sampleSource(ctx, stdout, *source, *table, from, to, loc, *perTemplate)
+		stmts, err = sampleSource(ctx, stdout, sf, win, *perTemplate)
 	}
 	if err != nil {
 		return fail("%v", err)
@@ -118,34 +101,17 @@ func replicaCmd(args []string, stdout, stderr io.Writer) int {
 	return cli.ExitOK
 }
 
-// sampleSource reads the read-only statements of a source in the window,
+// sampleSource reads the read-only statements of the source in the window,
 // sampled per template when perTemplate > 0.
-func sampleSource(ctx context.Context, stdout io.Writer, spec, table string, from, to time.Time, loc *time.Location, perTemplate int) ([]replica.Statement, error) {
-	src, closeSrc, err := openSource(ctx, spec, table, from, to, loc)
+func sampleSource(ctx context.Context, stdout io.Writer, sf *sourceFlags, win window, perTemplate int) ([]replica.Statement, error) {
+	src, _, closeSrc, err := sf.open(ctx, stdout, win, false, perTemplate)
 	if err != nil {
 		return nil, err
 	}
 	defer closeSrc()
-	src = replay.Select(src, replay.Filter{From: from, To: to})
-	var sts []replay.Statement
-	if perTemplate > 0 {
-		var cov replay.Coverage
-		if sts, cov, err = replay.Sample(ctx, src, &replay.SampleOptions{PerTemplate: perTemplate}); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(stdout, "sample: %d statements of %d, %d templates of %d, %.1f%% of the recorded time\n",
-			cov.Kept, cov.Statements, cov.TemplatesKept, cov.Templates, 100*cov.TimeShare())
-	} else {
-		for {
-			st, err := src.Next(ctx)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			sts = append(sts, st)
-		}
+	sts, err := readAll(ctx, src)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]replica.Statement, len(sts))
 	for i, st := range sts {

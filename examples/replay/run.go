@@ -25,14 +25,13 @@ import (
 func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	source := fs.String("source", "", "KIND:LOCATION; KIND is starrocks-audit (files or directories, comma-separated), starrocks-audit-table (a DSN), slowlog, generallog (files) or querylog (a bucket URL)")
+	sf := addSourceFlags(fs, "KIND:LOCATION; KIND is starrocks-audit (files or directories, comma-separated), starrocks-audit-table (a DSN), slowlog, generallog (files) or querylog (a bucket URL)",
+		"replay statements that started at or after this time, RFC 3339")
 	primary := fs.String("primary", "", "primary (or baseline) target, host:port")
 	shadowAddr := fs.String("shadow", "", "shadow (or candidate) target, host:port (optional)")
 	user := fs.String("user", "", "user both targets log in as (password in SQLSHADOW_PASSWORD)")
 	bucketURL := fs.String("bucket-url", "", "where the query logs go (file:///dir, s3://..., gs://...)")
 	logFormat := cli.LogFormatFlag(fs)
-	fromS := fs.String("from", "", "replay statements that started at or after this time, RFC 3339")
-	toS := fs.String("to", "", "and before this time, RFC 3339")
 	perTemplate := fs.Int("per-template", 0, "sample up to N statements per template (0: replay everything, in session order)")
 	speed := fs.Float64("speed", 0, "replay at the recorded timing times this factor (2: twice as fast)")
 	rate := fs.Float64("rate", 0, "replay at a fixed rate, statements per second")
@@ -40,8 +39,6 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	repeat := fs.Int("repeat", 1, "run each statement K times on both targets, interleaved ABBA")
 	shardS := fs.String("shard", "", "I/N: replay the sessions of shard I of N (a Kubernetes Indexed Job)")
 	writes := fs.Bool("writes", false, "replay writes too, on both targets (read-only statements only by default)")
-	table := fs.String("audit-table", replay.DefaultAuditTable, "audit table of the starrocks-audit-table source")
-	tz := fs.String("log-tz", "UTC", "time zone of log timestamps written without one")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -54,24 +51,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "replay run: "+format+"\n", a...)
 		return cli.ExitError
 	}
-	if *source == "" || *primary == "" || *bucketURL == "" {
+	if *sf.spec == "" || *primary == "" || *bucketURL == "" {
 		return fail("-source, -primary and -bucket-url are required")
 	}
-	var from, to time.Time
-	var err error
-	if *fromS != "" {
-		if from, err = time.Parse(time.RFC3339, *fromS); err != nil {
-			return fail("-from: %v", err)
-		}
-	}
-	if *toS != "" {
-		if to, err = time.Parse(time.RFC3339, *toS); err != nil {
-			return fail("-to: %v", err)
-		}
-	}
-	loc, err := time.LoadLocation(*tz)
+	win, err := sf.window()
 	if err != nil {
-		return fail("-log-tz: %v", err)
+		return fail("%v", err)
 	}
 	var shard replay.Shard
 	if *shardS != "" {
@@ -91,22 +76,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	defer func() { _ = bucket.Close() }()
-	src, closeSrc, err := openSource(ctx, *source, *table, from, to, loc)
+	src, total, closeSrc, err := sf.open(ctx, stdout, win, *writes, *perTemplate)
 	if err != nil {
 		return fail("%v", err)
 	}
 	defer closeSrc()
-	src = replay.Select(src, replay.Filter{From: from, To: to, Writes: *writes})
-	var total int64
-	if *perTemplate > 0 {
-		sample, cov, err := replay.Sample(ctx, src, &replay.SampleOptions{PerTemplate: *perTemplate})
-		if err != nil {
-			return fail("%v", err)
-		}
-		fmt.Fprintf(stdout, "sample: %d statements of %d, %d templates of %d, %.1f%% of the recorded time\n",
-			cov.Kept, cov.Statements, cov.TemplatesKept, cov.Templates, 100*cov.TimeShare())
-		src, total = replay.Statements(sample), cov.Kept
-	}
 
 	format, err := cli.LogFormat[dataset.QueryLog](*logFormat)
 	if err != nil {
