@@ -95,7 +95,9 @@ func TestRestartPrimary(t *testing.T) {
 		Primary: primarySrv.Addr(), Shadow: shadow.Addr(), User: mariadb.User,
 		Targets: map[string]certify.TargetSpec{"primary": {Target: primary}},
 		Steps: []certify.Step{
-			{Workload: &certify.Workload{Duration: 10 * time.Second, Clients: 3, Rate: 40}},
+			// 20 s: on a loaded machine the primary takes 6 s or more to
+			// come back, and the test needs a few seconds of traffic after it.
+			{Workload: &certify.Workload{Duration: 20 * time.Second, Clients: 3, Rate: 40}},
 			{At: 3 * time.Second, Chaos: &certify.Chaos{Action: "restart", Target: "primary"}},
 		},
 	}
