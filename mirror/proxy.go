@@ -112,10 +112,12 @@ type Proxy struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*clientConn]struct{}
 	watch     *closeWatch // nil when not available (not Linux)
-	shutting  bool
-	closed    bool
-	connWG    sync.WaitGroup
-	serveWG   sync.WaitGroup
+	// zstd is the zstd compression state the connections share.
+	zstd     *wire.ZstdCodec
+	shutting bool
+	closed   bool
+	connWG   sync.WaitGroup
+	serveWG  sync.WaitGroup
 
 	// The query-log queue: connections append under logMu, the log
 	// goroutine takes the whole batch at once (one lock per batch rather
@@ -172,6 +174,7 @@ func New(primary string, opts *Options) (*Proxy, error) {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*clientConn]struct{}{},
 		logDone:   make(chan struct{}),
+		zstd:      wire.NewZstdCodec(),
 	}
 	p.watch, err = newCloseWatch()
 	if err != nil {

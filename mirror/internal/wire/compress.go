@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // compressedHeaderSize is the size of a compressed packet's header: 3 bytes
@@ -17,11 +21,13 @@ const compressedHeaderSize = 7
 // carries its payload uncompressed, as MariaDB and MySQL do.
 const minCompressLength = 50
 
-// CompressedConn is a net.Conn speaking the zlib compressed protocol
-// (CLIENT_COMPRESS) over another one: what is written is sent as compressed
-// packets, what is read is the decompressed stream of MySQL packets. A Conn
-// (NewConn, or Reset after the handshake's OK) reads and writes packets over
-// it unchanged.
+// CompressedConn is a net.Conn speaking the compressed protocol over another
+// one, with zlib (CLIENT_COMPRESS) or zstd (CLIENT_ZSTD_COMPRESSION_ALGORITHM,
+// MySQL 8.0.18 and later): what is written is sent as compressed packets,
+// what is read is the decompressed stream of MySQL packets. A Conn (NewConn,
+// or Reset after the handshake's OK) reads and writes packets over it
+// unchanged. Both algorithms frame packets alike; a zstd packet's payload is
+// one zstd frame.
 //
 // Compressed packets carry a sequence id of their own: a write continues
 // from the last compressed packet read plus one (an answer), and
@@ -38,10 +44,70 @@ type CompressedConn struct {
 
 	zw  *zlib.Writer
 	out bytes.Buffer
+
+	zstd  *ZstdCodec // nil: zlib
+	level zstd.EncoderLevel
 }
 
-// NewCompressedConn returns nc speaking the compressed protocol.
+// NewCompressedConn returns nc speaking the zlib compressed protocol.
 func NewCompressedConn(nc net.Conn) *CompressedConn { return &CompressedConn{Conn: nc} }
+
+// NewZstdConn returns nc speaking the zstd compressed protocol, compressing
+// at level (zstd's 1 to 22, as a client's handshake response carries it; 0
+// is zstd's default, 3) with z's shared state.
+func NewZstdConn(nc net.Conn, z *ZstdCodec, level int) *CompressedConn {
+	if level <= 0 {
+		level = 3
+	}
+	return &CompressedConn{Conn: nc, zstd: z, level: zstd.EncoderLevelFromZstd(level)}
+}
+
+// ZstdCodec is the zstd state the CompressedConns of one owner (a proxy)
+// share: an encoder per level and a decoder, each as many times over as
+// there are CPUs. A zstd encoder takes hundreds of KiB to more than a MiB,
+// too much to keep one per connection for thousands of connections. It is
+// safe for concurrent use, holds no goroutines and needs no closing; the
+// zero value is not usable: use NewZstdCodec.
+type ZstdCodec struct {
+	mu  sync.Mutex
+	enc map[zstd.EncoderLevel]*zstd.Encoder
+	dec *zstd.Decoder
+}
+
+// NewZstdCodec returns a codec that creates its encoders and decoder on
+// first use.
+func NewZstdCodec() *ZstdCodec {
+	return &ZstdCodec{enc: make(map[zstd.EncoderLevel]*zstd.Encoder)}
+}
+
+func (z *ZstdCodec) encoder(level zstd.EncoderLevel) (*zstd.Encoder, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if e := z.enc[level]; e != nil {
+		return e, nil
+	}
+	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return nil, err
+	}
+	z.enc[level] = e
+	return e, nil
+}
+
+func (z *ZstdCodec) decoder() (*zstd.Decoder, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.dec == nil {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(MaxPayload+1))
+		if err != nil {
+			return nil, err
+		}
+		z.dec = d
+	}
+	return z.dec, nil
+}
 
 // ResetSequence makes the next written compressed packet's sequence id 0:
 // the start of a command.
@@ -81,6 +147,9 @@ func (c *CompressedConn) readPacket() error {
 		c.rd = in
 		return nil
 	}
+	if c.zstd != nil {
+		return c.decodeZstd(in, ulen)
+	}
 	c.src.Reset(in)
 	var err error
 	if c.zr == nil {
@@ -94,6 +163,22 @@ func (c *CompressedConn) readPacket() error {
 	out := c.buf[clen : clen+ulen]
 	if _, err := io.ReadFull(c.zr, out); err != nil {
 		return malformed(fmt.Sprintf("compressed packet: %v", err))
+	}
+	c.rd = out
+	return nil
+}
+
+func (c *CompressedConn) decodeZstd(in []byte, ulen int) error {
+	d, err := c.zstd.decoder()
+	if err != nil {
+		return err
+	}
+	out, err := d.DecodeAll(in, c.buf[len(in):len(in)])
+	if err != nil {
+		return malformed(fmt.Sprintf("zstd compressed packet: %v", err))
+	}
+	if len(out) != ulen {
+		return malformed(fmt.Sprintf("zstd compressed packet: %d bytes announced, %d decompressed", ulen, len(out)))
 	}
 	c.rd = out
 	return nil
@@ -120,15 +205,7 @@ func (c *CompressedConn) writePacket(p []byte) error {
 	c.out.Write(header[:])
 	ulen := 0
 	if len(p) >= minCompressLength {
-		if c.zw == nil {
-			c.zw = zlib.NewWriter(&c.out)
-		} else {
-			c.zw.Reset(&c.out)
-		}
-		if _, err := c.zw.Write(p); err != nil {
-			return err
-		}
-		if err := c.zw.Close(); err != nil {
+		if err := c.compress(p); err != nil {
 			return err
 		}
 		ulen = len(p)
@@ -151,4 +228,25 @@ func (c *CompressedConn) writePacket(p []byte) error {
 		c.out = bytes.Buffer{}
 	}
 	return err
+}
+
+// compress appends p compressed to c.out.
+func (c *CompressedConn) compress(p []byte) error {
+	if c.zstd != nil {
+		e, err := c.zstd.encoder(c.level)
+		if err != nil {
+			return err
+		}
+		c.out.Write(e.EncodeAll(p, c.out.AvailableBuffer()))
+		return nil
+	}
+	if c.zw == nil {
+		c.zw = zlib.NewWriter(&c.out)
+	} else {
+		c.zw.Reset(&c.out)
+	}
+	if _, err := c.zw.Write(p); err != nil {
+		return err
+	}
+	return c.zw.Close()
 }
