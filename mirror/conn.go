@@ -290,8 +290,9 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		return fail("handshake", 0, errCodeConnect, "the primary does not speak protocol 4.1", errors.New("mirror: primary too old"))
 	}
 	primaryCaps := g.Capabilities
-	// Compression is the proxy's own on each leg: offered to every client.
-	g.Capabilities = g.Capabilities&wire.Supported | wire.ClientCompress
+	// Compression is the proxy's own on each leg: zlib and zstd are offered
+	// to every client.
+	g.Capabilities = g.Capabilities&wire.Supported | wire.ClientCompress | wire.ClientZstdCompression
 	if p.opts.ClientTLS != nil {
 		g.Capabilities |= wire.ClientSSL
 	}
@@ -338,16 +339,10 @@ func (c *clientConn) handshake(ctx context.Context) error {
 			return fail("handshake", rseq+1, errCodeHandshake, "bad handshake", err)
 		}
 	}
-	if resp.Capabilities&wire.ClientZstdCompression != 0 {
-		// The greeting did not offer it: a client that compresses anyway
-		// would send frames the proxy cannot read.
-		return fail("handshake", rseq+1, errCodeHandshake, "zstd protocol compression is not supported through the proxy: connect without it or with zlib",
-			errors.New("mirror: client asked for zstd compression, not offered"))
-	}
 	// A compressing client gets a compressed primary leg when the primary
-	// offers it, an uncompressed one otherwise.
-	clientZ := resp.Capabilities&wire.ClientCompress != 0
-	primaryZ := clientZ && primaryCaps&wire.ClientCompress != 0
+	// offers compression, an uncompressed one otherwise.
+	clientZ := compressionOf(resp.Capabilities)
+	primaryZ := primaryCompression(clientZ, primaryCaps)
 	// TLS to the primary as the client chose, so that the server's own
 	// checks (require_secure_transport, REQUIRE SSL) see the client's choice.
 	c.primaryTLS = p.opts.PrimaryTLS != nil && (c.clientTLS || p.opts.PrimaryTLSAlways)
@@ -355,9 +350,10 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		return fail("auth", rseq+1, errCodeAccess, ErrCleartextRefused.Error(), ErrCleartextRefused)
 	}
 	out := *resp
-	out.Capabilities = resp.Capabilities & (g.Capabilities &^ (wire.ClientSSL | wire.ClientCompress))
-	if primaryZ {
-		out.Capabilities |= wire.ClientCompress
+	out.Capabilities = resp.Capabilities & (g.Capabilities &^ (wire.ClientSSL | compressionCaps))
+	out.Capabilities |= primaryZ.capability()
+	if primaryZ == zstdCompression && clientZ != zstdCompression {
+		out.ZstdLevel = 3 // zstd's default level (servers refuse 0)
 	}
 	// The primary's leg gets what the client chose of what the primary
 	// offers, so both legs frame the responses the same way.
@@ -409,17 +405,17 @@ func (c *clientConn) handshake(ctx context.Context) error {
 		p.m.connErrors.WithLabelValues("auth").Inc()
 		return errors.New("mirror: primary refused the login")
 	}
-	c.caps = out.Capabilities &^ (wire.ClientSSL | wire.ClientCompress)
+	c.caps = out.Capabilities &^ (wire.ClientSSL | compressionCaps)
 	// Both legs compress what follows the login's OK.
-	if clientZ {
+	if clientZ != noCompression {
 		var nc net.Conn = c.clientNet
 		if pre := c.client.Buffered(); len(pre) > 0 {
 			nc = &prefixConn{Conn: nc, r: io.MultiReader(strings.NewReader(string(pre)), nc)}
 		}
-		c.client.Reset(wire.NewCompressedConn(nc))
+		c.client.Reset(p.compressed(nc, clientZ, resp.ZstdLevel))
 	}
-	if primaryZ {
-		c.primaryZ = wire.NewCompressedConn(c.primNet)
+	if primaryZ != noCompression {
+		c.primaryZ = p.compressed(c.primNet, primaryZ, out.ZstdLevel)
 		c.primary.Reset(c.primaryZ)
 	}
 	c.extMetadata = out.MariaDBCapabilities&wire.MariaDBClientExtendedMetadata != 0
@@ -852,3 +848,60 @@ func useDatabase(q string) (string, bool) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// compression is a leg's protocol compression.
+type compression uint8
+
+const (
+	noCompression compression = iota
+	zlibCompression
+	zstdCompression
+)
+
+// compressionCaps are the capabilities that ask for compression.
+const compressionCaps = wire.ClientCompress | wire.ClientZstdCompression
+
+// capability returns the capability flag that asks for z.
+func (z compression) capability() uint32 {
+	switch z {
+	case zlibCompression:
+		return wire.ClientCompress
+	case zstdCompression:
+		return wire.ClientZstdCompression
+	}
+	return 0
+}
+
+// compressionOf returns the compression capabilities ask for: zlib when
+// they ask for both (the algorithm every MariaDB and MySQL version speaks).
+func compressionOf(caps uint32) compression {
+	switch {
+	case caps&wire.ClientCompress != 0:
+		return zlibCompression
+	case caps&wire.ClientZstdCompression != 0:
+		return zstdCompression
+	}
+	return noCompression
+}
+
+// primaryCompression returns the primary leg's compression for a client
+// leg's: none for an uncompressed client, the client's algorithm when the
+// primary offers it, else the other one the primary offers, else none.
+func primaryCompression(client compression, primaryCaps uint32) compression {
+	if client == noCompression {
+		return noCompression
+	}
+	if primaryCaps&client.capability() != 0 {
+		return client
+	}
+	return compressionOf(primaryCaps)
+}
+
+// compressed returns nc speaking the compressed protocol with z (zlib or
+// zstd at level).
+func (p *Proxy) compressed(nc net.Conn, z compression, level byte) *wire.CompressedConn {
+	if z == zstdCompression {
+		return wire.NewZstdConn(nc, p.zstd, int(level))
+	}
+	return wire.NewCompressedConn(nc)
+}

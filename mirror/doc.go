@@ -31,10 +31,14 @@
 // optional metadata or MariaDB extended capabilities other than extended
 // metadata, such as a JSON column's format, which the primary's leg
 // negotiates as the client asked; both EOF styles and session tracking are
-// relayed). Protocol compression (zlib, CLIENT_COMPRESS) is the proxy's own
-// on each leg: offered to every client, and asked of the primary when the
-// client compresses and the primary offers it; the log, the hashes and the
-// mirror see the decompressed packets. zstd compression is not offered. Every command's response is
+// relayed). Protocol compression is the proxy's own on each leg: zlib
+// (CLIENT_COMPRESS) and zstd (CLIENT_ZSTD_COMPRESSION_ALGORITHM, at the level
+// the client asks) are offered to every client; when the client compresses,
+// the primary's leg uses the client's algorithm if the primary offers it,
+// else the other one it offers, else none. The log, the hashes and the
+// mirror see the decompressed packets; the shadow's leg is not compressed.
+// The zstd encoders and decoders are shared by the proxy's connections, not
+// kept per connection. Every command's response is
 // framed by what the command is: text and binary result sets, multi-results,
 // prepared statements and cursors, LOAD DATA LOCAL INFILE, packets of 16 MiB
 // and more; replication commands are answered with an ERR. TLS is terminated

@@ -1,18 +1,23 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
+	gmclient "github.com/go-mysql-org/go-mysql/client"
+	gmmysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlshadow/sqlshadow/dataset"
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
 )
 
 // countingConn counts the bytes a client reads from its socket.
@@ -103,4 +108,126 @@ func TestProxyCompression(t *testing.T) {
 			require.Equal(t, ps[i].ResultHash, ss[i].ResultHash, "the shadow ran the decompressed statement")
 		}
 	}
+}
+
+// recordingConn keeps every byte read from its socket.
+type recordingConn struct {
+	net.Conn
+	mu  *sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (c recordingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.mu.Lock()
+	c.buf.Write(b[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+// recorder returns a dialer whose connections record what they read, and
+// a function returning it.
+func recorder() (dial func(ctx context.Context, network, addr string) (net.Conn, error), read func() []byte) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return recordingConn{Conn: nc, mu: &mu, buf: &buf}, nil
+	}
+	read = func() []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		return bytes.Clone(buf.Bytes())
+	}
+	return dial, read
+}
+
+// zstdMagic starts every zstd frame.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// TestProxyZstdCompression: a client asking for zstd (go-mysql's client, as
+// MySQL 8.0.18+ clients do) gets zstd frames from the proxy, text and
+// prepared; MariaDB, which offers zlib only, gets a zlib leg; and with a
+// second proxy as the primary (which offers zstd), the first proxy's primary
+// leg speaks zstd too. The log and the shadow see the statements as sent.
+func TestProxyZstdCompression(t *testing.T) {
+	name := twinName(t)
+	twinDatabase(t, name, func(db *sql.DB, _ int) {
+		mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))",
+			"INSERT INTO t SELECT seq, REPEAT('abc', 60) FROM seq_1_to_2000")
+	})
+	mr := startMirror(t, rig.Server(t, 1).Addr(), nil)
+	// inner: a pass-through proxy to the same primary, offering zstd to
+	// outer, which dials it recording what it reads.
+	inner := startProxy(t, rig.Server(t, 0).Addr(), nil)
+	outerDial, outerRead := recorder()
+	outer := startProxy(t, inner.Addr, &Options{Dial: outerDial})
+
+	run := func(addr string, compression uint32) (read []byte, status string) {
+		dial, clientRead := recorder()
+		c, err := gmclient.ConnectWithDialer(context.Background(), "tcp", addr, mariadb.User, mariadb.Password, name, dial,
+			func(c *gmclient.Conn) error {
+				c.UnsetCapability(gmmysql.CLIENT_COMPRESS)
+				c.UnsetCapability(gmmysql.CLIENT_ZSTD_COMPRESSION_ALGORITHM)
+				if compression != 0 {
+					return c.SetCapability(compression)
+				}
+				return nil
+			})
+		require.NoError(t, err)
+		defer c.Close()
+		res, err := c.Execute("SHOW SESSION STATUS LIKE 'Compression'")
+		require.NoError(t, err)
+		status, _ = res.GetString(0, 1)
+		n, sum := 0, 0
+		for _, args := range [][]any{nil, {0}} { // text, then prepared
+			q := "SELECT id, v FROM t ORDER BY id"
+			if args != nil {
+				q = "SELECT id, v FROM t WHERE id > ? ORDER BY id"
+			}
+			res, err := c.Execute(q, args...)
+			require.NoError(t, err)
+			for i := range res.RowNumber() {
+				id, _ := res.GetInt(i, 0)
+				v, _ := res.GetString(i, 1)
+				n++
+				sum += int(id) + len(v)
+			}
+		}
+		require.Equal(t, 4000, n)
+		require.Equal(t, 2*(2000*2001/2+2000*180), sum)
+		return clientRead(), status
+	}
+	plain, plainStatus := run(mr.Addr, 0)
+	zstd, zstdStatus := run(mr.Addr, gmmysql.CLIENT_ZSTD_COMPRESSION_ALGORITHM)
+	require.Equal(t, "OFF", plainStatus)
+	require.Equal(t, "ON", zstdStatus, "a zstd client gets a zlib leg to MariaDB")
+	require.False(t, bytes.Contains(plain, zstdMagic), "no zstd frame when the client does not ask")
+	require.True(t, bytes.Contains(zstd, zstdMagic), "the client leg speaks zstd")
+	require.Less(t, len(zstd)*5, len(plain), "the client leg compresses: %d bytes against %d", len(zstd), len(plain))
+
+	primary, shadow := mr.all(t)
+	for _, cmd := range []string{"COM_QUERY", "COM_STMT_EXECUTE"} {
+		ps, ss := pairs(primary, shadow, cmd, "SELECT id, v FROM t")
+		require.Len(t, ps, 2, cmd)
+		require.Equal(t, ps[0].ResultHash, ps[1].ResultHash, "%s: the same rows compressed or not", cmd)
+		for i := range ps {
+			require.True(t, ss[i].Success, "%+v", ss[i])
+			require.Equal(t, ps[i].ResultHash, ss[i].ResultHash, "the shadow ran the decompressed statement")
+		}
+	}
+
+	// Through two proxies: outer's primary leg is zstd (inner offers it),
+	// inner's is zlib (MariaDB offers only that).
+	chained, chainedStatus := run(outer.Addr, gmmysql.CLIENT_ZSTD_COMPRESSION_ALGORITHM)
+	require.Equal(t, "ON", chainedStatus)
+	require.True(t, bytes.Contains(chained, zstdMagic), "the client leg to outer speaks zstd")
+	require.True(t, bytes.Contains(outerRead(), zstdMagic), "outer's primary leg speaks zstd")
+	require.Less(t, len(outerRead())*5, len(plain))
+	recs := outer.records(t)
+	require.Len(t, findRecords(recs, "COM_STMT_EXECUTE", "SELECT id, v FROM t WHERE id > ?"), 1)
 }

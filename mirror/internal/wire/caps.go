@@ -50,9 +50,10 @@ const (
 
 // Supported is the set of capabilities this package frames correctly and the
 // proxy lets a client and a server negotiate. Everything else (optional
-// result set metadata, query attributes, zstd, multi-factor auth) is
-// cleared, as are the MariaDB extended capabilities but MariaDBSupported.
-// ClientSSL and ClientCompress (CompressedConn) are handled per leg.
+// result set metadata, query attributes, multi-factor auth) is cleared, as
+// are the MariaDB extended capabilities but MariaDBSupported. ClientSSL,
+// ClientCompress and ClientZstdCompression (CompressedConn) are handled per
+// leg.
 const Supported = ClientLongPassword | ClientFoundRows | ClientLongFlag | ClientConnectWithDB |
 	ClientNoSchema | ClientODBC | ClientLocalFiles | ClientIgnoreSpace | ClientProtocol41 |
 	ClientInteractive | ClientIgnoreSigpipe | ClientTransactions | ClientReserved |

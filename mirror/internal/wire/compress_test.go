@@ -72,7 +72,7 @@ func TestCompressedConnShrinks(t *testing.T) {
 				w = NewCompressedConn(a)
 			} else {
 				z := NewZstdCodec()
-							w = NewZstdConn(a, z, 0)
+				w = NewZstdConn(a, z, 0)
 			}
 			p := bytes.Repeat([]byte("select 1 from dual; "), 100)
 			go func() { _, _ = w.Write(p); _, _ = w.Write([]byte("tiny")) }()

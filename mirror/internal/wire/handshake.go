@@ -145,8 +145,8 @@ type HandshakeResponse struct {
 	AuthPlugin string
 	// Attrs is the raw connect attributes block (without its length).
 	Attrs []byte
-	// ZstdLevel is present with ClientZstdCompression (kept only to parse
-	// the packet; the proxy clears that capability).
+	// ZstdLevel is the zstd compression level (1 to 22) the client asks
+	// for, present with ClientZstdCompression.
 	ZstdLevel byte
 }
 
