@@ -31,6 +31,7 @@ type logRec struct {
 	shadowOK, diverged, dropped, filtered bool
 	mismatch                              bool
 	what                                  string    // the command and text, for examples
+	shadowErr                             string    // the shadow record's error, for examples
 	end                                   time.Time // shadow: when the shadow finished it (ts + queue + duration)
 }
 
@@ -88,6 +89,7 @@ func readLogs(ctx context.Context, bucket *blob.Bucket, from, to time.Time) (*lo
 				r.what = q.Command + " " + q.QueryText
 			}
 			r.shadowOK, r.diverged, r.dropped, r.filtered = q.Success, q.Diverged, q.Dropped, q.Filtered
+			r.shadowErr = q.Error
 			took := q.DurationMS
 			if q.QueueMS != nil {
 				took += *q.QueueMS
@@ -231,6 +233,10 @@ func (rn *run) judge(logs *logIndex) {
 			if lr.diverged {
 				count(lr.ts, &l.DivergedInside, &l.DivergedOutside)
 			}
+			if (!lr.shadowOK || lr.dropped || lr.diverged) && !inWindow(lr.ts) && len(l.ShadowExamples) < 5 {
+				l.ShadowExamples = append(l.ShadowExamples, fmt.Sprintf("received at %.2fs, ended at %.2fs: %s: %s",
+					lr.ts.Sub(rn.t0).Seconds(), lr.end.Sub(rn.t0).Seconds(), lr.what, lr.shadowErr))
+			}
 			if lr.mismatch {
 				count(lr.ts, &l.MismatchesInside, &l.MismatchesOutside)
 			}
@@ -278,6 +284,10 @@ func (rn *run) judge(logs *logIndex) {
 			if st, ok := within(l.MismatchesOutside, r.Assert.Mismatches); ok {
 				add("mismatches", st, "%d shadow answers differ from the primary's outside fault windows (%d inside); %d shadow failures and %d diverged records outside",
 					l.MismatchesOutside, l.MismatchesInside, l.ShadowFailedOutside, l.DivergedOutside)
+				if len(l.ShadowExamples) > 0 {
+					last := &rep.Assertions[len(rep.Assertions)-1]
+					last.Message += "; first failed or diverged: " + strings.Join(l.ShadowExamples, "; ")
+				}
 			}
 		}
 	}

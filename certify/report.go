@@ -107,6 +107,9 @@ type LogSummary struct {
 	// Examples are the first records lost or unpaired outside fault
 	// windows.
 	Examples []string `json:"examples,omitempty"`
+	// ShadowExamples are the first shadow records failed, dropped or
+	// diverged outside fault windows, with the shadow's error.
+	ShadowExamples []string `json:"shadow_examples,omitempty"`
 }
 
 // Bin is one interval of the timeline.
