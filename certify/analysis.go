@@ -32,7 +32,7 @@ type logRec struct {
 	mismatch                              bool
 	what                                  string    // the command and text, for examples
 	shadowErr                             string    // the shadow record's error, for examples
-	end                                   time.Time // shadow: when the shadow finished it (ts + queue + duration)
+	end                                   time.Time // shadow: when the shadow finished it (ts + the primary's time + queue + duration)
 }
 
 // logIndex is the query logs of a run, by query id.
@@ -90,9 +90,14 @@ func readLogs(ctx context.Context, bucket *blob.Bucket, from, to time.Time) (*lo
 			}
 			r.shadowOK, r.diverged, r.dropped, r.filtered = q.Success, q.Diverged, q.Dropped, q.Filtered
 			r.shadowErr = q.Error
+			// The shadow queues a command when the primary has answered
+			// it: its end is the primary's time, the queue's and its own
+			// after the time received.
 			took := q.DurationMS
-			if q.QueueMS != nil {
-				took += *q.QueueMS
+			for _, ms := range []*float64{q.PrimaryDurationMS, q.PrimaryClientWaitMS, q.QueueMS} {
+				if ms != nil {
+					took += *ms
+				}
 			}
 			r.end = ts.Add(time.Duration(took * float64(time.Millisecond)))
 			r.mismatch = q.Success && q.PrimarySuccess != nil && *q.PrimarySuccess && !q.Diverged && !q.Filtered &&

@@ -29,10 +29,7 @@ func TestMain(m *testing.M) {
 	if h := os.Getenv("CERTIFY_HELPER"); h != "" {
 		os.Exit(helperProcess(h))
 	}
-	goleak.VerifyTestMain(rigMain{m},
-		// database/sql's pooled connections of testdb's root handle.
-		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
-	)
+	goleak.VerifyTestMain(rigMain{m})
 }
 
 // helperProcess is the program the soak tests sample: "leak" grows its

@@ -21,8 +21,5 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SQLSHADOW_NO_GOLEAK") != "" {
 		os.Exit(rig.Run(m))
 	}
-	goleak.VerifyTestMain(rigMain{m},
-		// database/sql's pooled connections of testdb's root handle.
-		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
-	)
+	goleak.VerifyTestMain(rigMain{m})
 }

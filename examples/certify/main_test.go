@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CERTIFY_HELPER") == "leak" {
 		leak()
 	}
-	goleak.VerifyTestMain(rigMain{m}, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))
+	goleak.VerifyTestMain(rigMain{m})
 }
 
 // leak is a program that grows by 4 MiB and one open file every 100 ms: even
