@@ -32,16 +32,43 @@ func (c countingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// TestProxyCompression: a client asking for zlib compression gets
-// compressed traffic from the proxy, the primary leg compresses too, and the
-// log, the hashes and the shadow see the decompressed statements and rows.
-func TestProxyCompression(t *testing.T) {
-	name := twinName(t)
+// compressionRig makes the table the compression tests read, 2,000 rows of
+// 180 compressible bytes, on both servers, and a proxy mirroring to the
+// second.
+func compressionRig(t *testing.T) (name string, mr *mirrorRig) {
+	t.Helper()
+	name = twinName(t)
 	twinDatabase(t, name, func(db *sql.DB, _ int) {
 		mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))",
 			"INSERT INTO t SELECT seq, REPEAT('abc', 60) FROM seq_1_to_2000")
 	})
-	mr := startMirror(t, rig.Server(t, 1).Addr(), nil)
+	return name, startMirror(t, rig.Server(t, 1).Addr(), nil)
+}
+
+// requireSameRowsMirrored checks that the table was read twice (once
+// uncompressed, once compressed) in text and prepared, with the same result
+// hash, and that the shadow ran each statement as decompressed and answered
+// the same rows.
+func requireSameRowsMirrored(t *testing.T, mr *mirrorRig) {
+	t.Helper()
+	primary, shadow := mr.all(t)
+	for _, cmd := range []string{"COM_QUERY", "COM_STMT_EXECUTE"} {
+		ps, ss := pairs(primary, shadow, cmd, "SELECT id, v FROM t")
+		require.Len(t, ps, 2, cmd)
+		require.Equal(t, ps[0].ResultHash, ps[1].ResultHash, "%s: the same rows compressed or not", cmd)
+		for i := range ps {
+			require.Equal(t, dataset.TargetShadow, ss[i].Target)
+			require.True(t, ss[i].Success, "%+v", ss[i])
+			require.Equal(t, ps[i].ResultHash, ss[i].ResultHash, "the shadow ran the decompressed statement")
+		}
+	}
+}
+
+// TestProxyCompression: a client asking for zlib compression gets
+// compressed traffic from the proxy, the primary leg compresses too, and the
+// log, the hashes and the shadow see the decompressed statements and rows.
+func TestProxyCompression(t *testing.T) {
+	name, mr := compressionRig(t)
 	var read atomic.Int64
 	mysql.RegisterDialContext("counting", func(ctx context.Context, addr string) (net.Conn, error) {
 		var d net.Dialer
@@ -97,17 +124,7 @@ func TestProxyCompression(t *testing.T) {
 	require.Equal(t, "ON", compressedStatus, "the primary leg compresses")
 	require.Less(t, compressed*5, plain, "the client leg compresses: %d bytes against %d", compressed, plain)
 
-	primary, shadow := mr.all(t)
-	for _, cmd := range []string{"COM_QUERY", "COM_STMT_EXECUTE"} {
-		ps, ss := pairs(primary, shadow, cmd, "SELECT id, v FROM t")
-		require.Len(t, ps, 2, cmd)
-		require.Equal(t, ps[0].ResultHash, ps[1].ResultHash, "%s: the same rows compressed or not", cmd)
-		for i := range ps {
-			require.Equal(t, dataset.TargetShadow, ss[i].Target)
-			require.True(t, ss[i].Success, "%+v", ss[i])
-			require.Equal(t, ps[i].ResultHash, ss[i].ResultHash, "the shadow ran the decompressed statement")
-		}
-	}
+	requireSameRowsMirrored(t, mr)
 }
 
 // recordingConn keeps every byte read from its socket.
@@ -155,12 +172,7 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // second proxy as the primary (which offers zstd), the first proxy's primary
 // leg speaks zstd too. The log and the shadow see the statements as sent.
 func TestProxyZstdCompression(t *testing.T) {
-	name := twinName(t)
-	twinDatabase(t, name, func(db *sql.DB, _ int) {
-		mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))",
-			"INSERT INTO t SELECT seq, REPEAT('abc', 60) FROM seq_1_to_2000")
-	})
-	mr := startMirror(t, rig.Server(t, 1).Addr(), nil)
+	name, mr := compressionRig(t)
 	// inner: a pass-through proxy to the same primary, offering zstd to
 	// outer, which dials it recording what it reads.
 	inner := startProxy(t, rig.Server(t, 0).Addr(), nil)
@@ -210,16 +222,7 @@ func TestProxyZstdCompression(t *testing.T) {
 	require.True(t, bytes.Contains(zstd, zstdMagic), "the client leg speaks zstd")
 	require.Less(t, len(zstd)*5, len(plain), "the client leg compresses: %d bytes against %d", len(zstd), len(plain))
 
-	primary, shadow := mr.all(t)
-	for _, cmd := range []string{"COM_QUERY", "COM_STMT_EXECUTE"} {
-		ps, ss := pairs(primary, shadow, cmd, "SELECT id, v FROM t")
-		require.Len(t, ps, 2, cmd)
-		require.Equal(t, ps[0].ResultHash, ps[1].ResultHash, "%s: the same rows compressed or not", cmd)
-		for i := range ps {
-			require.True(t, ss[i].Success, "%+v", ss[i])
-			require.Equal(t, ps[i].ResultHash, ss[i].ResultHash, "the shadow ran the decompressed statement")
-		}
-	}
+	requireSameRowsMirrored(t, mr)
 
 	// Through two proxies: outer's primary leg is zstd (inner offers it),
 	// inner's is zlib (MariaDB offers only that).
