@@ -47,29 +47,12 @@ trap cleanup EXIT
 need() { command -v "$1" >/dev/null || { echo "bench-replay: $1 is not installed" >&2; exit 2; }; }
 need mariadbd; need mariadb-install-db; need sysbench; need mariadb; need go; need python3
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-user_args=(); [ "$(id -u)" = 0 ] && user_args=(--user=root)
+SCRIPT=bench-replay
+. "$ROOT/scripts/lib/mariadb.sh"
 
 echo "bench-replay: starting MariaDB in $WORK" >&2
-mariadb-install-db --no-defaults --datadir="$WORK/data" --auth-root-authentication-method=normal \
-	--skip-test-db "${user_args[@]}" >"$WORK/install.log" 2>&1
-DB_PORT=$(free_port)
-cat >"$WORK/init.sql" <<SQL
-CREATE USER IF NOT EXISTS 'sbtest'@'%' IDENTIFIED BY 'sbtest-pw';
-GRANT ALL PRIVILEGES ON *.* TO 'sbtest'@'%';
-CREATE DATABASE IF NOT EXISTS sbtest;
-SQL
-mariadbd --no-defaults --datadir="$WORK/data" --port="$DB_PORT" --bind-address=127.0.0.1 \
-	--socket="$WORK/mysqld.sock" --pid-file="$WORK/mysqld.pid" --log-error="$WORK/error.log" \
-	--init-file="$WORK/init.sql" "${user_args[@]}" --skip-name-resolve --max-connections=500 \
-	--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
-	--performance-schema=OFF &
-DB_PID=$!
-PIDS+=($!)
-for _ in $(seq 1 200); do
-	mariadb --no-defaults -h127.0.0.1 -P"$DB_PORT" -usbtest -psbtest-pw -e 'SELECT 1' sbtest >/dev/null 2>&1 && break
-	sleep 0.1
-done
+start_mariadb data sbtest sbtest-pw sbtest --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2
+DB_PORT=$MARIADB_PORT DB_PID=$MARIADB_PID
 sql() { mariadb --no-defaults -h127.0.0.1 -P"$DB_PORT" -usbtest -psbtest-pw -e "$1" sbtest; }
 
 echo "bench-replay: building replay" >&2

@@ -36,40 +36,15 @@ trap cleanup EXIT
 need() { command -v "$1" >/dev/null || { echo "driver-suite: $1 is not installed" >&2; exit 2; }; }
 need mariadbd; need mariadb-install-db; need mariadb; need go; need python3
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-user_args=(); [ "$(id -u)" = 0 ] && user_args=(--user=root)
-
-# start_db NAME: a throwaway MariaDB with user gotest and database gotest;
-# sets PORT.
-start_db() {
-	local name=$1
-	mariadb-install-db --no-defaults --datadir="$WORK/$name" --auth-root-authentication-method=normal \
-		--skip-test-db "${user_args[@]}" >"$WORK/$name-install.log" 2>&1
-	PORT=$(free_port)
-	cat >"$WORK/init.sql" <<SQL
-CREATE USER IF NOT EXISTS 'gotest'@'%' IDENTIFIED BY 'secret';
-GRANT ALL PRIVILEGES ON *.* TO 'gotest'@'%';
-CREATE DATABASE IF NOT EXISTS gotest;
-SQL
-	mariadbd --no-defaults --datadir="$WORK/$name" --port="$PORT" --bind-address=127.0.0.1 \
-		--socket="$WORK/$name.sock" --pid-file="$WORK/$name.pid" --log-error="$WORK/$name-error.log" \
-		--init-file="$WORK/init.sql" "${user_args[@]}" --skip-name-resolve --max-connections=500 \
-		--local-infile=1 --max-allowed-packet=64M --skip-log-bin --performance-schema=OFF &
-	PIDS+=($!)
-	for _ in $(seq 1 200); do
-		mariadb --no-defaults -h127.0.0.1 -P"$PORT" -ugotest -psecret -e 'SELECT 1' gotest >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "driver-suite: MariaDB $name did not start (see $WORK/$name-error.log)" >&2
-	KEEP=1
-	exit 2
-}
+SCRIPT=driver-suite
+. "$ROOT/scripts/lib/mariadb.sh"
 
 echo "driver-suite: starting MariaDB (primary and shadow) in $WORK" >&2
-start_db primary
-DB_PORT=$PORT
-start_db shadow
-SHADOW_PORT=$PORT
+db_args=(--local-infile=1 --max-allowed-packet=64M)
+start_mariadb primary gotest secret gotest "${db_args[@]}" || { KEEP=1; exit 2; }
+DB_PORT=$MARIADB_PORT
+start_mariadb shadow gotest secret gotest "${db_args[@]}" || { KEEP=1; exit 2; }
+SHADOW_PORT=$MARIADB_PORT
 
 echo "driver-suite: building the proxy; copying the driver's source" >&2
 (cd "$ROOT/examples" && go build -o "$WORK/shadow-proxy" ./shadow-proxy)
