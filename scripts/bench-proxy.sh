@@ -19,6 +19,14 @@
 # same round, and its range their lowest and highest. QPS, its ratio to the
 # relay's (median and range) and p95 are secondary figures.
 #
+# A/B: BENCH_PROXY_BIN_B names a second shadow-proxy binary (say, built
+# from another commit: go build -o /tmp/proxy-b ./shadow-proxy in examples/)
+# that runs beside the tree's, as the targets proxyB (query log on) and
+# mirrorB (mirroring to the same shadow MariaDB), added to the default
+# targets and alternated with the others in every round, so that both
+# builds meet the same load. Their rows are labelled :B; the exit status
+# follows the tree's build only.
+#
 # It starts two throwaway MariaDB servers, the primary and the shadow, in a
 # temporary directory (mariadbd, mariadb-install-db and sysbench must be
 # installed), prepares the sysbench tables once on each, then for each workload (oltp_point_select, oltp_read_only),
@@ -35,7 +43,10 @@ BENCH_WORKLOADS=${BENCH_WORKLOADS:-"oltp_point_select oltp_read_only"}
 BENCH_THREADS=${BENCH_THREADS:-"1 8"}
 BENCH_MODES=${BENCH_MODES:-"disable auto"}
 BENCH_PROXY_ARGS=${BENCH_PROXY_ARGS:-}
-BENCH_TARGETS=${BENCH_TARGETS:-"direct relay proxy nolog mirror"} # for profiling one target
+BENCH_PROXY_BIN_B=${BENCH_PROXY_BIN_B:-}
+default_targets="direct relay proxy nolog mirror"
+[ -n "$BENCH_PROXY_BIN_B" ] && default_targets+=" proxyB mirrorB"
+BENCH_TARGETS=${BENCH_TARGETS:-$default_targets} # for profiling one target
 # BENCH_NO_LOG=1 runs the proxy without its query log, to see what logging costs.
 TABLES=${BENCH_TABLES:-4}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-10000}
@@ -105,7 +116,7 @@ MIRROR_METRICS_PORT=$(free_port)
 "$WORK/relay" -listen "127.0.0.1:$RELAY_PORT" -upstream "127.0.0.1:$DB_PORT" 2>"$WORK/relay.log" &
 RELAY_PID=$!
 PIDS+=($!)
-mkdir -p "$WORK/logs/proxy" "$WORK/logs/mirror"
+mkdir -p "$WORK/logs/proxy" "$WORK/logs/mirror" "$WORK/logs/proxyB" "$WORK/logs/mirrorB"
 "$WORK/shadow-proxy" -listen "127.0.0.1:$PROXY_PORT" -primary "127.0.0.1:$DB_PORT" \
 	"${log_args[@]}" -metrics-listen "127.0.0.1:$METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/proxy.log" &
 PROXY_PID=$!
@@ -119,6 +130,22 @@ SQLSHADOW_SHADOW_PASSWORD=sbtest-pw "$WORK/shadow-proxy" -listen "127.0.0.1:$MIR
 	-metrics-listen "127.0.0.1:$MIRROR_METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/mirror.log" &
 MIRROR_PID=$!
 PIDS+=($!)
+PROXYB_PORT=0 PROXYB_METRICS_PORT=0 PROXYB_PID=0 MIRRORB_PORT=0 MIRRORB_METRICS_PORT=0 MIRRORB_PID=0
+if [ -n "$BENCH_PROXY_BIN_B" ]; then
+	PROXYB_PORT=$(free_port)
+	PROXYB_METRICS_PORT=$(free_port)
+	MIRRORB_PORT=$(free_port)
+	MIRRORB_METRICS_PORT=$(free_port)
+	"$BENCH_PROXY_BIN_B" -listen "127.0.0.1:$PROXYB_PORT" -primary "127.0.0.1:$DB_PORT" \
+		-bucket-url "file://$WORK/logs/proxyB" -metrics-listen "127.0.0.1:$PROXYB_METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/proxyB.log" &
+	PROXYB_PID=$!
+	PIDS+=($!)
+	SQLSHADOW_SHADOW_PASSWORD=sbtest-pw "$BENCH_PROXY_BIN_B" -listen "127.0.0.1:$MIRRORB_PORT" -primary "127.0.0.1:$DB_PORT" \
+		-shadow "127.0.0.1:$SHADOW_DB_PORT" -shadow-user sbtest -bucket-url "file://$WORK/logs/mirrorB" \
+		-metrics-listen "127.0.0.1:$MIRRORB_METRICS_PORT" -log-level warn $BENCH_PROXY_ARGS 2>"$WORK/mirrorB.log" &
+	MIRRORB_PID=$!
+	PIDS+=($!)
+fi
 sleep 0.5
 
 sb() { # port workload threads psmode [extra...]
@@ -155,10 +182,16 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'
 has() { [[ " $BENCH_TARGETS " == *" $1 "* ]]; }
 
 # Each row is one process measured on one line: the targets in BENCH_TARGETS,
-# plus shadow-db (the shadow MariaDB, during the mirror target's runs).
-declare -A PORT=([direct]=$DB_PORT [relay]=$RELAY_PORT [proxy]=$PROXY_PORT [nolog]=$NOLOG_PORT [mirror]=$MIRROR_PORT)
-declare -A PID=([direct]=0 [relay]=$RELAY_PID [proxy]=$PROXY_PID [nolog]=$NOLOG_PID [mirror]=$MIRROR_PID)
-declare -A LABEL=([direct]=direct [relay]=relay [proxy]="proxy+log" [nolog]="proxy-nolog" [mirror]=mirror [shadow-db]="shadow-db")
+# plus shadow-db (the shadow MariaDB, during the mirror target's runs) and
+# shadowB (the same, during mirrorB's).
+TARGETS="direct relay proxy nolog mirror proxyB mirrorB"
+declare -A PORT=([direct]=$DB_PORT [relay]=$RELAY_PORT [proxy]=$PROXY_PORT [nolog]=$NOLOG_PORT [mirror]=$MIRROR_PORT
+	[proxyB]=$PROXYB_PORT [mirrorB]=$MIRRORB_PORT)
+declare -A PID=([direct]=0 [relay]=$RELAY_PID [proxy]=$PROXY_PID [nolog]=$NOLOG_PID [mirror]=$MIRROR_PID
+	[proxyB]=$PROXYB_PID [mirrorB]=$MIRRORB_PID)
+declare -A SHADOW_ROW=([mirror]=shadow-db [mirrorB]=shadowB)
+declare -A LABEL=([direct]=direct [relay]=relay [proxy]="proxy+log" [nolog]="proxy-nolog" [mirror]=mirror [shadow-db]="shadow-db"
+	[proxyB]="proxy+log:B" [mirrorB]="mirror:B" [shadowB]="shadow-db:B")
 [ "${BENCH_NO_LOG:-}" = 1 ] && LABEL[proxy]="proxy(nolog)"
 fmt='%-18s %3s %-9s %-12s | %8s %7s %11s | %10s %7s %11s %7s\n'
 printf "$fmt" workload thr protocol process cpu_us x/relay 'x range' qps q/relay 'q range' p95ms
@@ -172,12 +205,13 @@ for wl in $BENCH_WORKLOADS; do
 			declare -A qs=() p95s=() us=() xs=() qr=()
 			for _ in $(seq 1 "$BENCH_ROUNDS"); do
 				declare -A rq=() ru=()
-				for t in direct relay proxy nolog mirror; do
+				for t in $TARGETS; do
 					has "$t" || continue
-					read -r q p u u2 < <(run "${PORT[$t]}" "$wl" "$th" "$ps" "${PID[$t]}" "$([ "$t" = mirror ] && echo "$SHADOW_DB_PID")")
+					sh=${SHADOW_ROW[$t]:-}
+					read -r q p u u2 < <(run "${PORT[$t]}" "$wl" "$th" "$ps" "${PID[$t]}" "$([ -n "$sh" ] && echo "$SHADOW_DB_PID")")
 					rq[$t]=$q; ru[$t]=$u
 					qs[$t]+=" $q"; p95s[$t]+=" $p"; us[$t]+=" $u"
-					if [ "$t" = mirror ]; then rq[shadow-db]=0; ru[shadow-db]=$u2; us[shadow-db]+=" $u2"; fi
+					if [ -n "$sh" ]; then rq[$sh]=0; ru[$sh]=$u2; us[$sh]+=" $u2"; fi
 				done
 				if has relay; then
 					for t in "${!ru[@]}"; do
@@ -186,15 +220,15 @@ for wl in $BENCH_WORKLOADS; do
 					done
 				fi
 			done
-			for t in direct relay proxy nolog mirror shadow-db; do
+			for t in $TARGETS shadow-db shadowB; do
 				[ -n "${us[$t]:-}" ] || continue
 				cu=- x=- xr=- q=- qq=- qrg=- p=-
 				# shellcheck disable=SC2086 # the lists are space-separated on purpose
 				{
 					[ "$t" != direct ] && cu=$(median ${us[$t]})
-					[ "$t" != shadow-db ] && { q=$(median ${qs[$t]}); p=$(median ${p95s[$t]}); }
+					[ "$t" != shadow-db ] && [ "$t" != shadowB ] && { q=$(median ${qs[$t]}); p=$(median ${p95s[$t]}); }
 					if [ -n "${xs[$t]:-}" ] && [ "$t" != direct ]; then x=$(median ${xs[$t]} | awk '{ printf "%.2f", $1 }'); xr=$(range ${xs[$t]}); fi
-					if [ -n "${qr[$t]:-}" ] && [ "$t" != shadow-db ]; then qq=$(median ${qr[$t]} | awk '{ printf "%.2f", $1 }'); qrg=$(range ${qr[$t]}); fi
+					if [ -n "${qr[$t]:-}" ] && [ "$t" != shadow-db ] && [ "$t" != shadowB ]; then qq=$(median ${qr[$t]} | awk '{ printf "%.2f", $1 }'); qrg=$(range ${qr[$t]}); fi
 				}
 				[ "$t" = proxy ] && [ "$x" != - ] && awk -v r="$x" 'BEGIN { exit !(r > 1.20) }' && fail=1
 				[ "$t" = mirror ] && [ "$x" != - ] && awk -v r="$x" 'BEGIN { exit !(r > 2.50) }' && fail=1
@@ -205,8 +239,12 @@ for wl in $BENCH_WORKLOADS; do
 	done
 done
 count() { find "$1" -name '*.jsonl*' -print0 2>/dev/null | xargs -0 -r cat | wc -l; }
-dropped() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^sqlshadow_proxy_log_dropped_total/ { print $2 }'; }
+# dropped: records or commands given up anywhere (the query log's queue or
+# sink, the mirror's queue, the shadow's queue and its log).
+dropped() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
+	awk '/^sqlshadow_(proxy_log_dropped|proxy_mirror_dropped|shadow_drops|shadow_log_drops)_total/ { s += $NF } END { print s + 0 }'; }
 echo "query-log records flushed so far: proxy $(count "$WORK/logs/proxy") (dropped: $(dropped "$METRICS_PORT")), mirror $(count "$WORK/logs/mirror") (dropped: $(dropped "$MIRROR_METRICS_PORT"))"
+[ -n "$BENCH_PROXY_BIN_B" ] && echo "B build: proxyB $(count "$WORK/logs/proxyB") (dropped: $(dropped "$PROXYB_METRICS_PORT")), mirrorB $(count "$WORK/logs/mirrorB") (dropped: $(dropped "$MIRRORB_METRICS_PORT"))"
 echo "shadow MariaDB: $(mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -N -e "SHOW GLOBAL STATUS LIKE 'Questions'" 2>/dev/null | awk '{ print $2 }') statements received (Questions, including sysbench's prepare)"
 echo "cpu_us = CPU microseconds the process spent per statement sysbench reports; x/relay = median of the rounds' cpu_us ratios to the relay's in the same round (targets: proxy+log <= 1.20, mirror <= 2.50), x range = lowest-highest of them; q/relay, q range = the same for QPS; shadow-db = the shadow MariaDB during the mirror runs"
 exit $fail
