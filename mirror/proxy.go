@@ -86,7 +86,9 @@ type Options struct {
 	// Shutdown and Close shut it down; when it is a Flusher, Flush drains
 	// it. Default nil: pass-through proxy.
 	Mirror Mirror
-	// Dial dials the primary. Default: a net.Dialer.
+	// Dial dials the primary. Default: a net.Dialer. The TCP connections
+	// it returns, like the clients', are read and written with raw system
+	// calls on Linux (see the package documentation).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Registerer registers the proxy's metrics. Default nil: not registered.
 	Registerer prometheus.Registerer
@@ -155,6 +157,7 @@ func New(primary string, opts *Options) (*Proxy, error) {
 		d := &net.Dialer{KeepAlive: 30 * time.Second}
 		o.Dial = d.DialContext
 	}
+	o.Dial = rawDial(o.Dial)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -235,7 +238,7 @@ func (p *Proxy) Serve(l net.Listener) error {
 			_ = nc.Close()
 			return ErrProxyClosed
 		}
-		c := p.newClientConn(nc)
+		c := p.newClientConn(rawIO(nc))
 		p.conns[c] = struct{}{}
 		p.connWG.Add(1)
 		p.mu.Unlock()

@@ -73,7 +73,9 @@ type ShadowOptions struct {
 	// DialTimeout bounds dialing, TLS and the login of a shadow session.
 	// Default: DefaultShadowDialTimeout (10 s).
 	DialTimeout time.Duration
-	// Dial, when set, replaces net.Dialer.DialContext (tests, proxies).
+	// Dial, when set, replaces net.Dialer.DialContext (tests, proxies). The
+	// TCP connections it returns are read and written with raw system calls
+	// on Linux, as the proxy's are.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// MirrorWrites mirrors statements that are not read-only (writes, locks,
@@ -244,6 +246,11 @@ func NewShadow(addr string, opts *ShadowOptions) (*Shadow, error) {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultShadowDialTimeout
 	}
+	if o.Dial == nil {
+		var d net.Dialer
+		o.Dial = d.DialContext
+	}
+	o.Dial = rawDial(o.Dial)
 	if o.QueueCommands <= 0 {
 		o.QueueCommands = DefaultShadowQueueCommands
 	}
