@@ -183,9 +183,38 @@ fi
 
 stop_own() { # the processes this (sub)shell started
 	local p
+	# mysql-test-run runs in a process group of its own (its workers and
+	# their mysqltest with it).
+	[ -n "${MTR_PGID:-}" ] && kill -- -"$MTR_PGID" 2>/dev/null
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 }
+
+# mysql-test-run restarts its own servers after a failed test; an --extern
+# server keeps what the failed test left (a table t1...), and every later test
+# that creates one fails too. So mysqltest is run through this wrapper
+# (MYSQL_TEST): before each test case (mysql-test-run's own call, the one
+# with --timer-file; not the check-testcase calls or a test's nested
+# mysqltest) it drops every database but the system ones and makes an empty
+# test database, through the same connection settings as the test.
+cat >"$WORK/mysqltest" <<'WRAPPER'
+#!/usr/bin/env bash
+cnf= wipe=
+for a in "$@"; do
+	case $a in
+	--defaults-file=*) cnf=${a#*=} ;;
+	--timer-file=*) wipe=1 ;;
+	esac
+done
+if [ -n "$wipe" ]; then
+	dbs=$(timeout 60 mariadb --defaults-file="$cnf" -N -e "SELECT schema_name FROM information_schema.schemata
+		WHERE schema_name NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys', 'mtr')")
+	{ for d in $dbs; do echo "DROP DATABASE \`$d\`;"; done; echo "CREATE DATABASE test;"; } |
+		timeout 60 mariadb --defaults-file="$cnf" >&2 || true
+fi
+exec mariadb-test "$@"
+WRAPPER
+chmod +x "$WORK/mysqltest"
 
 # Servers, proxy and mysql-test-run for one mode, output in WORK/MODE; run in
 # the background (a subshell of its own), it stops what it started however it
@@ -195,6 +224,9 @@ run_mode() {
 	trap stop_own EXIT
 	trap 'exit 143' TERM INT
 	local mode=$1 target=${1%-*} proto=${1#*-} dir=$WORK/$1 port db_port shadow_port
+	# mysql-test-run instances started together may pick the same build
+	# thread (and ports) and abort: each mode gets its own.
+	export MTR_BUILD_THREAD=$((${MTR_BUILD_THREAD_BASE:-300} + $2))
 	local proto_args=()
 	case $proto in
 	text) ;;
@@ -236,13 +268,14 @@ run_mode() {
 	# shellcheck disable=SC2206 # MTR_TESTS is a list of test names
 	[ -n "${MTR_TESTS:-}" ] && tests=($MTR_TESTS)
 	echo "mtr-proxy: $mode: mysql-test-run against port $port, output in $dir/mtr.out" >&2
-	(cd "$MTR_DIR" && exec perl "$MTR" --extern host=127.0.0.1 --extern port="$port" \
+	(cd "$MTR_DIR" && MYSQL_TEST=$WORK/mysqltest exec setsid perl "$MTR" --extern host=127.0.0.1 --extern port="$port" \
 		--extern socket="$dir/client.sock" --extern user=root --vardir="$dir/var" \
 		--force --max-test-fail=0 --retry=1 --testcase-timeout="$MTR_TESTCASE_TIMEOUT" \
 		--skip-test-list="$WORK/skip.list" \
 		"${proto_args[@]}" "${tests[@]}") >"$dir/mtr.out" 2>&1 &
-	PIDS+=($!)
+	MTR_PGID=$!
 	wait $! || true
+	MTR_PGID=
 	mariadb --no-defaults -h127.0.0.1 -P"$db_port" -uroot -e 'SELECT 1' >/dev/null 2>&1 ||
 		echo "mtr-proxy: $mode: the primary stopped during the run (see $dir/primary/error.log)" | tee -a "$dir/mtr.out" >&2
 	# One line per test: name (with its combination, if any) and result.
@@ -252,8 +285,10 @@ run_mode() {
 
 # Run the modes, MTR_JOBS at a time.
 running=()
+i=0
 for mode in $MTR_MODES; do
-	run_mode "$mode" &
+	run_mode "$mode" "$i" &
+	i=$((i + 1))
 	running+=($!)
 	PIDS+=($!)
 	if [ "${#running[@]}" -ge "$MTR_JOBS" ]; then wait "${running[0]}" || true; running=("${running[@]:1}"); fi
