@@ -38,7 +38,7 @@
 # with its own servers; default 1), MTR_PROXY_ARGS (extra shadow-proxy
 # flags), MTR_PROXY_BIN (a prebuilt shadow-proxy; default: built from this
 # tree), MTR_DIR (default /usr/share/mysql/mysql-test), MTR_WORK (work dir;
-# default a new /tmp/sqlshadow-mtr-XXXXXX).
+# default a new /tmp/sqlshadow-mtr-XXXXXX; one named here is always kept).
 #
 # Output: per mode, the passed/failed/skipped counts; then, per proxy or
 # mirror mode, the tests that pass directly but fail through it. The work dir
@@ -53,8 +53,8 @@ MTR_TESTCASE_TIMEOUT=${MTR_TESTCASE_TIMEOUT:-5}
 MTR_JOBS=${MTR_JOBS:-1}
 MTR_PROXY_ARGS=${MTR_PROXY_ARGS:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+KEEP=1 # cleared when every comparison passes, unless MTR_WORK names the work dir
 if [ -n "${MTR_WORK:-}" ]; then WORK=$MTR_WORK; mkdir -p "$WORK"; else WORK=$(mktemp -d /tmp/sqlshadow-mtr-XXXXXX); fi
-KEEP=1 # cleared when every comparison passes
 
 need() { command -v "$1" >/dev/null || { echo "mtr-proxy: $1 is not installed${2:+ ($2)}" >&2; exit 2; }; }
 need mariadbd "apt-get install mariadb-server"; need mariadb-install-db "apt-get install mariadb-server"
@@ -194,23 +194,30 @@ stop_own() { # the processes this (sub)shell started
 # server keeps what the failed test left (a table t1...), and every later test
 # that creates one fails too. So mysqltest is run through this wrapper
 # (MYSQL_TEST): before each test case (mysql-test-run's own call, the one
-# with --timer-file; not the check-testcase calls or a test's nested
-# mysqltest) it drops every database but the system ones and makes an empty
-# test database, through the same connection settings as the test.
+# with --test-file and --result-file; not the check-testcase calls or a
+# test's nested mysqltest) it drops every database but the system ones (and
+# files left in their directories) and makes an empty test database, through
+# the same connection settings as the test.
 cat >"$WORK/mysqltest" <<'WRAPPER'
 #!/usr/bin/env bash
-cnf= wipe=
+cnf= test= result=
 for a in "$@"; do
 	case $a in
 	--defaults-file=*) cnf=${a#*=} ;;
-	--timer-file=*) wipe=1 ;;
+	--test-file=include/check-testcase.test) ;;
+	--test-file=*) test=1 ;;
+	--result-file=*) result=1 ;;
 	esac
 done
-if [ -n "$wipe" ]; then
-	dbs=$(timeout 60 mariadb --defaults-file="$cnf" -N -e "SELECT schema_name FROM information_schema.schemata
-		WHERE schema_name NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys', 'mtr')")
-	{ for d in $dbs; do echo "DROP DATABASE \`$d\`;"; done; echo "CREATE DATABASE test;"; } |
-		timeout 60 mariadb --defaults-file="$cnf" >&2 || true
+if [ -n "$test" ] && [ -n "$result" ]; then
+	sql() { timeout 60 mariadb --defaults-file="$cnf" -N "$@"; }
+	datadir=$(sql -e 'SELECT @@datadir' 2>/dev/null) || datadir=
+	for d in $(sql -e "SELECT schema_name FROM information_schema.schemata
+		WHERE schema_name NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys', 'mtr')" 2>/dev/null); do
+		sql -e "DROP DATABASE \`$d\`" >/dev/null 2>&1 ||
+			{ [ -n "$datadir" ] && rm -rf "${datadir%/}/$d"/* && sql -e "DROP DATABASE \`$d\`" >/dev/null 2>&1; } || true
+	done
+	sql -e 'CREATE DATABASE IF NOT EXISTS test' >/dev/null 2>&1 || true
 fi
 exec mariadb-test "$@"
 WRAPPER
@@ -323,5 +330,5 @@ for mode in $MTR_MODES; do
 		echo "$mode: every test that passes directly ($base) passes"
 	fi
 done
-[ "$regressions" = 0 ] && KEEP=0
+[ "$regressions" = 0 ] && [ -z "${MTR_WORK:-}" ] && KEEP=0
 exit "$regressions"
