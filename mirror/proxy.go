@@ -86,9 +86,11 @@ type Options struct {
 	// Shutdown and Close shut it down; when it is a Flusher, Flush drains
 	// it. Default nil: pass-through proxy.
 	Mirror Mirror
-	// Dial dials the primary. Default: a net.Dialer. The TCP connections
-	// it returns, like the clients', are read and written with raw system
-	// calls on Linux (see the package documentation).
+	// Dial dials the primary. Default: a net.Dialer. On Linux the TCP
+	// connections it returns, like the clients', are read and written with
+	// raw system calls (syscall.RawConn): a call that need not wait is not
+	// reported to the Go scheduler, which saves its monitor thread's
+	// wake-ups and hand-offs of Ps, about a tenth of the proxy's CPU.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Registerer registers the proxy's metrics. Default nil: not registered.
 	Registerer prometheus.Registerer
