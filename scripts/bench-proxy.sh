@@ -245,6 +245,12 @@ dropped() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
 	awk '/^sqlshadow_(proxy_log_dropped|proxy_mirror_dropped|shadow_drops|shadow_log_drops)_total/ { s += $NF } END { print s + 0 }'; }
 echo "query-log records flushed so far: proxy $(count "$WORK/logs/proxy") (dropped: $(dropped "$METRICS_PORT")), mirror $(count "$WORK/logs/mirror") (dropped: $(dropped "$MIRROR_METRICS_PORT"))"
 [ -n "$BENCH_PROXY_BIN_B" ] && echo "B build: proxyB $(count "$WORK/logs/proxyB") (dropped: $(dropped "$PROXYB_METRICS_PORT")), mirrorB $(count "$WORK/logs/mirrorB") (dropped: $(dropped "$MIRRORB_METRICS_PORT"))"
+# outcomes: what each mirroring proxy's shadow side did with the commands it
+# was handed (mirrored: run on the shadow; filtered, dropped, failed).
+outcomes() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
+	awk -F'"' '/^sqlshadow_shadow_commands_total/ { split($3, v, " "); printf "%s%s %s", sep, $2, v[2]; sep = ", " }'; }
+has mirror && echo "mirror's shadow commands: $(outcomes "$MIRROR_METRICS_PORT")"
+has mirrorB && echo "mirrorB's shadow commands: $(outcomes "$MIRRORB_METRICS_PORT")"
 echo "shadow MariaDB: $(mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -N -e "SHOW GLOBAL STATUS LIKE 'Questions'" 2>/dev/null | awk '{ print $2 }') statements received (Questions, including sysbench's prepare)"
 echo "cpu_us = CPU microseconds the process spent per statement sysbench reports; x/relay = median of the rounds' cpu_us ratios to the relay's in the same round (targets: proxy+log <= 1.20, mirror <= 2.50), x range = lowest-highest of them; q/relay, q range = the same for QPS; shadow-db = the shadow MariaDB during the mirror runs"
 exit $fail
