@@ -48,7 +48,12 @@
 // choice (Options.PrimaryTLSAlways: for every client, weakening that
 // check). Dialing, TLS and login are bounded by Options.ConnectTimeout on
 // both legs; there is no per-command deadline: long analytical queries are
-// legitimate.
+// legitimate. On Linux the TCP connections of every leg are read and written
+// with raw system calls (syscall.RawConn with RawSyscall): a socket call
+// that need not wait is not reported to the Go scheduler, whose monitor
+// thread otherwise wakes every 20 us to hand Ps between threads; waiting,
+// deadlines and Close are the net package's own. The race detector does not
+// see the kernel's accesses to those buffers.
 //
 // When the primary ends a session (wait_timeout, KILL, a restart), the
 // client's connection ends too, as the server's own would: at once when the
