@@ -21,9 +21,12 @@
 # Every mode gets fresh servers (a copy of one bootstrapped data directory) so
 # that no mode inherits another's leftovers. The primary is configured as
 # mysql-test-run configures its own servers (include/default_mysqld.cnf: latin1,
-# MyISAM by default, secure-file-priv at the mode's var dir, TLS with the
-# suite's certificates) and holds the suite's mtr schema (suppressions and the
-# check-testcase procedures). mysql-test-run's TCP connections go to the
+# MyISAM by default, TLS with the suite's certificates, the data directory at
+# VARDIR/mysqld.1/data) and holds the suite's mtr schema (suppressions and the
+# check-testcase procedures). What --extern cannot do is left out or stood in
+# for: tests that need server options of their own or stop the server are
+# disabled (skip list), and before each test case the test database is
+# emptied, as mysql-test-run's restart after a failed test would. mysql-test-run's TCP connections go to the
 # target's port; connections to "localhost", which libmariadb makes over a
 # Unix socket, go to a socat relay from a socket to the same port, in every
 # mode alike, so that the target sees every connection. The proxy offers TLS
@@ -38,13 +41,17 @@
 # with its own servers; default 1), MTR_PROXY_ARGS (extra shadow-proxy
 # flags), MTR_PROXY_BIN (a prebuilt shadow-proxy; default: built from this
 # tree), MTR_DIR (default /usr/share/mysql/mysql-test), MTR_WORK (work dir;
-# default a new /tmp/sqlshadow-mtr-XXXXXX; one named here is always kept).
+# default a new /tmp/sqlshadow-mtr-XXXXXX; one named here is always kept),
+# MTR_BUILD_THREAD_BASE (mysql-test-run's build thread of the first mode,
+# default 300; each mode takes the next: give another base to a second run
+# at the same time).
 #
 # Output: per mode, the passed/failed/skipped counts; then, per proxy or
 # mirror mode, the tests that pass directly but fail through it. The work dir
 # (mysql-test-run's output and logs per mode under WORK/MODE, the proxies' and
 # servers' logs) is removed on success and kept, with its path printed, when a
-# test fails through the proxy (exit status 1) or the script fails.
+# test fails through the proxy (exit status 1) or the script fails. Skipped
+# counts include the disabled tests.
 set -euo pipefail
 
 MTR_DIR=${MTR_DIR:-/usr/share/mysql/mysql-test}
@@ -103,12 +110,13 @@ socket=$1/mysqld.sock
 pid-file=$1/mysqld.pid
 log-error=$1/error.log
 secure-file-priv=$secure
+tmpdir=$1/server-tmp
 max-connections=500
 CNF
 }
 
 start_server() { # dir port var-dir -> PID in SERVER_PID
-	mkdir -p "$1" "$3/mysqld.1"
+	mkdir -p "$1/server-tmp" "$3/mysqld.1"
 	cp -a "$WORK/template" "$3/mysqld.1/data"
 	server_cnf "$1" "$2" "$3" >"$1/my.cnf"
 	mariadbd --defaults-file="$1/my.cnf" "${user_args[@]}" >"$1/mariadbd.out" 2>&1 &
