@@ -252,5 +252,9 @@ outcomes() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
 has mirror && echo "mirror's shadow commands: $(outcomes "$MIRROR_METRICS_PORT")"
 has mirrorB && echo "mirrorB's shadow commands: $(outcomes "$MIRRORB_METRICS_PORT")"
 echo "shadow MariaDB: $(mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -N -e "SHOW GLOBAL STATUS LIKE 'Questions'" 2>/dev/null | awk '{ print $2 }') statements received (Questions, including sysbench's prepare)"
+# What the shadow MariaDB ran, by command (its nonzero Com_ counters; a
+# prepared SELECT's execute counts in Com_stmt_execute and Com_select).
+has mirror && echo "shadow MariaDB's commands: $(mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -N \
+	-e "SELECT GROUP_CONCAT(CONCAT(LOWER(VARIABLE_NAME), ' ', VARIABLE_VALUE) SEPARATOR ', ') FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME LIKE 'COM\_%' AND VARIABLE_VALUE > 0" 2>/dev/null)"
 echo "cpu_us = CPU microseconds the process spent per statement sysbench reports; x/relay = median of the rounds' cpu_us ratios to the relay's in the same round (targets: proxy+log <= 1.20, mirror <= 2.50), x range = lowest-highest of them; q/relay, q range = the same for QPS; shadow-db = the shadow MariaDB during the mirror runs"
 exit $fail
