@@ -20,7 +20,7 @@ import (
 
 // Error codes the proxy sends on its own.
 const (
-	errCodeConnect   = 2003 // cannot reach the primary
+	errCodeConnect   = 1105 // cannot reach the primary (ER_UNKNOWN_ERROR, SQLSTATE 08S01: clients reject a server's error in their own 2000-2999 range as malformed)
 	errCodeHandshake = 1043 // bad handshake
 	errCodeAccess    = 1045 // refused login
 	errCodeUnknown   = 1047 // unsupported command
@@ -120,8 +120,8 @@ func (c *clientConn) closeNow() {
 	defer c.mu.Unlock()
 	c.dead = true
 	_ = c.rawClient.Close()
-	if c.primNet != nil {
-		_ = c.primNet.Close()
+	if c.rawPrimary != nil {
+		_ = c.rawPrimary.Close()
 	}
 }
 
@@ -147,7 +147,7 @@ func (c *clientConn) primaryHungUp() {
 	if c.idle {
 		c.dead = true
 		_ = c.rawClient.Close()
-		_ = c.primNet.Close()
+		_ = c.rawPrimary.Close()
 	}
 }
 
@@ -156,7 +156,10 @@ func (c *clientConn) primaryHungUp() {
 // as the client's own would be directly: the server ends what waits (a
 // GET_LOCK) and releases the session's locks. An idle client's end is read
 // by the connection's goroutine; a command it sent before hanging up gets
-// its primary connection closed once sent (command).
+// its primary connection closed once sent (command). The TCP socket is
+// closed, not the TLS connection over it: a TLS close sends a close_notify
+// first, and MariaDB, finding bytes to read, takes the session for alive and
+// keeps waiting.
 func (c *clientConn) clientHungUp() {
 	c.clientGone.Store(true)
 	c.mu.Lock()
@@ -164,7 +167,7 @@ func (c *clientConn) clientHungUp() {
 	if !c.idle {
 		c.dead = true
 		_ = c.rawClient.Close()
-		_ = c.primNet.Close()
+		_ = c.rawPrimary.Close()
 	}
 }
 
@@ -656,10 +659,11 @@ func (c *clientConn) command(cmd byte, payload []byte, received time.Time, up0, 
 		ferr := c.primary.Flush()
 		c.start = time.Since(received)
 		if c.clientGone.Load() {
-			// The client hung up after sending the command.
+			// The client hung up after sending the command: its TCP
+			// socket, as in clientHungUp.
 			c.mu.Lock()
 			c.dead = true
-			_ = c.primNet.Close()
+			_ = c.rawPrimary.Close()
 			c.mu.Unlock()
 		}
 		switch {

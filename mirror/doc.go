@@ -46,7 +46,10 @@
 // verification (Options.PrimaryTLS) when, and only when, the client used
 // TLS, so that the server's require_secure_transport sees the client's
 // choice (Options.PrimaryTLSAlways: for every client, weakening that
-// check). Dialing, TLS and login are bounded by Options.ConnectTimeout on
+// check). The server's session status (Ssl_cipher, Ssl_version) then
+// describes the proxy's TLS connection to it, not the client's: Go's TLS
+// client chooses its own TLS 1.3 cipher suite (TLS_AES_128_GCM_SHA256 where
+// the client may have had TLS_AES_256_GCM_SHA384). Dialing, TLS and login are bounded by Options.ConnectTimeout on
 // both legs; there is no per-command deadline: long analytical queries are
 // legitimate. On Linux the TCP connections of every leg are read and written
 // with raw system calls (syscall.RawConn with RawSyscall): a socket call

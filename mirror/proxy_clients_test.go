@@ -226,6 +226,15 @@ func TestProxyPrimaryDown(t *testing.T) {
 	err = db.Ping()
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "cannot connect to the primary")
+	// libmariadb shows the proxy's error as it is (a server's error code in
+	// the clients' own range, 2000-2999, it would call a malformed packet).
+	if bin, err := exec.LookPath("mariadb"); err == nil {
+		host, port, _ := net.SplitHostPort(pr.Addr)
+		out, err := exec.Command(bin, "--no-defaults", "-h", host, "-P", port, "-u", mariadb.User,
+			"-p"+mariadb.Password, "--ssl=0", "-e", "SELECT 1").CombinedOutput()
+		require.Error(t, err)
+		require.Contains(t, string(out), "cannot connect to the primary", string(out))
+	}
 
 	// The primary dies in the middle of a session.
 	srv, err := testdb.Start(nil)

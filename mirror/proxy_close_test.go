@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlshadow/sqlshadow/internal/mariadb"
+	"github.com/sqlshadow/sqlshadow/internal/testdb"
 	"github.com/sqlshadow/sqlshadow/mirror/internal/wire"
 )
 
@@ -177,11 +179,27 @@ func TestProxyPrimaryLostMidCommand(t *testing.T) {
 
 // TestProxyClientGoneMidCommand: a client that goes away while its command
 // waits (GET_LOCK) ends its server session, as it would directly: the wait
-// ends and the session's locks are released.
+// ends and the session's locks are released. Over a TLS primary leg too,
+// where closing the TLS connection (a close_notify first) would leave
+// MariaDB waiting.
 func TestProxyClientGoneMidCommand(t *testing.T) {
-	srv := rig.Server(t, 0)
+	t.Run("plain", func(t *testing.T) {
+		srv := rig.Server(t, 0)
+		clientGoneMidCommand(t, srv, nil)
+	})
+	t.Run("primary TLS", func(t *testing.T) {
+		tlsSrv, err := testdb.Start(&mariadb.Options{TLS: true})
+		if err != nil {
+			testdb.SkipOrFail(t, err)
+		}
+		t.Cleanup(func() { _ = tlsSrv.Remove() })
+		clientGoneMidCommand(t, tlsSrv, &Options{PrimaryTLS: tlsSrv.ClientTLS(), PrimaryTLSAlways: true})
+	})
+}
+
+func clientGoneMidCommand(t *testing.T, srv *testdb.Server, opts *Options) {
 	name := srv.NewDatabase(t)
-	pr := startProxy(t, srv.Addr(), nil)
+	pr := startProxy(t, srv.Addr(), opts)
 	direct := srv.Open(t, name)
 	holder, err := direct.Conn(context.Background())
 	require.NoError(t, err)
