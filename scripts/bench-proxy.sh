@@ -65,44 +65,16 @@ trap cleanup EXIT
 need() { command -v "$1" >/dev/null || { echo "bench-proxy: $1 is not installed" >&2; exit 2; }; }
 need mariadbd; need mariadb-install-db; need sysbench; need mariadb; need go; need python3
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-user_args=(); [ "$(id -u)" = 0 ] && user_args=(--user=root)
+SCRIPT=bench-proxy
+. "$ROOT/scripts/lib/mariadb.sh"
+db_args=(--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2)
 
 echo "bench-proxy: starting MariaDB in $WORK" >&2
-mariadb-install-db --no-defaults --datadir="$WORK/data" --auth-root-authentication-method=normal \
-	--skip-test-db "${user_args[@]}" >"$WORK/install.log" 2>&1
-DB_PORT=$(free_port)
-cat >"$WORK/init.sql" <<SQL
-CREATE USER IF NOT EXISTS 'sbtest'@'%' IDENTIFIED BY 'sbtest-pw';
-GRANT ALL PRIVILEGES ON *.* TO 'sbtest'@'%';
-CREATE DATABASE IF NOT EXISTS sbtest;
-SQL
-mariadbd --no-defaults --datadir="$WORK/data" --port="$DB_PORT" --bind-address=127.0.0.1 \
-	--socket="$WORK/mysqld.sock" --pid-file="$WORK/mysqld.pid" --log-error="$WORK/error.log" \
-	--init-file="$WORK/init.sql" "${user_args[@]}" --skip-name-resolve --max-connections=500 \
-	--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
-	--performance-schema=OFF &
-PIDS+=($!)
-for _ in $(seq 1 200); do
-	mariadb --no-defaults -h127.0.0.1 -P"$DB_PORT" -usbtest -psbtest-pw -e 'SELECT 1' sbtest >/dev/null 2>&1 && break
-	sleep 0.1
-done
-
+start_mariadb data sbtest sbtest-pw sbtest "${db_args[@]}"
+DB_PORT=$MARIADB_PORT
 echo "bench-proxy: starting the shadow MariaDB" >&2
-mariadb-install-db --no-defaults --datadir="$WORK/shadow-data" --auth-root-authentication-method=normal \
-	--skip-test-db "${user_args[@]}" >"$WORK/shadow-install.log" 2>&1
-SHADOW_DB_PORT=$(free_port)
-mariadbd --no-defaults --datadir="$WORK/shadow-data" --port="$SHADOW_DB_PORT" --bind-address=127.0.0.1 \
-	--socket="$WORK/shadow.sock" --pid-file="$WORK/shadow.pid" --log-error="$WORK/shadow-error.log" \
-	--init-file="$WORK/init.sql" "${user_args[@]}" --skip-name-resolve --max-connections=500 \
-	--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
-	--performance-schema=OFF &
-SHADOW_DB_PID=$!
-PIDS+=($!)
-for _ in $(seq 1 200); do
-	mariadb --no-defaults -h127.0.0.1 -P"$SHADOW_DB_PORT" -usbtest -psbtest-pw -e 'SELECT 1' sbtest >/dev/null 2>&1 && break
-	sleep 0.1
-done
+start_mariadb shadow-data sbtest sbtest-pw sbtest "${db_args[@]}"
+SHADOW_DB_PORT=$MARIADB_PORT SHADOW_DB_PID=$MARIADB_PID
 
 echo "bench-proxy: building the relay and the proxy" >&2
 (cd "$ROOT/examples" && go build -o "$WORK/relay" ./shadow-proxy/internal/relay && go build -o "$WORK/shadow-proxy" ./shadow-proxy)
