@@ -405,11 +405,14 @@ func TestProxyMariaDBClient(t *testing.T) {
 // client built on the wire package.
 func rawLogin(t *testing.T, addr, db string, caps uint32) (*wire.Conn, uint32) {
 	t.Helper()
-	c, caps, _ := rawLoginScramble(t, addr, db, caps)
+	c, caps, _ := rawLoginScramble(t, addr, db, caps, 0)
 	return c, caps
 }
 
-func rawLoginScramble(t *testing.T, addr, db string, caps uint32) (*wire.Conn, uint32, []byte) {
+// rawLoginScramble is rawLogin returning the greeting's scramble too.
+// mariadbCaps, when not 0, are MariaDB extended capabilities asked for as a
+// MariaDB client asks (CLIENT_MYSQL cleared); the greeting must offer them.
+func rawLoginScramble(t *testing.T, addr, db string, caps, mariadbCaps uint32) (*wire.Conn, uint32, []byte) {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
@@ -420,8 +423,12 @@ func rawLoginScramble(t *testing.T, addr, db string, caps uint32) (*wire.Conn, u
 	g, err := wire.ParseGreeting(gp)
 	require.NoError(t, err)
 	caps &= g.Capabilities
+	if mariadbCaps != 0 {
+		require.Equal(t, mariadbCaps, g.MariaDBCapabilities&mariadbCaps, "offered")
+		caps &^= wire.ClientLongPassword
+	}
 	caps |= wire.ClientConnectWithDB
-	resp := &wire.HandshakeResponse{Capabilities: caps, MaxPacket: 1 << 24, Charset: 45, User: mariadb.User,
+	resp := &wire.HandshakeResponse{Capabilities: caps, MariaDBCapabilities: mariadbCaps, MaxPacket: 1 << 24, Charset: 45, User: mariadb.User,
 		AuthData: nativeScramble(g.AuthData[:20], mariadb.Password), Database: db, AuthPlugin: "mysql_native_password"}
 	_, err = c.WritePacket(1, resp.Append(nil))
 	require.NoError(t, err)
@@ -514,7 +521,7 @@ func TestProxyOtherCommands(t *testing.T) {
 	other := srv.NewDatabase(t)
 	pr := startProxy(t, srv.Addr(), nil)
 	caps := wire.Supported &^ wire.ClientConnectAttrs
-	c, caps, scramble := rawLoginScramble(t, pr.Addr, name, caps)
+	c, caps, scramble := rawLoginScramble(t, pr.Addr, name, caps, 0)
 
 	// COM_STATISTICS answers a bare string.
 	st := rawCommand(t, c, caps, []byte{wire.ComStatistics}, nil)

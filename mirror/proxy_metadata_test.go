@@ -95,24 +95,6 @@ func rawExtended(t *testing.T, c *wire.Conn, caps uint32, payload []byte) (*wire
 // extended metadata (CLIENT_MYSQL cleared, MariaDB capabilities sent).
 func rawLoginExtended(t *testing.T, addr, db string) (*wire.Conn, uint32) {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = nc.Close() })
-	c := wire.NewConn(nc)
-	_, gp, err := c.ReadPacket(nil)
-	require.NoError(t, err)
-	g, err := wire.ParseGreeting(gp)
-	require.NoError(t, err)
-	require.NotZero(t, g.MariaDBCapabilities&wire.MariaDBClientExtendedMetadata, "offered")
-	caps := (wire.Supported&^wire.ClientLongPassword)&g.Capabilities | wire.ClientConnectWithDB
-	resp := &wire.HandshakeResponse{Capabilities: caps, MariaDBCapabilities: wire.MariaDBClientExtendedMetadata,
-		MaxPacket: 1 << 24, Charset: 45, User: mariadb.User, AuthData: nativeScramble(g.AuthData[:20], mariadb.Password),
-		Database: db, AuthPlugin: "mysql_native_password"}
-	_, err = c.WritePacket(1, resp.Append(nil))
-	require.NoError(t, err)
-	require.NoError(t, c.Flush())
-	_, p, err := c.ReadPacket(nil)
-	require.NoError(t, err)
-	require.Equal(t, wire.HeaderOK, p[0], "login: %q", p)
+	c, caps, _ := rawLoginScramble(t, addr, db, wire.Supported, wire.MariaDBClientExtendedMetadata)
 	return c, caps
 }

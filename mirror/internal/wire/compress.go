@@ -47,6 +47,8 @@ type CompressedConn struct {
 
 	zstd  *ZstdCodec // nil: zlib
 	level zstd.EncoderLevel
+	enc   *zstd.Encoder // the codec's, looked up on first use
+	dec   *zstd.Decoder
 }
 
 // NewCompressedConn returns nc speaking the zlib compressed protocol.
@@ -169,11 +171,14 @@ func (c *CompressedConn) readPacket() error {
 }
 
 func (c *CompressedConn) decodeZstd(in []byte, ulen int) error {
-	d, err := c.zstd.decoder()
-	if err != nil {
-		return err
+	if c.dec == nil {
+		d, err := c.zstd.decoder()
+		if err != nil {
+			return err
+		}
+		c.dec = d
 	}
-	out, err := d.DecodeAll(in, c.buf[len(in):len(in)])
+	out, err := c.dec.DecodeAll(in, c.buf[len(in):len(in)])
 	if err != nil {
 		return malformed(fmt.Sprintf("zstd compressed packet: %v", err))
 	}
@@ -233,11 +238,14 @@ func (c *CompressedConn) writePacket(p []byte) error {
 // compress appends p compressed to c.out.
 func (c *CompressedConn) compress(p []byte) error {
 	if c.zstd != nil {
-		e, err := c.zstd.encoder(c.level)
-		if err != nil {
-			return err
+		if c.enc == nil {
+			e, err := c.zstd.encoder(c.level)
+			if err != nil {
+				return err
+			}
+			c.enc = e
 		}
-		c.out.Write(e.EncodeAll(p, c.out.AvailableBuffer()))
+		c.out.Write(c.enc.EncodeAll(p, c.out.AvailableBuffer()))
 		return nil
 	}
 	if c.zw == nil {
